@@ -1,0 +1,50 @@
+# tickshop — see README.md. `make run` (embedded) and `make test` are the two commands.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+LOCK := requirements/dev.lock
+STAMP := $(VENV)/.installed
+
+# The test suite runs against the real services (SPEC §2).
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/tickshop
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+
+.PHONY: run stack test lint format services install lock bench clean
+
+$(STAMP): $(LOCK)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r $(LOCK)
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)  ## embedded mode: SQLite, in-process ticker, one process
+	$(BIN)/python manage.py serve
+
+stack: $(STAMP)  ## stack mode: web, worker and beat against DATABASE_URL and REDIS_URL
+	@test -n "$$DATABASE_URL" -a -n "$$REDIS_URL" || { echo "set DATABASE_URL and REDIS_URL"; exit 2; }
+	$(BIN)/python manage.py prepare
+	$(BIN)/honcho start -f Procfile
+
+services:  ## start PostgreSQL and Redis when installed here but stopped
+	@scripts/services.sh
+
+lint: $(STAMP)
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/mypy shop config
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: $(STAMP) services lint
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PYTEST_ARGS)
+
+lock:  ## re-resolve requirements/*.lock from requirements/*.in (needs uv)
+	cd requirements && uv pip compile --universal --python-version 3.11 base.in -o base.lock
+	cd requirements && uv pip compile --universal --python-version 3.11 dev.in -o dev.lock
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,29 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from shop.catalog.api import GoodsViewSet, PriceViewSet, SaleViewSet
+from shop.core.views import healthz
+from shop.currency.api import CurrencyViewSet
+
+router = DefaultRouter()
+router.register("currency", CurrencyViewSet, basename="currency")
+router.register("goods", GoodsViewSet, basename="goods")
+router.register("prices", PriceViewSet, basename="price")
+router.register("sales", SaleViewSet, basename="sale")
+
+urlpatterns = [
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("api/", include(router.urls)),
+    path("api-auth/", include("rest_framework.urls")),
+    path("auth/", include("shop.accounts.urls")),
+    path("admin/", admin.site.urls),
+    path("healthz", healthz, name="healthz"),
+]
+
+handler400 = "shop.core.views.json_bad_request"
+handler404 = "shop.core.views.json_not_found"
+handler500 = "shop.core.views.json_server_error"

@@ -1,0 +1,53 @@
+"""Fixtures shared by every test: API clients for the three kinds of caller."""
+
+from collections.abc import Iterator
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from shop.accounts.models import User
+from shop.tests.factories import CurrencyFactory, UserFactory
+
+
+def bearer(user: User) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
+    return client
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache() -> Iterator[None]:
+    cache.clear()
+    yield
+
+
+@pytest.fixture
+def anon() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def shopper_user(db: None) -> User:
+    return UserFactory()
+
+
+@pytest.fixture
+def staff_user(db: None) -> User:
+    return UserFactory(is_staff=True)
+
+
+@pytest.fixture
+def shopper(shopper_user: User) -> APIClient:
+    return bearer(shopper_user)
+
+
+@pytest.fixture
+def staff(staff_user: User) -> APIClient:
+    return bearer(staff_user)
+
+
+@pytest.fixture
+def usd(db: None):
+    return CurrencyFactory(code="USD", name="US Dollar", symbol="$", decimals=2)

@@ -1,0 +1,237 @@
+from decimal import Decimal
+from typing import Any
+
+import django_filters
+from django.conf import settings
+from django.db.models import QuerySet
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from shop.catalog import selectors
+from shop.catalog.models import Goods, Price, Sale
+from shop.catalog.services import goods as goods_services
+from shop.catalog.services import sales as sale_services
+from shop.catalog.services.prices import price_create_manual
+from shop.core.fields import MoneyField
+from shop.core.pagination import NewestFirstCursorPagination
+from shop.currency.selectors import quote_get
+from shop.domain.money import Quote
+
+CURRENCY_PARAMETER = OpenApiParameter(
+    "currency",
+    OpenApiTypes.STR,
+    description="Show prices in this currency (ISO 4217 code); default: the base currency.",
+)
+NULLABLE_DECIMAL = {"type": "string", "format": "decimal", "nullable": True, "example": "12.30"}
+
+
+def amount_field(**kwargs: Any) -> serializers.DecimalField:
+    """Input of a base-currency amount: > 0, at most 2 decimals (SPEC §4)."""
+    return serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"), **kwargs)
+
+
+# --- Prices -------------------------------------------------------------------
+
+
+class PriceSerializer(serializers.ModelSerializer[Price]):
+    amount = MoneyField()
+    currency = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Price
+        fields = ("id", "goods", "amount", "currency", "created_at", "source", "sale")
+        read_only_fields = fields
+
+    def get_currency(self, obj: Price) -> str:
+        return str(settings.BASE_CURRENCY)
+
+
+class PriceCreateSerializer(serializers.Serializer[Any]):
+    goods = serializers.PrimaryKeyRelatedField(queryset=Goods.objects.all())
+    amount = amount_field()
+
+
+class PriceFilter(django_filters.FilterSet):
+    goods = django_filters.NumberFilter(field_name="goods_id")
+    since = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    until = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lte")
+
+    class Meta:
+        model = Price
+        fields = ("goods", "since", "until")
+
+
+class PriceViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet[Price],
+):
+    """Price history, newest first (cursor pagination). Staff POST a manual price."""
+
+    queryset = Price.objects.all()
+    serializer_class = PriceSerializer
+    pagination_class = NewestFirstCursorPagination
+    filterset_class = PriceFilter
+    filter_backends = (django_filters.rest_framework.DjangoFilterBackend,)
+
+    @extend_schema(request=PriceCreateSerializer, responses={201: PriceSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = PriceCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        price = price_create_manual(
+            goods=data.validated_data["goods"], amount=data.validated_data["amount"]
+        )
+        return Response(PriceSerializer(price).data, status=status.HTTP_201_CREATED)
+
+
+# --- Goods --------------------------------------------------------------------
+
+
+class GoodsSerializer(serializers.ModelSerializer[Goods]):
+    price = serializers.SerializerMethodField()
+    currency = serializers.SerializerMethodField()
+    sale = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Goods
+        fields = (
+            "id", "name", "description", "is_active", "price", "price_updated_at", "currency", "sale",
+        )  # fmt: skip
+        read_only_fields = ("price_updated_at",)
+
+    @property
+    def quote(self) -> Quote:
+        return self.context["quote"]
+
+    @extend_schema_field(NULLABLE_DECIMAL)
+    def get_price(self, obj: Goods) -> str | None:
+        return self.quote.show(obj.price)
+
+    def get_currency(self, obj: Goods) -> str:
+        return self.quote.currency
+
+    def get_sale(self, obj: Goods) -> int | None:
+        """The running sale that reprices this goods, if any."""
+        return getattr(obj, "running_sale_id", None)
+
+
+class GoodsDetailSerializer(GoodsSerializer):
+    prices = serializers.SerializerMethodField()
+    prices_url = serializers.SerializerMethodField()
+
+    class Meta(GoodsSerializer.Meta):
+        fields = (*GoodsSerializer.Meta.fields, "prices", "prices_url")
+
+    @extend_schema_field(PriceSerializer(many=True))
+    def get_prices(self, obj: Goods) -> list[dict[str, Any]]:
+        """The newest 50 prices, in the base currency."""
+        return PriceSerializer(selectors.price_recent(goods_id=obj.id), many=True).data  # type: ignore[return-value]
+
+    def get_prices_url(self, obj: Goods) -> str:
+        url = f"{reverse('price-list')}?goods={obj.id}"
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request else url
+
+
+class GoodsFilter(django_filters.FilterSet):
+    sale = django_filters.NumberFilter(method="filter_sale", label="Goods of this sale (id)")
+
+    class Meta:
+        model = Goods
+        fields = ("sale", "is_active")
+
+    def filter_sale(self, queryset: QuerySet[Goods], name: str, value: Decimal) -> QuerySet[Goods]:
+        return queryset.filter(selectors.goods_in_sale_q(int(value)))
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=[CURRENCY_PARAMETER]),
+    retrieve=extend_schema(parameters=[CURRENCY_PARAMETER]),
+)
+class GoodsViewSet(viewsets.ModelViewSet[Goods]):
+    """Goods with their current price; shoppers see active goods, staff all of them."""
+
+    filterset_class = GoodsFilter
+    search_fields = ("name", "description")
+    ordering_fields = ("id", "name", "price", "price_updated_at", "created_at")
+    ordering = ("id",)
+
+    def get_queryset(self) -> QuerySet[Goods]:
+        return selectors.goods_list(include_inactive=bool(self.request.user.is_staff))
+
+    def get_serializer_class(self) -> type[GoodsSerializer]:
+        return GoodsSerializer if self.action == "list" else GoodsDetailSerializer
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        context = super().get_serializer_context()
+        context["quote"] = quote_get(code=self.request.query_params.get("currency"))
+        return context
+
+    def perform_create(self, serializer: GoodsSerializer) -> None:  # type: ignore[override]
+        goods = goods_services.goods_create(**serializer.validated_data)
+        serializer.instance = selectors.goods_list(include_inactive=True).get(pk=goods.pk)
+
+    def perform_update(self, serializer: GoodsSerializer) -> None:  # type: ignore[override]
+        goods = goods_services.goods_update(goods=serializer.instance, **serializer.validated_data)
+        serializer.instance = selectors.goods_list(include_inactive=True).get(pk=goods.pk)
+
+    def perform_destroy(self, instance: Goods) -> None:
+        goods_services.goods_delete(goods=instance)
+
+
+# --- Sales --------------------------------------------------------------------
+
+
+class SaleSerializer(serializers.ModelSerializer[Sale]):
+    min_price = amount_field()
+    max_price = amount_field()
+    goods = serializers.PrimaryKeyRelatedField(many=True, queryset=Goods.objects.all(), required=False)
+    is_running = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Sale
+        fields = (
+            "id", "name", "min_price", "max_price", "goods", "is_active", "starts_at", "ends_at", "is_running",
+        )  # fmt: skip
+
+
+class SaleViewSet(viewsets.ModelViewSet[Sale]):
+    """Sales: price bounds, goods and a window. Running sales are repriced every tick."""
+
+    serializer_class = SaleSerializer
+    ordering_fields = ("id", "name", "starts_at", "ends_at")
+    search_fields = ("name",)
+
+    def get_queryset(self) -> QuerySet[Sale]:
+        return selectors.sale_list()
+
+    def perform_create(self, serializer: SaleSerializer) -> None:  # type: ignore[override]
+        serializer.instance = sale_services.sale_create(**serializer.validated_data)
+
+    def perform_update(self, serializer: SaleSerializer) -> None:  # type: ignore[override]
+        serializer.instance = sale_services.sale_update(
+            sale=serializer.instance, **serializer.validated_data
+        )
+
+    def perform_destroy(self, instance: Sale) -> None:
+        sale_services.sale_delete(sale=instance)
+
+    @extend_schema(
+        request=None,
+        responses={200: PriceSerializer(many=True)},
+        description=(
+            "Generate a new price for every active goods of this running sale at once. "
+            "At most one generation per sale in any 5 seconds: later calls get 429 "
+            "with Retry-After and generate nothing."
+        ),
+    )
+    @action(detail=True, methods=["put"], url_path="generate-prices", filter_backends=())
+    def generate_prices(self, request: Request, pk: str) -> Response:
+        batch = sale_services.sale_generate_prices(sale=self.get_object())
+        return Response(PriceSerializer(batch.prices, many=True).data)

@@ -1,0 +1,96 @@
+from django.db import models
+from django.utils import timezone
+
+
+class Goods(models.Model):
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    # The current price, kept beside the goods so that reading it costs one
+    # indexed row, never a scan of the history (SPEC §10). Written only by
+    # shop.catalog.services.prices, in the same transaction as the Price row.
+    price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    price_updated_at = models.DateTimeField(null=True, blank=True)
+    current_price_id = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("id",)
+        verbose_name_plural = "goods"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Sale(models.Model):
+    name = models.CharField(max_length=200)
+    min_price = models.DecimalField(max_digits=12, decimal_places=2)
+    max_price = models.DecimalField(max_digits=12, decimal_places=2)
+    goods = models.ManyToManyField(Goods, related_name="sales", blank=True)
+    is_active = models.BooleanField(default=True)
+    starts_at = models.DateTimeField(null=True, blank=True)
+    ends_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("id",)
+        constraints = (
+            models.CheckConstraint(
+                condition=models.Q(min_price__gt=0, max_price__gte=models.F("min_price")),
+                name="sale_bounds",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(starts_at__isnull=True)
+                | models.Q(ends_at__isnull=True)
+                | models.Q(ends_at__gt=models.F("starts_at")),
+                name="sale_window",
+            ),
+        )
+
+    def __str__(self) -> str:
+        return self.name
+
+    def is_running_at(self, at: "timezone.datetime") -> bool:
+        return (
+            self.is_active
+            and (self.starts_at is None or self.starts_at <= at)
+            and (self.ends_at is None or at < self.ends_at)
+        )
+
+    @property
+    def is_running(self) -> bool:
+        return self.is_running_at(timezone.now())
+
+
+class Price(models.Model):
+    """One price of one goods at one moment, in the base currency. Append-only."""
+
+    class Source(models.TextChoices):
+        TICK = "tick"
+        ON_DEMAND = "on_demand"
+        MANUAL = "manual"
+
+    goods = models.ForeignKey(Goods, on_delete=models.CASCADE, related_name="prices")
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    created_at = models.DateTimeField(default=timezone.now)
+    source = models.CharField(max_length=16, choices=Source.choices)
+    # History outlives sales: a deleted sale leaves its id on the prices it made.
+    sale = models.ForeignKey(
+        Sale,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        indexes = (
+            models.Index(fields=("goods", "-created_at", "-id"), name="price_goods_newest"),
+            models.Index(fields=("-created_at", "-id"), name="price_newest"),
+        )
+        constraints = (models.CheckConstraint(condition=models.Q(amount__gt=0), name="price_positive"),)
+
+    def __str__(self) -> str:
+        return f"{self.goods_id}: {self.amount} at {self.created_at:%H:%M:%S}"

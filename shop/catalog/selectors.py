@@ -1,0 +1,49 @@
+from datetime import datetime
+
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
+
+from shop.catalog.models import Goods, Price, Sale
+
+
+def running_sales_q(at: datetime, prefix: str = "") -> Q:
+    """Sales that are active with ``at`` inside their window (SPEC §4)."""
+    return Q(**{f"{prefix}is_active": True}) & (
+        Q(**{f"{prefix}starts_at__isnull": True}) | Q(**{f"{prefix}starts_at__lte": at})
+    ) & (Q(**{f"{prefix}ends_at__isnull": True}) | Q(**{f"{prefix}ends_at__gt": at}))
+
+
+def sale_list() -> QuerySet[Sale]:
+    return Sale.objects.prefetch_related("goods")
+
+
+def sale_running_list(*, at: datetime | None = None) -> QuerySet[Sale]:
+    return Sale.objects.filter(running_sales_q(at or timezone.now()))
+
+
+def goods_list(*, include_inactive: bool = False) -> QuerySet[Goods]:
+    """Goods with ``running_sale_id`` annotated (the sale that ticks them now)."""
+    running = Sale.objects.filter(running_sales_q(timezone.now()), goods=OuterRef("pk"))
+    qs = Goods.objects.annotate(running_sale_id=Subquery(running.values("id")[:1]))
+    return qs if include_inactive else qs.filter(is_active=True)
+
+
+def goods_in_sale_q(sale_id: int) -> Q:
+    return Q(Exists(Sale.goods.through.objects.filter(sale_id=sale_id, goods_id=OuterRef("pk"))))
+
+
+def price_list(
+    *, goods_id: int | None = None, since: datetime | None = None, until: datetime | None = None
+) -> QuerySet[Price]:
+    qs = Price.objects.all()
+    if goods_id is not None:
+        qs = qs.filter(goods_id=goods_id)
+    if since is not None:
+        qs = qs.filter(created_at__gte=since)
+    if until is not None:
+        qs = qs.filter(created_at__lte=until)
+    return qs
+
+
+def price_recent(*, goods_id: int, limit: int = 50) -> list[Price]:
+    return list(Price.objects.filter(goods_id=goods_id).order_by("-created_at", "-id")[:limit])

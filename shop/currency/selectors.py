@@ -1,0 +1,69 @@
+from datetime import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.utils import timezone
+
+from shop.core.errors import NotFound, ValidationError
+from shop.currency.models import Currency, ExchangeRate
+from shop.domain.money import Quote
+
+CURRENCY_NOT_FOUND = "Unknown currency."
+UNKNOWN_CURRENCY = "Unknown or inactive currency."
+CURRENCY_INACTIVE = "This currency is not active."
+CURRENCY_HAS_NO_RATE = "This currency has no exchange rate yet."
+
+
+def currency_list(*, active_only: bool = False) -> QuerySet[Currency]:
+    """Currencies with their active rate (``rate``, ``rate_updated_at``) annotated."""
+    newest = ExchangeRate.objects.filter(
+        currency=OuterRef("pk"), valid_from__lte=timezone.now()
+    ).order_by("-valid_from", "-id")
+    qs = Currency.objects.annotate(
+        rate=Subquery(newest.values("rate")[:1]),
+        rate_updated_at=Subquery(newest.values("valid_from")[:1]),
+    )
+    return qs.filter(is_active=True) if active_only else qs
+
+
+def currency_get(*, code: str, active_only: bool = True) -> Currency:
+    currency = currency_list().filter(code=code).first()
+    if currency is None:
+        raise NotFound(CURRENCY_NOT_FOUND)
+    if active_only and not currency.is_active:
+        raise ValidationError(CURRENCY_INACTIVE, code="currency_inactive")
+    return currency
+
+
+def rate_active(*, currency_code: str, at: datetime | None = None) -> ExchangeRate:
+    """The rate with the greatest ``valid_from`` <= ``at`` (SPEC §4)."""
+    rate = (
+        ExchangeRate.objects.filter(currency_id=currency_code, valid_from__lte=at or timezone.now())
+        .order_by("-valid_from", "-id")
+        .first()
+    )
+    if rate is None:
+        raise ValidationError(CURRENCY_HAS_NO_RATE, code="currency_has_no_rate")
+    return rate
+
+
+def rate_history(*, currency_code: str) -> QuerySet[ExchangeRate]:
+    return ExchangeRate.objects.filter(currency_id=currency_code).order_by("-valid_from", "-id")
+
+
+def base_currency_code() -> str:
+    return str(settings.BASE_CURRENCY)
+
+
+def quote_get(*, code: str | None) -> Quote:
+    """How to show base amounts in currency ``code`` now (the base when None)."""
+    base = base_currency_code()
+    code = (code or base).upper()
+    currency = Currency.objects.filter(code=code, is_active=True).first()
+    if currency is None:
+        raise ValidationError(UNKNOWN_CURRENCY, code="unknown_currency", currency=code)
+    if code == base:
+        return Quote(currency=code, rate=Decimal(1), decimals=currency.decimals, is_base=True)
+    rate = rate_active(currency_code=code)
+    return Quote(currency=code, rate=rate.rate, decimals=currency.decimals, is_base=False)

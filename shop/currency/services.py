@@ -1,0 +1,58 @@
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+
+from shop.core.db import db_now
+from shop.core.errors import ValidationError
+from shop.currency.models import Currency, ExchangeRate
+
+BASE_RATE_IS_FIXED = "The base currency's rate is always exactly 1."
+BASE_CURRENCY_STAYS_ACTIVE = "The base currency cannot be deactivated."
+RATE_MUST_BE_POSITIVE = "A rate must be greater than zero."
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@transaction.atomic
+def currency_create(
+    *, code: str, name: str, symbol: str = "", decimals: int = 2, is_active: bool = True
+) -> Currency:
+    currency = Currency.objects.create(
+        code=code, name=name, symbol=symbol, decimals=decimals, is_active=is_active
+    )
+    if code == settings.BASE_CURRENCY:
+        # The base currency's rate row exists from the start, so every order
+        # (in any currency) freezes a real ExchangeRate row.
+        ExchangeRate.objects.create(
+            currency=currency, rate=Decimal(1), valid_from=EPOCH, source=ExchangeRate.Source.SYSTEM
+        )
+    return currency
+
+
+@transaction.atomic
+def currency_update(*, currency: Currency, **fields: object) -> Currency:
+    if currency.code == settings.BASE_CURRENCY and fields.get("is_active") is False:
+        raise ValidationError(BASE_CURRENCY_STAYS_ACTIVE, code="base_currency")
+    for name, value in fields.items():
+        setattr(currency, name, value)
+    currency.save(update_fields=list(fields))
+    return currency
+
+
+@transaction.atomic
+def rate_create(*, currency_code: str, rate: Decimal, source: str) -> ExchangeRate:
+    """Append a rate valid from now.
+
+    The currency row is locked first and the timestamp taken after the lock:
+    an order locks the same row FOR SHARE before it takes its own timestamp,
+    so a rate is either visible to an order or newer than it (SPEC §4).
+    """
+    if currency_code == settings.BASE_CURRENCY:
+        raise ValidationError(BASE_RATE_IS_FIXED, code="base_currency")
+    if rate <= 0:
+        raise ValidationError(RATE_MUST_BE_POSITIVE, code="rate_not_positive")
+    currency = Currency.objects.select_for_update().get(code=currency_code)
+    return ExchangeRate.objects.create(
+        currency=currency, rate=rate, valid_from=db_now(), source=source
+    )
