@@ -1,7 +1,5 @@
 """Fixtures shared by every test: API clients for the three kinds of caller."""
 
-from collections.abc import Iterator
-
 import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
@@ -18,9 +16,8 @@ def bearer(user: User) -> APIClient:
 
 
 @pytest.fixture(autouse=True)
-def _clean_cache() -> Iterator[None]:
+def _clean_cache() -> None:
     cache.clear()
-    yield
 
 
 @pytest.fixture

@@ -6,7 +6,13 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -17,6 +23,7 @@ from shop.catalog.models import Goods, Price, Sale
 from shop.catalog.services import goods as goods_services
 from shop.catalog.services import sales as sale_services
 from shop.catalog.services.prices import price_create_manual
+from shop.core.errors import ErrorSerializer
 from shop.core.fields import MoneyField
 from shop.core.pagination import NewestFirstCursorPagination
 from shop.currency.selectors import quote_get
@@ -84,9 +91,7 @@ class PriceViewSet(
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = PriceCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        price = price_create_manual(
-            goods=data.validated_data["goods"], amount=data.validated_data["amount"]
-        )
+        price = price_create_manual(goods=data.validated_data["goods"], amount=data.validated_data["amount"])
         return Response(PriceSerializer(price).data, status=status.HTTP_201_CREATED)
 
 
@@ -173,11 +178,11 @@ class GoodsViewSet(viewsets.ModelViewSet[Goods]):
         context["quote"] = quote_get(code=self.request.query_params.get("currency"))
         return context
 
-    def perform_create(self, serializer: GoodsSerializer) -> None:  # type: ignore[override]
+    def perform_create(self, serializer: GoodsSerializer) -> None:
         goods = goods_services.goods_create(**serializer.validated_data)
         serializer.instance = selectors.goods_list(include_inactive=True).get(pk=goods.pk)
 
-    def perform_update(self, serializer: GoodsSerializer) -> None:  # type: ignore[override]
+    def perform_update(self, serializer: GoodsSerializer) -> None:
         goods = goods_services.goods_update(goods=serializer.instance, **serializer.validated_data)
         serializer.instance = selectors.goods_list(include_inactive=True).get(pk=goods.pk)
 
@@ -211,27 +216,32 @@ class SaleViewSet(viewsets.ModelViewSet[Sale]):
     def get_queryset(self) -> QuerySet[Sale]:
         return selectors.sale_list()
 
-    def perform_create(self, serializer: SaleSerializer) -> None:  # type: ignore[override]
+    def perform_create(self, serializer: SaleSerializer) -> None:
         serializer.instance = sale_services.sale_create(**serializer.validated_data)
 
-    def perform_update(self, serializer: SaleSerializer) -> None:  # type: ignore[override]
-        serializer.instance = sale_services.sale_update(
-            sale=serializer.instance, **serializer.validated_data
-        )
+    def perform_update(self, serializer: SaleSerializer) -> None:
+        serializer.instance = sale_services.sale_update(sale=serializer.instance, **serializer.validated_data)
 
     def perform_destroy(self, instance: Sale) -> None:
         sale_services.sale_delete(sale=instance)
 
     @extend_schema(
         request=None,
-        responses={200: PriceSerializer(many=True)},
+        responses={
+            200: PriceSerializer(many=True),
+            409: ErrorSerializer,
+            429: OpenApiResponse(ErrorSerializer, description="Too soon; see the Retry-After header."),
+            503: ErrorSerializer,
+        },
         description=(
             "Generate a new price for every active goods of this running sale at once. "
             "At most one generation per sale in any 5 seconds: later calls get 429 "
             "with Retry-After and generate nothing."
         ),
     )
-    @action(detail=True, methods=["put"], url_path="generate-prices", filter_backends=())
+    @action(
+        detail=True, methods=["put"], url_path="generate-prices", filter_backends=(), pagination_class=None
+    )
     def generate_prices(self, request: Request, pk: str) -> Response:
         batch = sale_services.sale_generate_prices(sale=self.get_object())
         return Response(PriceSerializer(batch.prices, many=True).data)

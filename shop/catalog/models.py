@@ -1,3 +1,5 @@
+from datetime import datetime
+
 from django.db import models
 from django.utils import timezone
 
@@ -50,7 +52,7 @@ class Sale(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def is_running_at(self, at: "timezone.datetime") -> bool:
+    def is_running_at(self, at: datetime) -> bool:
         return (
             self.is_active
             and (self.starts_at is None or self.starts_at <= at)

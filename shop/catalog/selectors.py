@@ -8,9 +8,11 @@ from shop.catalog.models import Goods, Price, Sale
 
 def running_sales_q(at: datetime, prefix: str = "") -> Q:
     """Sales that are active with ``at`` inside their window (SPEC §4)."""
-    return Q(**{f"{prefix}is_active": True}) & (
-        Q(**{f"{prefix}starts_at__isnull": True}) | Q(**{f"{prefix}starts_at__lte": at})
-    ) & (Q(**{f"{prefix}ends_at__isnull": True}) | Q(**{f"{prefix}ends_at__gt": at}))
+    return (
+        Q(**{f"{prefix}is_active": True})
+        & (Q(**{f"{prefix}starts_at__isnull": True}) | Q(**{f"{prefix}starts_at__lte": at}))
+        & (Q(**{f"{prefix}ends_at__isnull": True}) | Q(**{f"{prefix}ends_at__gt": at}))
+    )
 
 
 def sale_list() -> QuerySet[Sale]:

@@ -15,5 +15,6 @@ def db_now() -> datetime:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT clock_timestamp()")
-            return cursor.fetchone()[0]
+            now: datetime = cursor.fetchone()[0]
+            return now
     return timezone.now()

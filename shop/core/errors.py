@@ -9,7 +9,7 @@ import math
 from typing import Any
 
 from django.db.models import ProtectedError
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -17,7 +17,7 @@ logger = logging.getLogger(__name__)
 
 
 class ShopError(Exception):
-    status_code = status.HTTP_400_BAD_REQUEST
+    status_code: int = status.HTTP_400_BAD_REQUEST
     code = "invalid"
     message = "Invalid request."
 
@@ -77,14 +77,22 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             response["Retry-After"] = str(exc.retry_after)
         return response
     if isinstance(exc, ProtectedError):
-        return Response(
-            {"detail": PROTECTED_MESSAGE, "code": "protected"}, status=status.HTTP_409_CONFLICT
-        )
-    response = drf_exception_handler(exc, context)
-    if response is None:
+        return Response({"detail": PROTECTED_MESSAGE, "code": "protected"}, status=status.HTTP_409_CONFLICT)
+    handled: Response | None = drf_exception_handler(exc, context)
+    if handled is None:
         logger.exception("unhandled error in %s", context.get("view"))
         return Response(
             {"detail": "Internal server error.", "code": "server_error"},
             status=status.HTTP_500_INTERNAL_SERVER_ERROR,
         )
-    return response
+    if isinstance(handled.data, dict) and set(handled.data) == {"detail"}:
+        # DRF's own errors (401, 403, 404, 405, parse errors) get the same stable code field.
+        handled.data["code"] = getattr(handled.data["detail"], "code", None) or "error"
+    return handled
+
+
+class ErrorSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """The body of every non-field error (for the OpenAPI schema)."""
+
+    detail = serializers.CharField()
+    code = serializers.CharField()

@@ -1,6 +1,5 @@
 from typing import Any
 
-
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 

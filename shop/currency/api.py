@@ -66,11 +66,11 @@ class CurrencyViewSet(
     def get_queryset(self) -> Any:
         return selectors.currency_list()
 
-    def perform_create(self, serializer: CurrencySerializer) -> None:  # type: ignore[override]
+    def perform_create(self, serializer: CurrencySerializer) -> None:
         currency = services.currency_create(**serializer.validated_data)
         serializer.instance = selectors.currency_get(code=currency.code, active_only=False)
 
-    def perform_update(self, serializer: CurrencySerializer) -> None:  # type: ignore[override]
+    def perform_update(self, serializer: CurrencySerializer) -> None:
         data = dict(serializer.validated_data)
         data.pop("code", None)
         currency = services.currency_update(currency=serializer.instance, **data)

@@ -18,9 +18,7 @@ class Currency(models.Model):
         ordering = ("code",)
         verbose_name_plural = "currencies"
         constraints = (
-            models.CheckConstraint(
-                condition=models.Q(decimals__lte=4), name="currency_decimals_0_4"
-            ),
+            models.CheckConstraint(condition=models.Q(decimals__lte=4), name="currency_decimals_0_4"),
         )
 
     def __str__(self) -> str:

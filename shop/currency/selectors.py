@@ -17,9 +17,9 @@ CURRENCY_HAS_NO_RATE = "This currency has no exchange rate yet."
 
 def currency_list(*, active_only: bool = False) -> QuerySet[Currency]:
     """Currencies with their active rate (``rate``, ``rate_updated_at``) annotated."""
-    newest = ExchangeRate.objects.filter(
-        currency=OuterRef("pk"), valid_from__lte=timezone.now()
-    ).order_by("-valid_from", "-id")
+    newest = ExchangeRate.objects.filter(currency=OuterRef("pk"), valid_from__lte=timezone.now()).order_by(
+        "-valid_from", "-id"
+    )
     qs = Currency.objects.annotate(
         rate=Subquery(newest.values("rate")[:1]),
         rate_updated_at=Subquery(newest.values("valid_from")[:1]),

@@ -53,6 +53,4 @@ def rate_create(*, currency_code: str, rate: Decimal, source: str) -> ExchangeRa
     if rate <= 0:
         raise ValidationError(RATE_MUST_BE_POSITIVE, code="rate_not_positive")
     currency = Currency.objects.select_for_update().get(code=currency_code)
-    return ExchangeRate.objects.create(
-        currency=currency, rate=rate, valid_from=db_now(), source=source
-    )
+    return ExchangeRate.objects.create(currency=currency, rate=rate, valid_from=db_now(), source=source)

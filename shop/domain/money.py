@@ -31,7 +31,8 @@ def format_amount(amount: Decimal, decimals: int) -> str:
     would be a rounding the spec does not allow; padding adds zeros only.
     """
     exponent = amount.normalize().as_tuple().exponent
-    assert isinstance(exponent, int), "amount must be finite"
+    if not isinstance(exponent, int):
+        raise ValueError(f"not a finite amount: {amount}")
     return f"{quantize(amount, max(decimals, -exponent)):f}"
 
 

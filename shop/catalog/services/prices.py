@@ -22,9 +22,7 @@ class PriceBatch:
 
 
 @transaction.atomic
-def prices_record(
-    *, amounts: Mapping[int, Decimal], source: str, sale_id: int | None = None
-) -> PriceBatch:
+def prices_record(*, amounts: Mapping[int, Decimal], source: str, sale_id: int | None = None) -> PriceBatch:
     """Append one price per goods and make it the goods' current price.
 
     Why the lock, then the clock: the goods rows are locked (FOR UPDATE, in id

@@ -22,7 +22,9 @@ SALE_NOT_RUNNING = "This sale is not running, so its prices cannot be generated.
 GENERATE_TOO_SOON = "Prices of this sale were generated less than {seconds} seconds ago."
 
 
-def _validate(*, min_price: Decimal, max_price: Decimal, starts_at: datetime | None, ends_at: datetime | None) -> None:
+def _validate(
+    *, min_price: Decimal, max_price: Decimal, starts_at: datetime | None, ends_at: datetime | None
+) -> None:
     if not (0 < min_price <= max_price):
         raise ValidationError(SALE_BOUNDS_INVALID, code="sale_bounds")
     if starts_at and ends_at and ends_at <= starts_at:
@@ -44,13 +46,7 @@ def _ensure_goods_free(*, sale: Sale, goods_ids: Sequence[int]) -> None:
         overlap &= Q(starts_at__isnull=True) | Q(starts_at__lt=sale.ends_at)
     if sale.starts_at is not None:
         overlap &= Q(ends_at__isnull=True) | Q(ends_at__gt=sale.starts_at)
-    taken = sorted(
-        set(
-            Sale.objects.filter(overlap)
-            .exclude(pk=sale.pk)
-            .values_list("goods__id", flat=True)
-        )
-    )
+    taken = sorted(set(Sale.objects.filter(overlap).exclude(pk=sale.pk).values_list("goods__id", flat=True)))
     if taken:
         raise ValidationError(GOODS_IN_OTHER_SALE, code="goods_in_other_sale", goods=taken)
 
@@ -111,9 +107,7 @@ def _claim_generation_slot(sale_id: int) -> None:
         held_until = cache.get(key) or expires
     except RedisError as exc:
         raise ServiceUnavailable() from exc
-    raise RateLimited(
-        GENERATE_TOO_SOON.format(seconds=interval), retry_after=held_until - time.time()
-    )
+    raise RateLimited(GENERATE_TOO_SOON.format(seconds=interval), retry_after=held_until - time.time())
 
 
 def sale_generate_prices(*, sale: Sale) -> PriceBatch:

@@ -39,12 +39,20 @@ def test_quantize_refuses_floats() -> None:
     ],
 )
 def test_convert(amount: str, rate: str, decimals: int, expected: str) -> None:
-    assert format_amount(convert(Decimal(amount), rate=Decimal(rate), decimals=decimals), decimals) == expected
+    assert (
+        format_amount(convert(Decimal(amount), rate=Decimal(rate), decimals=decimals), decimals) == expected
+    )
 
 
 @pytest.mark.parametrize(
     ("amount", "decimals", "expected"),
-    [("12.3", 2, "12.30"), ("1230", 0, "1230"), ("0.003", 2, "0.003"), ("100", 2, "100.00"), ("5E+1", 2, "50.00")],
+    [
+        ("12.3", 2, "12.30"),
+        ("1230", 0, "1230"),
+        ("0.003", 2, "0.003"),
+        ("100", 2, "100.00"),
+        ("5E+1", 2, "50.00"),
+    ],
 )
 def test_format_amount_pads_and_never_rounds(amount: str, decimals: int, expected: str) -> None:
     assert format_amount(Decimal(amount), decimals) == expected

@@ -1,0 +1,21 @@
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from shop.accounts.services import user_ensure_staff
+from shop.core.demo import demo_load
+
+
+class Command(BaseCommand):
+    help = "Migrate, load demo data once and create the staff user from ADMIN_EMAIL/ADMIN_PASSWORD."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        call_command("migrate", interactive=False, verbosity=0)
+        self.stdout.write("database migrated")
+        if demo_load():
+            self.stdout.write("demo data loaded")
+        if settings.ADMIN_EMAIL and settings.ADMIN_PASSWORD:
+            user_ensure_staff(email=settings.ADMIN_EMAIL, password=settings.ADMIN_PASSWORD)
+            self.stdout.write(f"staff user {settings.ADMIN_EMAIL} ready")

@@ -1,0 +1,107 @@
+import io
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from django.core.management import call_command
+from django.test import Client
+
+from shop.catalog.models import Goods, Price, Sale
+from shop.currency.models import Currency
+
+# Every path of SPEC §6 (and §10's candles) must be documented.
+SPEC_PATHS = {
+    "/api/currency/": {"get", "post"},
+    "/api/currency/{code}/": {"get", "put", "patch"},
+    "/api/currency/{code}/rates/": {"get", "post"},
+    "/api/goods/": {"get", "post"},
+    "/api/goods/{id}/": {"get", "put", "patch", "delete"},
+    "/api/prices/": {"get", "post"},
+    "/api/prices/{id}/": {"get"},
+    "/api/sales/": {"get", "post"},
+    "/api/sales/{id}/": {"get", "put", "patch", "delete"},
+    "/api/sales/{id}/generate-prices/": {"put"},
+    "/api/cart/": {"get", "delete"},
+    "/api/cart/items/": {"post"},
+    "/api/cart/items/{goods_id}/": {"patch", "delete"},
+    "/api/cart/checkout/": {"post"},
+    "/api/orders/": {"get", "post"},
+    "/api/orders/{id}/": {"get"},
+}
+NOT_YET = {"/api/cart/", "/api/cart/items/", "/api/cart/items/{goods_id}/", "/api/cart/checkout/", "/api/orders/", "/api/orders/{id}/"}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def schema() -> dict[str, Any]:
+    out = io.StringIO()
+    call_command("spectacular", "--validate", "--fail-on-warn", stdout=out)
+    return yaml.safe_load(out.getvalue())
+
+
+def test_schema_is_valid_openapi_3(schema: dict[str, Any]) -> None:
+    # --validate checked it against the OpenAPI 3 JSON schema while generating.
+    assert schema["openapi"].startswith("3.")
+    assert schema["info"]["title"] == "tickshop API"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        pytest.param(p, marks=pytest.mark.xfail(strict=True, reason="arrives with cart and orders"))
+        if p in NOT_YET
+        else p
+        for p in SPEC_PATHS
+    ],
+)
+def test_schema_documents_every_spec_path(schema: dict[str, Any], path: str) -> None:
+    assert path in schema["paths"]
+    assert SPEC_PATHS[path] <= set(schema["paths"][path])
+
+
+def test_schema_shows_real_bodies(schema: dict[str, Any]) -> None:
+    goods = schema["components"]["schemas"]["GoodsDetail"]["properties"]
+    assert {"price", "prices", "prices_url", "sale"} <= set(goods)
+    gen = schema["paths"]["/api/sales/{id}/generate-prices/"]["put"]["responses"]["200"]
+    assert gen["content"]["application/json"]["schema"]["type"] == "array"
+    rates = schema["paths"]["/api/currency/{code}/rates/"]["post"]["requestBody"]
+    assert "ExchangeRateCreate" in str(rates)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/docs/", "/api/redoc/", "/api/schema/", "/api/"])
+def test_docs_pages_answer(client: Client, path: str) -> None:
+    assert client.get(path).status_code == 200
+
+
+@pytest.mark.django_db
+def test_healthz_ok(client: Client) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok"
+    assert response.json()["database"] == "ok"
+
+
+@pytest.mark.django_db
+def test_migrations_are_complete() -> None:
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)
+
+
+@pytest.mark.django_db
+def test_demo_data_loads_once() -> None:
+    call_command("load_demo", stdout=io.StringIO())
+    call_command("load_demo", stdout=io.StringIO())
+    assert set(Currency.objects.values_list("code", flat=True)) >= {"USD", "EUR", "GBP", "JPY", "UAH"}
+    assert Goods.objects.count() == 12
+    assert Price.objects.count() == 12
+    sale = Sale.objects.get()
+    assert sale.is_running and sale.goods.count() == 8
+
+
+def test_env_example_lists_every_setting() -> None:
+    root = Path(__file__).resolve().parents[3]
+    read = set(re.findall(r'env\.\w+\(\s*"([A-Z_]+)"', (root / "config/settings.py").read_text()))
+    listed = set(re.findall(r"^#? ?([A-Z_]+)=", (root / ".env.example").read_text(), flags=re.MULTILINE))
+    assert read, "no settings found"
+    assert read <= listed, f"missing from .env.example: {sorted(read - listed)}"
