@@ -25,7 +25,7 @@ run: $(STAMP)  ## embedded mode: SQLite, in-process ticker, one process
 stack: $(STAMP)  ## stack mode: web, worker and beat against DATABASE_URL and REDIS_URL
 	@test -n "$$DATABASE_URL" -a -n "$$REDIS_URL" || { echo "set DATABASE_URL and REDIS_URL"; exit 2; }
 	$(BIN)/python manage.py prepare
-	$(BIN)/honcho start -f Procfile
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho start -f Procfile
 
 services:  ## start PostgreSQL and Redis when installed here but stopped
 	@scripts/services.sh

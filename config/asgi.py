@@ -1,8 +1,32 @@
+"""ASGI entry point: HTTP (Django) and the WebSocket feed on one port (SPEC §2).
+
+In embedded mode the in-process ticker runs as a task of the server's event
+loop, started and stopped through the ASGI lifespan protocol.
+"""
+
 import os
+from typing import Any
 
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django_asgi_app = get_asgi_application()
 
-application = django_asgi_app
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+
+from shop.catalog.ticker import lifespan  # noqa: E402
+from shop.realtime.routing import feed_application, websocket_urlpatterns  # noqa: E402
+
+router = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        "websocket": feed_application(URLRouter(websocket_urlpatterns)),
+    }
+)
+
+
+async def application(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    if scope["type"] == "lifespan":
+        await lifespan(scope, receive, send)
+        return
+    await router(scope, receive, send)

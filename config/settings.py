@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "shop.accounts",
     "shop.currency",
     "shop.catalog",
+    "shop.realtime",
     "shop.storefront",
 ]
 
@@ -112,13 +113,13 @@ if IS_POSTGRES:
         "timeout": env.float("DB_POOL_TIMEOUT", default=10.0),
     }
 else:
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "transaction_mode": "IMMEDIATE"}
-    )
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
 
 # --- Redis: broker, channel layer, cache (stack mode) -----------------------
 REDIS_URL = env.str("REDIS_URL", default="")
 RUN_MODE = "stack" if REDIS_URL else "embedded"
+# Who ticks: "inprocess" (a task of the web server, embedded mode) or "celery" (beat + worker).
+PRICE_TICKER = env.str("PRICE_TICKER", default="celery" if REDIS_URL else "inprocess")
 
 if REDIS_URL:
     CACHES = {
@@ -202,13 +203,13 @@ DJOSER = {
     "PASSWORD_RESET_CONFIRM_URL": "password-reset/{uid}/{token}",
     "PASSWORD_RESET_SHOW_EMAIL_NOT_FOUND": False,
     "EMAIL_FRONTEND_PROTOCOL": _site.scheme,
-    "EMAIL_FRONTEND_DOMAIN": _site.netloc,
+    "EMAIL_FRONTEND_DOMAIN": _site.netloc + _site.path,  # links start with SITE_URL, path and all
     "EMAIL_FRONTEND_SITE_NAME": "tickshop",
     "HIDE_USERS": True,
+    "TOKEN_MODEL": None,  # JWT only: DRF's authtoken is not installed (else DELETE /auth/users/me/ fails)
     "SERIALIZERS": {
         "user": "shop.accounts.serializers.UserSerializer",
         "current_user": "shop.accounts.serializers.UserSerializer",
-        
     },
     "PERMISSIONS": {
         "user_list": ["rest_framework.permissions.IsAdminUser"],
@@ -226,7 +227,11 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- E-mail ----------------------------------------------------------------
-vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+_email = env.email_url("EMAIL_URL", default="consolemail://")
+if _email["EMAIL_BACKEND"] == "django.core.mail.backends.filebased.EmailBackend":
+    # django-environ drops the leading "/" of filemail:///abs/dir; SPEC §5 means that absolute path.
+    _email["EMAIL_FILE_PATH"] = "/" + _email["EMAIL_FILE_PATH"].lstrip("/")
+vars().update(_email)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="tickshop <noreply@tickshop.local>")
 
 # --- Security --------------------------------------------------------------

@@ -96,3 +96,20 @@ class Price(models.Model):
 
     def __str__(self) -> str:
         return f"{self.goods_id}: {self.amount} at {self.created_at:%H:%M:%S}"
+
+
+class Tick(models.Model):
+    """One executed tick. The primary key is the tick's slot (seconds since the
+    epoch // PRICE_TICK_SECONDS), so the database itself refuses a second tick
+    in a slot, however many beat processes or duplicated tasks ask for one."""
+
+    slot = models.BigIntegerField(primary_key=True)
+    started_at = models.DateTimeField()
+    goods_count = models.PositiveIntegerField(default=0)
+    duration_ms = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ("-slot",)
+
+    def __str__(self) -> str:
+        return f"tick {self.slot}: {self.goods_count} goods in {self.duration_ms} ms"

@@ -1,4 +1,6 @@
+from collections.abc import Collection
 from datetime import datetime
+from decimal import Decimal
 
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
@@ -49,3 +51,11 @@ def price_list(
 
 def price_recent(*, goods_id: int, limit: int = 50) -> list[Price]:
     return list(Price.objects.filter(goods_id=goods_id).order_by("-created_at", "-id")[:limit])
+
+
+def price_current_list(*, goods_ids: Collection[int] | None = None) -> list[tuple[int, Decimal, datetime]]:
+    """``(goods, price, at)`` of every active goods that has a price: the feed's snapshot."""
+    qs = Goods.objects.filter(is_active=True, price__isnull=False)
+    if goods_ids is not None:
+        qs = qs.filter(id__in=goods_ids)
+    return list(qs.order_by("id").values_list("id", "price", "price_updated_at"))  # type: ignore[arg-type]

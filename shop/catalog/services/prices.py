@@ -10,6 +10,7 @@ from django.db import transaction
 from shop.catalog.models import Goods, Price
 from shop.core.db import db_now
 from shop.core.errors import ValidationError
+from shop.realtime.publisher import publish_prices
 
 PRICE_MUST_BE_POSITIVE = "A price must be greater than zero."
 
@@ -22,7 +23,9 @@ class PriceBatch:
 
 
 @transaction.atomic
-def prices_record(*, amounts: Mapping[int, Decimal], source: str, sale_id: int | None = None) -> PriceBatch:
+def prices_record(
+    *, amounts: Mapping[int, Decimal], source: str, sale_ids: Mapping[int, int] | None = None
+) -> PriceBatch:
     """Append one price per goods and make it the goods' current price.
 
     Why the lock, then the clock: the goods rows are locked (FOR UPDATE, in id
@@ -33,7 +36,11 @@ def prices_record(*, amounts: Mapping[int, Decimal], source: str, sale_id: int |
     it): the order's price is always the newest one at its ``created_at``,
     even under READ COMMITTED and with ticks that start before and commit
     after an order (SPEC §4, consistency invariant).
+
+    ``sale_ids`` names the sale that drew each goods' price, where one did.
+    The batch is broadcast once, after commit.
     """
+    sale_ids = sale_ids or {}
     if any(amount <= 0 for amount in amounts.values()):
         raise ValidationError(PRICE_MUST_BE_POSITIVE, code="price_not_positive")
     goods_ids = list(
@@ -45,7 +52,13 @@ def prices_record(*, amounts: Mapping[int, Decimal], source: str, sale_id: int |
     at = db_now()
     prices = Price.objects.bulk_create(
         [
-            Price(goods_id=goods_id, amount=amounts[goods_id], created_at=at, source=source, sale_id=sale_id)
+            Price(
+                goods_id=goods_id,
+                amount=amounts[goods_id],
+                created_at=at,
+                source=source,
+                sale_id=sale_ids.get(goods_id),
+            )
             for goods_id in goods_ids
         ]
     )
@@ -56,7 +69,10 @@ def prices_record(*, amounts: Mapping[int, Decimal], source: str, sale_id: int |
         ],
         fields=("price", "price_updated_at", "current_price_id"),
     )
-    return PriceBatch(at=at, source=source, prices=prices)
+    batch = PriceBatch(at=at, source=source, prices=prices)
+    if prices:
+        transaction.on_commit(lambda: publish_prices(batch))
+    return batch
 
 
 def price_create_manual(*, goods: Goods, amount: Decimal) -> Price:

@@ -88,7 +88,7 @@ def sale_reprice(*, sale: Sale, source: str) -> PriceBatch:
     """New prices, drawn within the sale's bounds, for all its active goods."""
     goods_ids = list(sale.goods.filter(is_active=True).values_list("id", flat=True))
     amounts = {goods_id: draw_price(sale.min_price, sale.max_price) for goods_id in goods_ids}
-    return prices_record(amounts=amounts, source=source, sale_id=sale.id)
+    return prices_record(amounts=amounts, source=source, sale_ids=dict.fromkeys(amounts, sale.id))
 
 
 def _claim_generation_slot(sale_id: int) -> None:

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand
 
 from shop.accounts.services import user_ensure_staff
 from shop.core.demo import demo_load
+from shop.core.schedules import schedules_ensure
 
 
 class Command(BaseCommand):
@@ -14,6 +15,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("database migrated")
+        schedules_ensure()
         if demo_load():
             self.stdout.write("demo data loaded")
         if settings.ADMIN_EMAIL and settings.ADMIN_PASSWORD:

@@ -1,0 +1,38 @@
+from typing import Any
+
+import uvicorn
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+
+
+class Command(BaseCommand):
+    help = "Serve HTTP and the WebSocket feed on HOST:PORT (ASGI), after `prepare` unless --no-prepare."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--no-prepare", action="store_true", help="skip migrations and demo data")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not options["no_prepare"]:
+            call_command("prepare", stdout=self.stdout)
+        base = f"http://{settings.HOST}:{settings.PORT}"
+        ticker = "in-process" if settings.PRICE_TICKER == "inprocess" else "Celery beat + worker"
+        self.stdout.write(
+            f"\ntickshop ({settings.RUN_MODE} mode, ticker: {ticker}, a tick every "
+            f"{settings.PRICE_TICK_SECONDS} s)\n"
+            f"  shop       {base}/\n"
+            f"  API docs   {base}/api/docs/\n"
+            f"  API root   {base}/api/\n"
+            f"  admin      {base}/admin/\n"
+            f"  live feed  ws://{settings.HOST}:{settings.PORT}/ws/price_updates/\n"
+        )
+        self.stdout.flush()
+        uvicorn.run(
+            "config.asgi:application",
+            host=settings.HOST,
+            port=settings.PORT,
+            lifespan="on",
+            ws="websockets-sansio",
+            log_level="warning",
+            proxy_headers=True,
+        )

@@ -1,0 +1,47 @@
+"""Beat schedules, kept in code and written to django-celery-beat's tables at start-up.
+
+Staff may add or pause schedules in the admin; the ones below are re-asserted
+(interval and task) on every start so a deploy with a new interval takes effect.
+"""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+
+@dataclass(frozen=True)
+class Schedule:
+    name: str
+    task: str
+    every_seconds: int
+    expires_seconds: int | None = None
+
+
+def schedules() -> list[Schedule]:
+    tick = settings.PRICE_TICK_SECONDS
+    return [
+        # Beat's intervals are not aligned to the clock and drift by the time each
+        # send takes, so a 5-second schedule would now and then fire twice in one
+        # slot and skip the next. Beat asks every second instead; the tick service
+        # runs each PRICE_TICK_SECONDS slot exactly once and ignores the other asks.
+        # A tick that could not start within its slot expires: never replayed.
+        Schedule("price tick", "catalog.price_tick", 1, expires_seconds=tick),
+    ]
+
+
+@transaction.atomic
+def schedules_ensure() -> None:
+    for schedule in schedules():
+        interval, _ = IntervalSchedule.objects.get_or_create(
+            every=schedule.every_seconds, period=IntervalSchedule.SECONDS
+        )
+        PeriodicTask.objects.update_or_create(
+            name=schedule.name,
+            defaults={
+                "task": schedule.task,
+                "interval": interval,
+                "expire_seconds": schedule.expires_seconds,
+            },
+        )

@@ -1,0 +1,134 @@
+"""The live price feed ``/ws/price_updates/`` (SPEC §7). Consumers only relay."""
+
+import asyncio
+import json
+import time
+from typing import Any
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.utils import timezone
+
+from shop.catalog.selectors import price_current_list
+from shop.core.errors import ShopError
+from shop.currency.selectors import quote_get
+from shop.domain.money import Quote
+from shop.realtime.feed import dumps, price_entries, render_batch
+from shop.realtime.publisher import FEED_GROUP, feed_seq_current
+
+HEARTBEAT_SECONDS = 15
+MALFORMED = "Messages must be JSON objects."
+UNKNOWN_ACTION = "Unknown action; use subscribe or unsubscribe."
+BAD_GOODS = 'goods must be a list of goods ids or "all".'
+UNKNOWN_GOODS = "Unknown goods (or goods without a price)."
+CLOSE_BAD_REQUEST = 4400
+
+
+def _snapshot(quote: Quote, goods_ids: set[int] | None) -> tuple[int, list[dict[str, Any]]]:
+    seq = feed_seq_current()  # read before the prices: a batch after this is newer than the snapshot
+    rows = price_current_list(goods_ids=goods_ids)
+    return seq, price_entries(((g, p, at.isoformat()) for g, p, at in rows), quote)
+
+
+class PriceFeedConsumer(AsyncWebsocketConsumer):
+    quote: Quote
+    goods: set[int] | None = None  # None: every goods
+    seq = 0
+    last_sent = 0.0
+    heartbeat: asyncio.Task[None] | None = None
+
+    async def connect(self) -> None:
+        query = parse_qs(self.scope.get("query_string", b"").decode())
+        try:
+            self.quote = await database_sync_to_async(quote_get)(code=(query.get("currency") or [None])[0])
+        except ShopError as exc:
+            await self.accept()
+            await self.send_event({"type": "error", "detail": exc.message, "code": exc.code})
+            await self.close(code=CLOSE_BAD_REQUEST)
+            return
+        await self.channel_layer.group_add(FEED_GROUP, self.channel_name)
+        await self.accept()
+        await self.send_snapshot(None, request_id=None)
+        self.heartbeat = asyncio.create_task(self.beat())
+
+    async def disconnect(self, code: int) -> None:
+        if self.heartbeat is not None:
+            self.heartbeat.cancel()
+        await self.channel_layer.group_discard(FEED_GROUP, self.channel_name)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        try:
+            message = json.loads(text_data or "")
+        except ValueError:
+            message = None
+        if not isinstance(message, dict):
+            await self.send_error(MALFORMED, message)
+            return
+        action, goods = message.get("action"), message.get("goods")
+        if action not in ("subscribe", "unsubscribe"):
+            await self.send_error(UNKNOWN_ACTION, message)
+            return
+        if goods == "all" and action == "subscribe":
+            self.goods = None
+            await self.send_snapshot(None, request_id=message.get("id"))
+            return
+        if not isinstance(goods, list) or not all(type(g) is int for g in goods):
+            await self.send_error(BAD_GOODS, message)
+            return
+        seq, known = await database_sync_to_async(_snapshot)(self.quote, set(goods))
+        unknown = sorted(set(goods) - {entry["goods"] for entry in known})
+        if unknown:
+            await self.send_error(UNKNOWN_GOODS, message, goods=unknown)
+            return
+        if action == "subscribe":
+            self.goods = set(goods)
+            await self.send_event(self.snapshot_event(seq, known, message.get("id")))
+        else:
+            if self.goods is None:
+                seq, everything = await database_sync_to_async(_snapshot)(self.quote, None)
+                self.goods = {entry["goods"] for entry in everything}
+            self.goods -= set(goods)
+            await self.send_event({"type": "unsubscribed", "goods": sorted(set(goods)), **self.echo(message)})
+
+    async def feed_prices(self, message: dict[str, Any]) -> None:
+        """A committed batch from shop.realtime.publisher."""
+        self.seq = max(self.seq, message["seq"])
+        text = render_batch(message, self.quote, self.goods)
+        if text is not None:
+            await self.send(text_data=text)
+            self.last_sent = time.monotonic()
+
+    async def beat(self) -> None:
+        while True:
+            wait = self.last_sent + HEARTBEAT_SECONDS - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+                continue
+            await self.send_event({"type": "heartbeat", "seq": self.seq, "at": timezone.now().isoformat()})
+
+    async def send_snapshot(self, goods: set[int] | None, *, request_id: Any) -> None:
+        seq, prices = await database_sync_to_async(_snapshot)(self.quote, goods)
+        await self.send_event(self.snapshot_event(seq, prices, request_id))
+
+    def snapshot_event(self, seq: int, prices: list[dict[str, Any]], request_id: Any) -> dict[str, Any]:
+        self.seq = max(self.seq, seq)
+        event = {
+            "type": "snapshot",
+            "seq": self.seq,
+            "at": timezone.now().isoformat(),
+            "currency": self.quote.currency,
+            "prices": prices,
+        }
+        return {**event, "id": request_id} if request_id is not None else event
+
+    async def send_error(self, detail: str, message: Any, **extra: Any) -> None:
+        await self.send_event({"type": "error", "detail": detail, **extra, **self.echo(message)})
+
+    @staticmethod
+    def echo(message: Any) -> dict[str, Any]:
+        return {"id": message["id"]} if isinstance(message, dict) and "id" in message else {}
+
+    async def send_event(self, event: dict[str, Any]) -> None:
+        await self.send(text_data=dumps(event))
+        self.last_sent = time.monotonic()

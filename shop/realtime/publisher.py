@@ -1,0 +1,62 @@
+"""Broadcast committed price batches to the live feed (SPEC §7).
+
+Called from ``transaction.on_commit`` by the one service that writes prices,
+so a batch is published once, after its commit, as one group message
+(one Redis PUBLISH in stack mode) whatever the number of goods in it.
+"""
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.core.cache import cache
+
+from shop.currency.selectors import currency_list
+
+if TYPE_CHECKING:
+    from shop.catalog.services.prices import PriceBatch
+
+logger = logging.getLogger(__name__)
+
+FEED_GROUP = "price_updates"
+SEQ_KEY = "tickshop:feed:seq"
+
+
+def feed_seq_next() -> int:
+    """The next batch number, shared by every process of the deployment."""
+    cache.add(SEQ_KEY, 0, timeout=None)
+    return int(cache.incr(SEQ_KEY))
+
+
+def feed_seq_current() -> int:
+    return int(cache.get(SEQ_KEY) or 0)
+
+
+def feed_rates() -> dict[str, tuple[str, int]]:
+    """code -> (rate, decimals) of every active currency with a rate, for the consumers."""
+    return {
+        c.code: (str(c.rate), c.decimals) for c in currency_list(active_only=True) if c.rate is not None
+    }
+
+
+def batch_message(batch: "PriceBatch", *, seq: int) -> dict[str, Any]:
+    return {
+        "type": "feed.prices",
+        "seq": seq,
+        "at": batch.at.isoformat(),
+        "prices": [[price.goods_id, str(price.amount)] for price in batch.prices],
+        "rates": feed_rates(),
+    }
+
+
+def publish_prices(batch: "PriceBatch") -> None:
+    """Send one batch to every feed client. Never raises: the prices are committed
+    already, and a feed outage must not fail the tick or request that made them."""
+    try:
+        message = batch_message(batch, seq=feed_seq_next())
+        async_to_sync(get_channel_layer().group_send)(FEED_GROUP, message)
+    except Exception:
+        logger.exception("feed: batch of %d prices not published", len(batch.prices))
+        return
+    logger.debug("feed: batch %s published (%d prices)", message["seq"], len(batch.prices))
