@@ -1,7 +1,11 @@
 """Fixtures shared by every test: API clients for the three kinds of caller."""
 
+from collections.abc import Iterator
+from typing import Any
+
 import pytest
 from django.core.cache import cache
+from django.db import connections
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -48,3 +52,14 @@ def staff(staff_user: User) -> APIClient:
 @pytest.fixture
 def usd(db: None):
     return CurrencyFactory(code="USD", name="US Dollar", symbol="$", decimals=2)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_pool_before_teardown(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """Threads of the tests borrow pooled connections; return them all before the
+    test database is dropped."""
+    yield
+    with django_db_blocker.unblock():
+        for conn in connections.all():
+            if hasattr(conn, "close_pool"):
+                conn.close_pool()

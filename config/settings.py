@@ -14,11 +14,13 @@ from urllib.parse import urlsplit
 import environ
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = BASE_DIR / "var"
-(VAR_DIR / "static").mkdir(parents=True, exist_ok=True)
 
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+# Embedded mode's SQLite file and collected static files live here.
+VAR_DIR = env.path("VAR_DIR", default=BASE_DIR / "var")
+Path(VAR_DIR, "static").mkdir(parents=True, exist_ok=True)
 
 # --- Core -----------------------------------------------------------------
 DEBUG = env.bool("DEBUG", default=False)
@@ -96,12 +98,12 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = env.path("STATIC_ROOT", default=VAR_DIR / "static")
+STATIC_ROOT = env.path("STATIC_ROOT", default=Path(VAR_DIR, "static"))
 WHITENOISE_USE_FINDERS = True
 
 # --- Database -------------------------------------------------------------
 DATABASES = {
-    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'tickshop.sqlite3'}"),
+    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{Path(VAR_DIR, 'tickshop.sqlite3')}"),
 }
 IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 if IS_POSTGRES:
@@ -154,6 +156,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # --- Shop ------------------------------------------------------------------
 BASE_CURRENCY = env.str("BASE_CURRENCY", default="USD")
 PRICE_TICK_SECONDS = env.int("PRICE_TICK_SECONDS", default=5)
+FEED_HEARTBEAT_SECONDS = env.float("FEED_HEARTBEAT_SECONDS", default=15.0)
 GENERATE_PRICES_INTERVAL_SECONDS = env.int("GENERATE_PRICES_INTERVAL_SECONDS", default=5)
 ORDER_MARKUP_PERCENT = Decimal(env.str("ORDER_MARKUP_PERCENT", default="30"))
 ORDER_FIXED_FEE = Decimal(env.str("ORDER_FIXED_FEE", default="10.10"))

@@ -1,28 +1,63 @@
 """Djoser wired to tickshop's user: e-mail login, refresh tokens ended on a new password."""
 
-from typing import Any
+from typing import Any, cast
 
+from django.db import transaction
 from djoser.views import UserViewSet as DjoserUserViewSet
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
 
+from shop.accounts.models import User
+from shop.accounts.serializers import EmailSerializer, UserCreateSerializer
 from shop.accounts.services import user_revoke_refresh_tokens
 
 
 class UserViewSet(DjoserUserViewSet):
     """Djoser's user endpoints; a password change or reset ends old refresh tokens (SPEC §5)."""
 
+    # The address is the login and read-only (SPEC §5): no set_email / reset_email endpoints.
+    set_username = None
+    reset_username = None
+    reset_username_confirm = None
+
+    def get_serializer_class(self) -> type[BaseSerializer[Any]]:
+        if self.action == "create":
+            return UserCreateSerializer
+        if self.action in ("reset_password", "resend_activation"):
+            return EmailSerializer
+        serializer_class: type[BaseSerializer[Any]] = super().get_serializer_class()
+        return serializer_class
+
+    def permission_denied(
+        self, request: Request, message: str | None = None, code: str | None = None
+    ) -> None:
+        # Djoser's HIDE_USERS answers 404 for another user's record except on DELETE; close that gap
+        # so a shopper cannot tell which ids exist.
+        if request.user.is_authenticated and self.action == "destroy":
+            raise NotFound
+        super().permission_denied(request, message=message, code=code)
+
+    def perform_destroy(self, instance: User) -> None:
+        with transaction.atomic():
+            user_revoke_refresh_tokens(user=instance)
+            super().perform_destroy(instance)
+
+    # The new password and the end of the old refresh tokens land together or not at all.
     @action(["post"], detail=False)
     def set_password(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        response = super().set_password(request, *args, **kwargs)
-        user_revoke_refresh_tokens(user=request.user)
+        with transaction.atomic():
+            response: Response = super().set_password(request, *args, **kwargs)
+            user_revoke_refresh_tokens(user=cast(User, request.user))  # the action requires a login
         return response
 
     @action(["post"], detail=False)
     def reset_password_confirm(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        response = super().reset_password_confirm(request, *args, **kwargs)
-        user_revoke_refresh_tokens(user=serializer.user)
+        with transaction.atomic():
+            response: Response = super().reset_password_confirm(request, *args, **kwargs)
+            user_revoke_refresh_tokens(user=serializer.user)
         return response

@@ -9,10 +9,19 @@ from django.utils import timezone
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
+    @classmethod
+    def normalize_login(cls, email: str) -> str:
+        """The form an address is stored and looked up in: the whole address in lower case."""
+        return cls.normalize_email(email).lower()
+
+    def get_by_natural_key(self, username: str | None) -> "User":
+        # Addresses are stored lower-cased, so "Ada@Example.com" must find "ada@example.com".
+        return self.get(email=self.normalize_login(username or ""))
+
     def create_user(self, email: str, password: str | None = None, **extra: Any) -> "User":
         if not email:
             raise ValueError("An e-mail address is required")
-        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user = self.model(email=self.normalize_login(email), **extra)
         user.set_password(password)
         user.save(using=self._db)
         return user

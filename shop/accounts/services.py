@@ -6,7 +6,7 @@ from shop.accounts.models import User
 @transaction.atomic
 def user_ensure_staff(*, email: str, password: str) -> User:
     """Create (or promote) the staff account named by ADMIN_EMAIL/ADMIN_PASSWORD."""
-    email = User.objects.normalize_email(email).lower()
+    email = User.objects.normalize_login(email)
     user = User.objects.filter(email=email).first()
     if user is None:
         return User.objects.create_superuser(email, password)

@@ -8,6 +8,7 @@ from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
 from django.utils import timezone
 
 from shop.catalog.selectors import price_current_list
@@ -17,7 +18,6 @@ from shop.domain.money import Quote
 from shop.realtime.feed import dumps, price_entries, render_batch
 from shop.realtime.publisher import FEED_GROUP, feed_seq_current
 
-HEARTBEAT_SECONDS = 15
 MALFORMED = "Messages must be JSON objects."
 UNKNOWN_ACTION = "Unknown action; use subscribe or unsubscribe."
 BAD_GOODS = 'goods must be a list of goods ids or "all".'
@@ -94,14 +94,12 @@ class PriceFeedConsumer(AsyncWebsocketConsumer):
     async def feed_prices(self, message: dict[str, Any]) -> None:
         """A committed batch from shop.realtime.publisher."""
         self.seq = max(self.seq, message["seq"])
-        text = render_batch(message, self.quote, self.goods)
-        if text is not None:
-            await self.send(text_data=text)
-            self.last_sent = time.monotonic()
+        await self.send(text_data=render_batch(message, self.quote, self.goods))
+        self.last_sent = time.monotonic()
 
     async def beat(self) -> None:
         while True:
-            wait = self.last_sent + HEARTBEAT_SECONDS - time.monotonic()
+            wait = self.last_sent + settings.FEED_HEARTBEAT_SECONDS - time.monotonic()
             if wait > 0:
                 await asyncio.sleep(wait)
                 continue

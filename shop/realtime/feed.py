@@ -33,14 +33,20 @@ def batch_quote(message: dict[str, Any], fallback: Quote) -> Quote:
     rate = message["rates"].get(fallback.currency)
     if rate is None:
         return fallback
-    return Quote(currency=fallback.currency, rate=Decimal(rate[0]), decimals=rate[1], is_base=fallback.is_base)
+    return Quote(
+        currency=fallback.currency, rate=Decimal(rate[0]), decimals=rate[1], is_base=fallback.is_base
+    )
 
 
-def render_batch(message: dict[str, Any], quote: Quote, goods: Collection[int] | None) -> str | None:
-    """The ``prices`` message of one batch for one connection; None if none of it is wanted."""
+def render_batch(message: dict[str, Any], quote: Quote, goods: Collection[int] | None) -> str:
+    """The ``prices`` message of one batch for one connection.
+
+    A connection narrowed to some goods still gets every batch, with only its
+    goods (maybe none): ``seq`` then stays gapless for it, and a gap always
+    means a lost batch.
+    """
     if goods is not None:
-        rows = [row for row in message["prices"] if row[0] in goods]
-        return _render(message, quote, rows) if rows else None
+        return _render(message, quote, [row for row in message["prices"] if row[0] in goods])
     key = (message["seq"], quote.currency)
     text = _rendered.get(key)
     if text is None:

@@ -35,9 +35,8 @@ def feed_seq_current() -> int:
 
 def feed_rates() -> dict[str, tuple[str, int]]:
     """code -> (rate, decimals) of every active currency with a rate, for the consumers."""
-    return {
-        c.code: (str(c.rate), c.decimals) for c in currency_list(active_only=True) if c.rate is not None
-    }
+    rows = currency_list(active_only=True).values_list("code", "rate", "decimals")  # type: ignore[misc]  # annotated
+    return {code: (str(rate), decimals) for code, rate, decimals in rows if rate is not None}
 
 
 def batch_message(batch: "PriceBatch", *, seq: int) -> dict[str, Any]:

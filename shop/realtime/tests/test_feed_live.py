@@ -1,0 +1,129 @@
+"""The feed through a real ASGI server (uvicorn subprocess), Redis and a WebSocket client."""
+
+import asyncio
+import json
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import websockets
+from channels.db import database_sync_to_async
+from websockets.exceptions import InvalidStatus
+
+from shop.catalog.services.prices import prices_record
+from shop.realtime.consumers import BAD_GOODS, MALFORMED, UNKNOWN_ACTION, UNKNOWN_GOODS
+from shop.tests.factories import CurrencyFactory, GoodsFactory
+from shop.tests.live import asgi_server, service_env
+
+record = database_sync_to_async(prices_record)  # closes its connection after
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def server(usd: Any, tmp_path: Path) -> Iterator[str]:
+    CurrencyFactory(code="EUR", rate="0.5")
+    CurrencyFactory(code="JPY", decimals=0, rate="100.125")
+    with asgi_server(service_env(FEED_HEARTBEAT_SECONDS="1.5"), tmp_path / "server.log") as base:
+        yield base.replace("http://", "ws://") + "/ws/price_updates/"
+
+
+def run(coro: Any) -> Any:
+    return asyncio.run(asyncio.wait_for(coro, 30))
+
+
+async def next_of(ws: Any, kind: str) -> dict[str, Any]:
+    while True:
+        message = json.loads(await ws.recv())
+        if message["type"] == kind:
+            return message
+
+
+def test_snapshot_batches_subscribe_and_errors(server: str) -> None:
+    g1, g2 = GoodsFactory(price="10.00"), GoodsFactory(price="20.00")
+    GoodsFactory()  # no price: not in the snapshot
+
+    async def scenario() -> None:
+        async with websockets.connect(server + "?currency=EUR") as ws:
+            # on connect: a snapshot of every goods with a price, converted
+            snapshot = await next_of(ws, "snapshot")
+            assert snapshot["currency"] == "EUR"
+            assert [(p["goods"], p["price"]) for p in snapshot["prices"]] == [
+                (g1.id, "5.00"),
+                (g2.id, "10.00"),
+            ]
+            seq = snapshot["seq"]
+
+            # a committed batch arrives once, with only the goods that changed
+            await record(amounts={g1.id: Decimal("12.01")}, source="manual")
+            batch = await next_of(ws, "prices")
+            assert batch["seq"] == seq + 1
+            assert [(p["goods"], p["price"]) for p in batch["prices"]] == [(g1.id, "6.01")]  # 6.005 half up
+            assert batch["currency"] == "EUR"
+            assert batch["at"] == batch["prices"][0]["at"]
+
+            # narrowing: answered by a snapshot of those goods, with the request id echoed
+            await ws.send(json.dumps({"action": "subscribe", "goods": [g2.id], "id": "req-1"}))
+            narrowed = await next_of(ws, "snapshot")
+            assert narrowed["id"] == "req-1"
+            assert [p["goods"] for p in narrowed["prices"]] == [g2.id]
+            await record(amounts={g1.id: Decimal("1.00"), g2.id: Decimal("2.00")}, source="manual")
+            batch = await next_of(ws, "prices")
+            assert batch["seq"] == seq + 2
+            assert [(p["goods"], p["price"]) for p in batch["prices"]] == [(g2.id, "1.00")]
+
+            # bad messages get an error and the connection stays open
+            await ws.send("{not json")
+            assert (await next_of(ws, "error"))["detail"] == MALFORMED
+            await ws.send(json.dumps({"action": "dance", "id": 5}))
+            error = await next_of(ws, "error")
+            assert (error["detail"], error["id"]) == (UNKNOWN_ACTION, 5)
+            await ws.send(json.dumps({"action": "subscribe", "goods": [g1.id, 999999]}))
+            error = await next_of(ws, "error")
+            assert (error["detail"], error["goods"]) == (UNKNOWN_GOODS, [999999])
+            await ws.send(json.dumps({"action": "subscribe", "goods": "some"}))
+            assert (await next_of(ws, "error"))["detail"] == BAD_GOODS
+
+            # widening again
+            await ws.send(json.dumps({"action": "subscribe", "goods": "all", "id": 2}))
+            wide = await next_of(ws, "snapshot")
+            assert (wide["id"], len(wide["prices"])) == (2, 2)
+
+            # quiet for the heartbeat interval: a heartbeat with the latest seq
+            heartbeat = await next_of(ws, "heartbeat")
+            assert heartbeat["seq"] == seq + 2
+
+    run(scenario())
+
+
+def test_currency_conversion_and_bad_currency(server: str) -> None:
+    goods = GoodsFactory(price="10.00")
+
+    async def scenario() -> None:
+        async with websockets.connect(server + "?currency=JPY") as ws:
+            snapshot = await next_of(ws, "snapshot")
+            assert snapshot["prices"][0] == {**snapshot["prices"][0], "goods": goods.id, "price": "1001"}
+        async with websockets.connect(server) as ws:
+            assert (await next_of(ws, "snapshot"))["currency"] == "USD"
+        async with websockets.connect(server + "?currency=XXX") as ws:
+            error = await next_of(ws, "error")
+            assert error["code"] == "unknown_currency"
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await ws.recv()
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 4400
+
+    run(scenario())
+
+
+def test_browser_origins_are_checked(server: str) -> None:
+    async def scenario() -> None:
+        with pytest.raises(InvalidStatus) as refused:
+            async with websockets.connect(server, origin="http://evil.example"):  # type: ignore[arg-type]
+                pass
+        assert refused.value.response.status_code == 403
+        async with websockets.connect(server, origin="http://127.0.0.1") as ws:  # type: ignore[arg-type]
+            assert (await next_of(ws, "snapshot"))["type"] == "snapshot"
+
+    run(scenario())
