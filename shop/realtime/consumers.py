@@ -1,6 +1,7 @@
 """The live price feed ``/ws/price_updates/`` (SPEC §7). Consumers only relay."""
 
 import asyncio
+import contextlib
 import json
 import time
 from typing import Any
@@ -10,6 +11,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils import timezone
+from redis.exceptions import RedisError
 
 from shop.catalog.selectors import price_current_list
 from shop.core.errors import ShopError
@@ -47,15 +49,28 @@ class PriceFeedConsumer(AsyncWebsocketConsumer):
             await self.send_event({"type": "error", "detail": exc.message, "code": exc.code})
             await self.close(code=CLOSE_BAD_REQUEST)
             return
-        await self.channel_layer.group_add(FEED_GROUP, self.channel_name)
+        await self.join_feed()
         await self.accept()
         await self.send_snapshot(None, request_id=None)
         self.heartbeat = asyncio.create_task(self.beat())
 
+    async def join_feed(self) -> None:
+        # After a Redis restart the layer's first command finds its connection
+        # dead and drops it; the second one reconnects.
+        for attempt in range(3):
+            try:
+                await self.channel_layer.group_add(FEED_GROUP, self.channel_name)
+                return
+            except (ConnectionError, OSError, RedisError):
+                if attempt == 2:
+                    raise
+                await asyncio.sleep(0.2)
+
     async def disconnect(self, code: int) -> None:
         if self.heartbeat is not None:
             self.heartbeat.cancel()
-        await self.channel_layer.group_discard(FEED_GROUP, self.channel_name)
+        with contextlib.suppress(ConnectionError, OSError, RedisError):
+            await self.channel_layer.group_discard(FEED_GROUP, self.channel_name)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         try:

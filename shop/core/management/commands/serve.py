@@ -15,7 +15,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if not options["no_prepare"]:
             call_command("prepare", stdout=self.stdout)
-        base = f"http://{settings.HOST}:{settings.PORT}"
+        base = settings.SITE_URL
         ticker = "in-process" if settings.PRICE_TICKER == "inprocess" else "Celery beat + worker"
         self.stdout.write(
             f"\ntickshop ({settings.RUN_MODE} mode, ticker: {ticker}, a tick every "
@@ -24,7 +24,7 @@ class Command(BaseCommand):
             f"  API docs   {base}/api/docs/\n"
             f"  API root   {base}/api/\n"
             f"  admin      {base}/admin/\n"
-            f"  live feed  ws://{settings.HOST}:{settings.PORT}/ws/price_updates/\n"
+            f"  live feed  {base.replace('http', 'ws', 1)}/ws/price_updates/\n"
         )
         self.stdout.flush()
         uvicorn.run(

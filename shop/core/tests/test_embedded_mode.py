@@ -1,0 +1,67 @@
+"""`make run` from nothing: SQLite under VAR_DIR, in-process ticker, the feed."""
+
+import asyncio
+import json
+import os
+import urllib.request
+from pathlib import Path
+
+import pytest
+import websockets
+
+from shop.tests.live import free_port, http_ok, process, wait_until
+
+pytestmark = pytest.mark.slow
+
+
+def get_json(url: str, data: dict[str, str] | None = None) -> dict:  # type: ignore[type-arg]
+    body = json.dumps(data).encode() if data else None
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})  # noqa: S310
+    with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - local server
+        return json.load(response)  # type: ignore[no-any-return]
+
+
+def test_make_run_starts_from_nothing_ticks_and_feeds(tmp_path: Path) -> None:
+    # given: a machine with no database and no Redis configured
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env.update(
+        VAR_DIR=str(tmp_path / "var"),
+        PORT=str(port),
+        PRICE_TICK_SECONDS="1",
+        ADMIN_EMAIL="admin@example.com",
+        ADMIN_PASSWORD="a-long-admin-password",
+    )
+    base = f"http://127.0.0.1:{port}"
+    log = tmp_path / "run.log"
+    # when
+    with process(["make", "--no-print-directory", "run"], env, log):
+        wait_until(lambda: http_ok(f"{base}/healthz"), timeout=60)
+        # then: embedded mode, its SQLite file, demo data and the staff user
+        health = get_json(f"{base}/healthz")
+        assert (health["status"], health["mode"]) == ("ok", "embedded")
+        assert (tmp_path / "var" / "tickshop.sqlite3").exists()
+        output = log.read_text()
+        assert f"{base}/api/docs/" in output and f"{base}/admin/" in output
+        tokens = get_json(
+            f"{base}/auth/jwt/create/", {"email": "admin@example.com", "password": "a-long-admin-password"}
+        )
+        assert "access" in tokens
+        sale = get_json(f"{base}/api/sales/")["results"][0]
+        assert sale["is_running"]
+
+        # prices of the running sale move on their own, and the feed carries them
+        async def two_batches() -> list[dict]:  # type: ignore[type-arg]
+            async with websockets.connect(f"ws://127.0.0.1:{port}/ws/price_updates/?currency=EUR") as ws:
+                seen = []
+                while len(seen) < 2:
+                    message = json.loads(await asyncio.wait_for(ws.recv(), 10))
+                    if message["type"] == "prices":
+                        seen.append(message)
+                return seen
+
+        first, second = asyncio.run(two_batches())
+        assert second["seq"] == first["seq"] + 1
+        assert {p["goods"] for p in first["prices"]} == set(sale["goods"])
+        history = get_json(f"{base}/api/prices/?goods={sale['goods'][0]}")["results"]
+        assert {p["source"] for p in history[:2]} == {"tick"}

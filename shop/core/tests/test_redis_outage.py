@@ -1,0 +1,82 @@
+"""Redis stopped and started again under a running stack (a private redis-server)."""
+
+import asyncio
+import json
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+from urllib.error import HTTPError
+
+import pytest
+import websockets
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from shop.catalog.models import Tick
+from shop.core.schedules import schedules_ensure
+from shop.tests.factories import GoodsFactory, SaleFactory, UserFactory
+from shop.tests.live import RedisProcess, asgi_server, celery, service_env, wait_until
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+def call(url: str, method: str = "GET", token: str | None = None) -> tuple[int, Any]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    request = urllib.request.Request(url, method=method, headers=headers)  # noqa: S310 - local server
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            return response.status, json.load(response)
+    except HTTPError as error:
+        return error.code, json.load(error)
+
+
+async def next_batch(url: str, timeout: float) -> dict[str, Any]:
+    async with websockets.connect(url) as ws:
+        while True:
+            message = json.loads(await asyncio.wait_for(ws.recv(), timeout))
+            if message["type"] == "prices":
+                return message
+
+
+@pytest.fixture
+def redis(tmp_path: Path) -> Iterator[RedisProcess]:
+    server = RedisProcess(tmp_path / "redis.log")
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_stack_survives_a_redis_restart(usd: Any, tmp_path: Path, redis: RedisProcess) -> None:
+    # given: a running stack (server, worker, beat) on a private Redis
+    goods = GoodsFactory(price="1.00")
+    sale = SaleFactory(goods=[goods])
+    schedules_ensure()
+    token = str(RefreshToken.for_user(UserFactory(is_staff=True)).access_token)
+    env = service_env(REDIS_URL=redis.url, PRICE_TICK_SECONDS="2")
+    with ExitStack() as stack:
+        base = stack.enter_context(asgi_server(env, tmp_path / "server.log"))
+        stack.enter_context(celery("worker", env, tmp_path / "worker.log"))
+        stack.enter_context(celery("beat", env, tmp_path / "beat.log"))
+        feed = base.replace("http://", "ws://") + "/ws/price_updates/"
+        assert asyncio.run(next_batch(feed, 15))["prices"][0]["goods"] == goods.id
+
+        # when: Redis goes away
+        redis.stop()
+        # then: reads go on, health says so, on-demand generation refuses clearly
+        assert call(f"{base}/api/goods/{goods.id}/")[0] == 200
+        status, health = call(f"{base}/healthz")
+        assert (status, health["redis"], health["database"]) == (503, "down", "ok")
+        status, body = call(f"{base}/api/sales/{sale.id}/generate-prices/", "PUT", token)
+        assert (status, body["code"]) == (503, "unavailable")
+        time.sleep(3)
+        ticks_during_outage = Tick.objects.count()
+
+        # when: Redis is back, with nothing restarted
+        redis.start()
+        # then: health recovers, ticks resume and the feed delivers again
+        wait_until(lambda: call(f"{base}/healthz")[0] == 200, timeout=20)
+        wait_until(lambda: Tick.objects.count() >= ticks_during_outage + 2, timeout=40)
+        assert asyncio.run(next_batch(feed, 15))["prices"][0]["goods"] == goods.id
+        assert call(f"{base}/api/sales/{sale.id}/generate-prices/", "PUT", token)[0] == 200
