@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "shop.accounts",
     "shop.currency",
     "shop.catalog",
+    "shop.orders",
     "shop.realtime",
     "shop.storefront",
 ]

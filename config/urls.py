@@ -6,22 +6,26 @@ from rest_framework.routers import DefaultRouter
 from shop.catalog.api import GoodsViewSet, PriceViewSet, SaleViewSet
 from shop.core.views import healthz
 from shop.currency.api import CurrencyViewSet
+from shop.orders.api import OrderViewSet
 
 router = DefaultRouter()
 router.register("currency", CurrencyViewSet, basename="currency")
 router.register("goods", GoodsViewSet, basename="goods")
 router.register("prices", PriceViewSet, basename="price")
 router.register("sales", SaleViewSet, basename="sale")
+router.register("orders", OrderViewSet, basename="order")
 
 urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("api/", include(router.urls)),
+    path("api/", include("shop.orders.urls")),
     path("api-auth/", include("rest_framework.urls")),
     path("auth/", include("shop.accounts.urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    path("", include("shop.storefront.urls")),
 ]
 
 handler400 = "shop.core.views.json_bad_request"

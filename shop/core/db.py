@@ -1,9 +1,11 @@
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import Model
 from django.utils import timezone
 
 
@@ -47,3 +49,21 @@ def atomic_try_lock(key: int) -> Iterator[bool]:
     finally:
         if got:
             lock.release()
+
+
+def lock_for_share(model: type[Model], pks: Iterable[Any]) -> None:
+    """Lock these rows FOR SHARE, in key order, until the transaction ends.
+
+    Writers that lock the same rows FOR UPDATE wait for us, and we wait for
+    them, so a statement after this one sees their work committed or not
+    started. SQLite (embedded mode) takes the database write lock at BEGIN
+    (transaction_mode IMMEDIATE), which serialises everything anyway.
+    """
+    if connection.vendor != "postgresql":
+        return
+    table, pk = model._meta.db_table, model._meta.pk.column
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'SELECT 1 FROM "{table}" WHERE "{pk}" = ANY(%s) ORDER BY "{pk}" FOR SHARE',  # noqa: S608 - names from the model
+            [sorted(pks)],
+        )

@@ -68,13 +68,13 @@ class CurrencyViewSet(
 
     def perform_create(self, serializer: CurrencySerializer) -> None:
         currency = services.currency_create(**serializer.validated_data)
-        serializer.instance = selectors.currency_get(code=currency.code, active_only=False)
+        serializer.instance = selectors.currency_get(code=currency.code)
 
     def perform_update(self, serializer: CurrencySerializer) -> None:
         data = dict(serializer.validated_data)
         data.pop("code", None)
         currency = services.currency_update(currency=serializer.instance, **data)
-        serializer.instance = selectors.currency_get(code=currency.code, active_only=False)
+        serializer.instance = selectors.currency_get(code=currency.code)
 
     @extend_schema(
         request=ExchangeRateCreateSerializer,

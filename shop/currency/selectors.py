@@ -11,7 +11,6 @@ from shop.domain.money import Quote
 
 CURRENCY_NOT_FOUND = "Unknown currency."
 UNKNOWN_CURRENCY = "Unknown or inactive currency."
-CURRENCY_INACTIVE = "This currency is not active."
 CURRENCY_HAS_NO_RATE = "This currency has no exchange rate yet."
 
 
@@ -27,12 +26,11 @@ def currency_list(*, active_only: bool = False) -> QuerySet[Currency]:
     return qs.filter(is_active=True) if active_only else qs
 
 
-def currency_get(*, code: str, active_only: bool = True) -> Currency:
+def currency_get(*, code: str) -> Currency:
+    """One currency with its active rate annotated (404 when unknown)."""
     currency = currency_list().filter(code=code).first()
     if currency is None:
         raise NotFound(CURRENCY_NOT_FOUND)
-    if active_only and not currency.is_active:
-        raise ValidationError(CURRENCY_INACTIVE, code="currency_inactive")
     return currency
 
 
@@ -56,13 +54,19 @@ def base_currency_code() -> str:
     return str(settings.BASE_CURRENCY)
 
 
+def currency_active_get(*, code: str) -> Currency:
+    """An active currency named in a request (400 when unknown or inactive)."""
+    currency = Currency.objects.filter(code=code.upper(), is_active=True).first()
+    if currency is None:
+        raise ValidationError(UNKNOWN_CURRENCY, code="unknown_currency", currency=code)
+    return currency
+
+
 def quote_get(*, code: str | None) -> Quote:
     """How to show base amounts in currency ``code`` now (the base when None)."""
     base = base_currency_code()
-    code = (code or base).upper()
-    currency = Currency.objects.filter(code=code, is_active=True).first()
-    if currency is None:
-        raise ValidationError(UNKNOWN_CURRENCY, code="unknown_currency", currency=code)
+    currency = currency_active_get(code=code or base)
+    code = currency.code
     if code == base:
         return Quote(currency=code, rate=Decimal(1), decimals=currency.decimals, is_base=True)
     rate = rate_active(currency_code=code)

@@ -1,0 +1,66 @@
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from shop.catalog.models import Goods, Price, Sale, Tick
+from shop.catalog.selectors import price_recent
+from shop.catalog.services.prices import price_create_manual
+
+RECENT_PRICES = 20
+
+
+@admin.register(Goods)
+class GoodsAdmin(admin.ModelAdmin):
+    list_display = ("id", "name", "is_active", "price", "price_updated_at")
+    list_filter = ("is_active",)
+    search_fields = ("name", "description")
+    readonly_fields = ("price", "price_updated_at", "current_price_id", "recent_prices")
+    fields = ("name", "description", "is_active", "price", "price_updated_at", "recent_prices")
+
+    @admin.display(description=f"Newest {RECENT_PRICES} prices")
+    def recent_prices(self, goods: Goods) -> str:
+        if goods.pk is None:
+            return "-"
+        rows = price_recent(goods_id=goods.pk, limit=RECENT_PRICES)
+        return ", ".join(f"{p.amount} ({p.source}, {p.created_at:%H:%M:%S})" for p in rows) or "-"
+
+
+@admin.register(Price)
+class PriceAdmin(admin.ModelAdmin):
+    """History is append-only: staff add a manual price, never change or delete one."""
+
+    list_display = ("id", "goods", "amount", "source", "sale_id", "created_at")
+    list_filter = ("source",)
+    raw_id_fields = ("goods",)
+    fields = ("goods", "amount")
+    show_full_result_count = False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: Price, form: Any, change: bool) -> None:
+        price = price_create_manual(goods=obj.goods, amount=obj.amount)
+        obj.pk, obj.created_at, obj.source = price.pk, price.created_at, price.source
+
+
+@admin.register(Sale)
+class SaleAdmin(admin.ModelAdmin):
+    list_display = ("id", "name", "min_price", "max_price", "is_active", "starts_at", "ends_at")
+    list_filter = ("is_active",)
+    filter_horizontal = ("goods",)
+
+
+@admin.register(Tick)
+class TickAdmin(admin.ModelAdmin):
+    list_display = ("slot", "started_at", "goods_count", "duration_ms")
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -1,0 +1,272 @@
+from decimal import Decimal
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from shop.catalog.api import CURRENCY_PARAMETER
+from shop.core.errors import ErrorSerializer
+from shop.core.fields import MoneyField, RateField
+from shop.currency.selectors import base_currency_code, currency_active_get
+from shop.domain.money import format_amount
+from shop.orders import selectors
+from shop.orders.models import MAX_QUANTITY, Order, OrderLine
+from shop.orders.selectors import CartQuote
+from shop.orders.services import cart as cart_services
+from shop.orders.services.orders import PlacedOrder, order_create
+
+DECIMAL_STRING = {"type": "string", "format": "decimal", "example": "128.89"}
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="The same key from the same user within 24 hours returns the first order again.",
+)
+
+
+def quantity_field(**kwargs: Any) -> serializers.IntegerField:
+    return serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY, **kwargs)
+
+
+def max_order_sum_field() -> serializers.DecimalField:
+    return serializers.DecimalField(
+        max_digits=24,
+        decimal_places=4,
+        min_value=Decimal(0),
+        required=False,
+        allow_null=True,
+        help_text="Refuse (409) if the order sum, in the order currency, would be larger.",
+    )
+
+
+# --- Orders -------------------------------------------------------------------
+
+
+class OrderLineSerializer(serializers.ModelSerializer[OrderLine]):
+    unit_price = MoneyField()
+    line_total = MoneyField()
+
+    class Meta:
+        model = OrderLine
+        fields = ("goods", "goods_name", "quantity", "price_id", "unit_price", "line_total")
+
+
+class OrderSerializer(serializers.ModelSerializer[Order]):
+    currency = serializers.CharField(source="currency_id")
+    exchange_rate = RateField()
+    exchange_rate_id = serializers.IntegerField(source="rate_id")
+    items = OrderLineSerializer(many=True)
+    subtotal = MoneyField()
+    markup = MoneyField()
+    fee = MoneyField()
+    total = MoneyField()
+    order_sum = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Order
+        fields = (
+            "id", "status", "created_at", "currency", "exchange_rate", "exchange_rate_id",
+            "items", "subtotal", "markup", "fee", "total", "order_sum",
+        )  # fmt: skip
+        read_only_fields = fields
+
+    @extend_schema_field(DECIMAL_STRING)
+    def get_order_sum(self, order: Order) -> str:
+        return format_amount(order.order_sum, order.currency.decimals)
+
+
+class OrderItemInputSerializer(serializers.Serializer[Any]):
+    goods = serializers.IntegerField(min_value=1)
+    quantity = quantity_field()
+
+
+class OrderCreateSerializer(serializers.Serializer[Any]):
+    currency = serializers.CharField(max_length=3, required=False, help_text="Default: the base currency.")
+    items = OrderItemInputSerializer(many=True, allow_empty=False)
+    max_order_sum = max_order_sum_field()
+
+
+class Conflict409Serializer(serializers.Serializer[Any]):
+    detail = serializers.CharField()
+    code = serializers.CharField()
+    order_sum = serializers.CharField(help_text="The computed order sum, in the order currency.")
+
+
+ORDER_CREATED_RESPONSES = {
+    201: OrderSerializer,
+    400: OpenApiResponse(description="Invalid input (DRF field errors or {detail, code})."),
+    401: ErrorSerializer,
+    409: Conflict409Serializer,
+    422: OpenApiResponse(ErrorSerializer, description="Idempotency-Key reused with another body."),
+}
+
+
+def placed_response(placed: PlacedOrder) -> Response:
+    response = Response(OrderSerializer(placed.order).data, status=status.HTTP_201_CREATED)
+    if placed.replayed:
+        response["Idempotent-Replayed"] = "true"
+    return response
+
+
+class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[Order]):
+    """The shopper's own orders; another user's order is 404."""
+
+    queryset = Order.objects.none()  # for the schema; requests use get_queryset
+    serializer_class = OrderSerializer
+    permission_classes = (IsAuthenticated,)
+    filter_backends = ()
+
+    def get_queryset(self) -> Any:
+        if getattr(self, "swagger_fake_view", False):
+            return self.queryset
+        return selectors.order_list(user=self.request.user)
+
+    @extend_schema(
+        request=OrderCreateSerializer, responses=ORDER_CREATED_RESPONSES, parameters=[IDEMPOTENCY_HEADER]
+    )
+    def create(self, request: Request) -> Response:
+        data = OrderCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        placed = order_create(
+            user=request.user,
+            currency_code=data.validated_data.get("currency") or base_currency_code(),
+            items=[(item["goods"], item["quantity"]) for item in data.validated_data["items"]],
+            max_order_sum=data.validated_data.get("max_order_sum"),
+            idempotency_key=request.headers.get("Idempotency-Key"),
+        )
+        return placed_response(placed)
+
+
+# --- Cart ---------------------------------------------------------------------
+
+
+class CartLineSerializer(serializers.Serializer[Any]):
+    goods = serializers.IntegerField(source="goods.id")
+    goods_name = serializers.CharField(source="goods.name")
+    quantity = serializers.IntegerField()
+    unit_price = MoneyField(allow_null=True)
+    added_price = MoneyField(allow_null=True)
+    line_total = MoneyField(allow_null=True)
+
+
+class CartQuoteSerializer(serializers.Serializer[Any]):
+    """The cart priced now, in ``currency``: what an order would cost at this moment."""
+
+    currency = serializers.CharField(source="currency.code")
+    exchange_rate = RateField(source="rate.rate")
+    items = CartLineSerializer(many=True, source="lines")
+    subtotal = MoneyField(source="sums.subtotal")
+    markup = MoneyField(source="sums.markup")
+    fee = MoneyField(source="sums.fee")
+    total = MoneyField(source="sums.total")
+    order_sum = serializers.SerializerMethodField()
+    unavailable = serializers.ListField(
+        child=serializers.IntegerField(),
+        help_text="Goods in the cart that cannot be ordered now (left out of the sums).",
+    )
+
+    @extend_schema_field(DECIMAL_STRING)
+    def get_order_sum(self, quote: CartQuote) -> str:
+        return format_amount(quote.sums.order_sum, quote.currency.decimals)
+
+
+class CartItemInputSerializer(serializers.Serializer[Any]):
+    goods = serializers.IntegerField(min_value=1)
+    quantity = quantity_field(default=1)
+
+
+class CartQuantitySerializer(serializers.Serializer[Any]):
+    quantity = quantity_field()
+
+
+class CheckoutSerializer(serializers.Serializer[Any]):
+    currency = serializers.CharField(max_length=3, required=False, help_text="Default: the base currency.")
+    max_order_sum = max_order_sum_field()
+
+
+class CartBaseView(APIView):
+    permission_classes = (IsAuthenticated,)
+
+    def quote(self, request: Request) -> Response:
+        currency = currency_active_get(code=request.query_params.get("currency") or base_currency_code())
+        return Response(CartQuoteSerializer(selectors.cart_quote(user=request.user, currency=currency)).data)
+
+
+class CartView(CartBaseView):
+    """The shopper's cart, quoted at current prices in ``?currency=``."""
+
+    @extend_schema(
+        parameters=[CURRENCY_PARAMETER], responses={200: CartQuoteSerializer, 400: ErrorSerializer}
+    )
+    def get(self, request: Request) -> Response:
+        return self.quote(request)
+
+    @extend_schema(parameters=[CURRENCY_PARAMETER], responses={200: CartQuoteSerializer})
+    def delete(self, request: Request) -> Response:
+        cart_services.cart_clear(user=request.user)
+        return self.quote(request)
+
+
+class CartItemsView(CartBaseView):
+    @extend_schema(
+        request=CartItemInputSerializer,
+        parameters=[CURRENCY_PARAMETER],
+        responses={201: CartQuoteSerializer, 400: ErrorSerializer},
+        description="Add goods; a goods already in the cart has its quantity raised. Answers the new quote.",
+    )
+    def post(self, request: Request) -> Response:
+        data = CartItemInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        cart_services.cart_add_item(
+            user=request.user, goods_id=data.validated_data["goods"], quantity=data.validated_data["quantity"]
+        )
+        response = self.quote(request)
+        response.status_code = status.HTTP_201_CREATED
+        return response
+
+
+class CartItemView(CartBaseView):
+    @extend_schema(
+        request=CartQuantitySerializer,
+        parameters=[CURRENCY_PARAMETER],
+        responses={200: CartQuoteSerializer, 400: ErrorSerializer, 404: ErrorSerializer},
+    )
+    def patch(self, request: Request, goods_id: int) -> Response:
+        data = CartQuantitySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        cart_services.cart_set_quantity(
+            user=request.user, goods_id=goods_id, quantity=data.validated_data["quantity"]
+        )
+        return self.quote(request)
+
+    @extend_schema(
+        parameters=[CURRENCY_PARAMETER], responses={200: CartQuoteSerializer, 404: ErrorSerializer}
+    )
+    def delete(self, request: Request, goods_id: int) -> Response:
+        cart_services.cart_remove_item(user=request.user, goods_id=goods_id)
+        return self.quote(request)
+
+
+class CheckoutView(APIView):
+    """Order the cart's contents at the current prices and rate, and empty the cart."""
+
+    permission_classes = (IsAuthenticated,)
+
+    @extend_schema(
+        request=CheckoutSerializer, responses=ORDER_CREATED_RESPONSES, parameters=[IDEMPOTENCY_HEADER]
+    )
+    def post(self, request: Request) -> Response:
+        data = CheckoutSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        placed = cart_services.cart_checkout(
+            user=request.user,
+            currency_code=data.validated_data.get("currency") or base_currency_code(),
+            max_order_sum=data.validated_data.get("max_order_sum"),
+            idempotency_key=request.headers.get("Idempotency-Key"),
+        )
+        return placed_response(placed)

@@ -1,0 +1,102 @@
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+
+from shop.catalog.models import Goods
+from shop.currency.models import Currency, ExchangeRate
+
+MAX_QUANTITY = 1000
+QUANTITY_VALIDATORS = [MinValueValidator(1), MaxValueValidator(MAX_QUANTITY)]
+
+
+class Cart(models.Model):
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cart")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"cart of {self.user}"
+
+
+class CartItem(models.Model):
+    cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="items")
+    goods = models.ForeignKey(Goods, on_delete=models.CASCADE, related_name="+")
+    quantity = models.PositiveIntegerField(validators=QUANTITY_VALIDATORS)
+    # The unit price when the line was added, so the quote shows how it moved since.
+    added_price = models.DecimalField(max_digits=12, decimal_places=2)
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("added_at", "id")
+        constraints = (
+            models.UniqueConstraint(fields=("cart", "goods"), name="cart_goods_once"),
+            models.CheckConstraint(
+                condition=models.Q(quantity__gte=1, quantity__lte=MAX_QUANTITY), name="cart_quantity_range"
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.goods_id}"
+
+
+class Order(models.Model):
+    class Status(models.TextChoices):
+        PLACED = "placed"
+        COMPLETED = "completed"
+        CANCELLED = "cancelled"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PLACED)
+    created_at = models.DateTimeField()
+    currency = models.ForeignKey(Currency, on_delete=models.PROTECT, related_name="+")
+    # The frozen snapshot (SPEC §4): the rate row active at created_at and its value.
+    rate = models.ForeignKey(ExchangeRate, on_delete=models.PROTECT, related_name="+")
+    exchange_rate = models.DecimalField(max_digits=24, decimal_places=8)
+    # Parts of the order sum in the base currency, unrounded (SPEC §4).
+    subtotal = models.DecimalField(max_digits=24, decimal_places=8)
+    markup = models.DecimalField(max_digits=24, decimal_places=8)
+    fee = models.DecimalField(max_digits=24, decimal_places=8)
+    total = models.DecimalField(max_digits=24, decimal_places=8)
+    order_sum = models.DecimalField(max_digits=24, decimal_places=4)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        indexes = (models.Index(fields=("user", "-created_at"), name="order_user_newest"),)
+
+    def __str__(self) -> str:
+        return f"order {self.pk} ({self.order_sum} {self.currency_id})"
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
+    goods = models.ForeignKey(Goods, on_delete=models.PROTECT, related_name="+")
+    goods_name = models.CharField(max_length=200)
+    quantity = models.PositiveIntegerField(validators=QUANTITY_VALIDATORS)
+    # The Price row current at the order's creation. Kept as a plain id: price
+    # history is partitioned and rolled up by the retention policy, and the
+    # line must outlive the raw row; unit_price keeps its value.
+    price_id = models.BigIntegerField()
+    unit_price = models.DecimalField(max_digits=12, decimal_places=2)
+    line_total = models.DecimalField(max_digits=20, decimal_places=2)
+
+    class Meta:
+        ordering = ("id",)
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.goods_name}"
+
+
+class IdempotencyKey(models.Model):
+    """One order per (user, key) for 24 hours (SPEC §4, ``Idempotency-Key``)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = (models.UniqueConstraint(fields=("user", "key"), name="idempotency_user_key"),)
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.key}"
