@@ -1,7 +1,7 @@
 """Beat schedules, kept in code and written to django-celery-beat's tables at start-up.
 
-Staff may add or pause schedules in the admin; the ones below are re-asserted
-(interval and task) on every start so a deploy with a new interval takes effect.
+Staff may add schedules in the admin; the ones below are re-asserted (interval,
+task, on or off) on every start, so a deploy with new settings takes effect.
 """
 
 from dataclasses import dataclass
@@ -17,6 +17,7 @@ class Schedule:
     task: str
     every_seconds: int
     expires_seconds: int | None = None
+    enabled: bool = True
 
 
 def schedules() -> list[Schedule]:
@@ -28,6 +29,13 @@ def schedules() -> list[Schedule]:
         # runs each PRICE_TICK_SECONDS slot exactly once and ignores the other asks.
         # A tick that could not start within its slot expires: never replayed.
         Schedule("price tick", "catalog.price_tick", 1, expires_seconds=tick),
+        # With the manual provider staff post rates themselves: nothing to fetch.
+        Schedule(
+            "exchange rates",
+            "currency.rates_refresh",
+            settings.RATES_REFRESH_SECONDS,
+            enabled=settings.RATES_PROVIDER != "manual",
+        ),
     ]
 
 
@@ -43,5 +51,6 @@ def schedules_ensure() -> None:
                 "task": schedule.task,
                 "interval": interval,
                 "expire_seconds": schedule.expires_seconds,
+                "enabled": schedule.enabled,
             },
         )

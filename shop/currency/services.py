@@ -1,3 +1,5 @@
+import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -7,6 +9,11 @@ from django.db import transaction
 from shop.core.db import db_now
 from shop.core.errors import ValidationError
 from shop.currency.models import Currency, ExchangeRate
+from shop.currency.providers import ProviderError, RateProvider, provider_get
+from shop.domain.money import quantize
+
+logger = logging.getLogger(__name__)
+RATE_DECIMALS = 8  # rates are stored with up to 8 fractional digits (SPEC §4)
 
 BASE_RATE_IS_FIXED = "The base currency's rate is always exactly 1."
 BASE_CURRENCY_STAYS_ACTIVE = "The base currency cannot be deactivated."
@@ -54,3 +61,38 @@ def rate_create(*, currency_code: str, rate: Decimal, source: str) -> ExchangeRa
         raise ValidationError(RATE_MUST_BE_POSITIVE, code="rate_not_positive")
     currency = Currency.objects.select_for_update().get(code=currency_code)
     return ExchangeRate.objects.create(currency=currency, rate=rate, valid_from=db_now(), source=source)
+
+
+@dataclass(frozen=True)
+class RefreshResult:
+    provider: str
+    ok: bool
+    updated: list[str]
+    error: str = ""
+
+
+def rates_refresh(*, provider: RateProvider | None = None) -> RefreshResult:
+    """Fetch rates and append the ones that changed; a failure keeps the last rates.
+
+    Never raises for a provider failure: it is logged, and ticks and orders go
+    on with the rates they have (``rate_updated_at`` shows how old they are).
+    """
+    provider = provider or provider_get()
+    if provider is None:
+        return RefreshResult(provider="manual", ok=True, updated=[])
+    try:
+        fetched = provider.fetch()
+    except ProviderError as exc:
+        logger.warning("rates: %s failed, keeping the last rates: %s", provider.name, exc)
+        return RefreshResult(provider=provider.name, ok=False, updated=[], error=str(exc))
+    updated = []
+    for currency in Currency.objects.filter(is_active=True).exclude(code=settings.BASE_CURRENCY):
+        if currency.code not in fetched:
+            continue
+        rate = quantize(fetched[currency.code], RATE_DECIMALS)
+        current = ExchangeRate.objects.filter(currency=currency).order_by("-valid_from", "-id").first()
+        if current is None or current.rate != rate:
+            rate_create(currency_code=currency.code, rate=rate, source=provider.name)
+            updated.append(currency.code)
+    logger.info("rates: %s refreshed %s", provider.name, ", ".join(updated) or "nothing (unchanged)")
+    return RefreshResult(provider=provider.name, ok=True, updated=updated)

@@ -96,3 +96,25 @@ def test_env_example_lists_every_setting() -> None:
     listed = set(re.findall(r"^#? ?([A-Z_]+)=", (root / ".env.example").read_text(), flags=re.MULTILINE))
     assert read, "no settings found"
     assert read <= listed, f"missing from .env.example: {sorted(read - listed)}"
+
+
+@pytest.mark.django_db
+def test_beat_schedules_come_from_code(settings: Any) -> None:
+    from django_celery_beat.models import PeriodicTask
+
+    from shop.core.schedules import schedules_ensure
+
+    settings.RATES_PROVIDER = "manual"
+    schedules_ensure()
+    schedules_ensure()  # idempotent
+    tick = PeriodicTask.objects.get(name="price tick")
+    assert (tick.task, tick.interval.every, tick.expire_seconds, tick.enabled) == (
+        "catalog.price_tick",
+        1,
+        5,
+        True,
+    )
+    assert not PeriodicTask.objects.get(name="exchange rates").enabled
+    settings.RATES_PROVIDER = "ecb"
+    schedules_ensure()
+    assert PeriodicTask.objects.get(name="exchange rates").enabled
