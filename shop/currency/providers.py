@@ -5,7 +5,7 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Protocol
 
-from defusedxml import ElementTree
+from defusedxml import DefusedXmlException, ElementTree
 from django.conf import settings
 
 from shop.domain.rates import cross_rates
@@ -34,7 +34,7 @@ def parse_ecb(document: bytes) -> dict[str, Decimal]:
             for cube in root.iter(f"{ECB_NS}Cube")
             if "currency" in cube.attrib
         }
-    except (ElementTree.ParseError, InvalidOperation, KeyError) as exc:
+    except (ElementTree.ParseError, DefusedXmlException, InvalidOperation, KeyError) as exc:
         raise ProviderError(f"unreadable ECB document: {exc}") from exc
     if not rates or any(rate <= 0 for rate in rates.values()):
         raise ProviderError("the ECB document holds no usable rates")
