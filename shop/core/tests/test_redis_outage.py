@@ -22,9 +22,12 @@ from shop.tests.live import RedisProcess, asgi_server, celery, service_env, wait
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
-def call(url: str, method: str = "GET", token: str | None = None) -> tuple[int, Any]:
+def call(url: str, method: str = "GET", token: str | None = None, body: Any = None) -> tuple[int, Any]:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    request = urllib.request.Request(url, method=method, headers=headers)  # noqa: S310 - local server
+    data = json.dumps(body).encode() if body is not None else None
+    if data:
+        headers["Content-Type"] = "application/json"
+    request = urllib.request.Request(url, data=data, method=method, headers=headers)  # noqa: S310 - local
     try:
         with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
             return response.status, json.load(response)
@@ -64,8 +67,11 @@ def test_stack_survives_a_redis_restart(usd: Any, tmp_path: Path, redis: RedisPr
 
         # when: Redis goes away
         redis.stop()
-        # then: reads go on, health says so, on-demand generation refuses clearly
+        # then: reads and orders go on, health says so, on-demand generation refuses clearly
         assert call(f"{base}/api/goods/{goods.id}/")[0] == 200
+        order = {"items": [{"goods": goods.id, "quantity": 2}]}
+        status, placed = call(f"{base}/api/orders/", "POST", token, order)
+        assert (status, placed["items"][0]["quantity"]) == (201, 2)
         status, health = call(f"{base}/healthz")
         assert (status, health["redis"], health["database"]) == (503, "down", "ok")
         status, body = call(f"{base}/api/sales/{sale.id}/generate-prices/", "PUT", token)
