@@ -44,7 +44,7 @@ def batch_message(batch: "PriceBatch", *, seq: int) -> dict[str, Any]:
         "type": "feed.prices",
         "seq": seq,
         "at": batch.at.isoformat(),
-        "prices": [[price.goods_id, str(price.amount)] for price in batch.prices],
+        "prices": [[goods, str(amount)] for _, goods, amount, _ in batch.rows],
         "rates": feed_rates(),
     }
 
@@ -56,6 +56,6 @@ def publish_prices(batch: "PriceBatch") -> None:
         message = batch_message(batch, seq=feed_seq_next())
         async_to_sync(get_channel_layer().group_send)(FEED_GROUP, message)
     except Exception:
-        logger.exception("feed: batch of %d prices not published", len(batch.prices))
+        logger.exception("feed: batch of %d prices not published", len(batch.rows))
         return
-    logger.debug("feed: batch %s published (%d prices)", message["seq"], len(batch.prices))
+    logger.debug("feed: batch %s published (%d prices)", message["seq"], len(batch.rows))

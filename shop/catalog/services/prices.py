@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from shop.catalog.models import Goods, Price
 from shop.core.db import db_now
@@ -14,12 +14,37 @@ from shop.realtime.publisher import publish_prices
 
 PRICE_MUST_BE_POSITIVE = "A price must be greater than zero."
 
+# PostgreSQL: the whole batch in one statement, whatever its size: the new
+# history rows are inserted from arrays and the goods' current prices updated
+# from what the insert returned (SPEC §9-§10: no per-goods round trips).
+INSERT_AND_UPDATE_SQL = """
+WITH new AS (
+    INSERT INTO catalog_price (goods_id, amount, created_at, source, sale_id)
+    SELECT g, a, %(at)s, %(source)s, s
+    FROM unnest(%(goods)s::bigint[], %(amounts)s::numeric[], %(sales)s::bigint[]) AS v(g, a, s)
+    RETURNING id, goods_id, amount
+), current AS (
+    UPDATE catalog_goods SET price = new.amount, price_updated_at = %(at)s, current_price_id = new.id
+    FROM new WHERE catalog_goods.id = new.goods_id
+)
+SELECT id, goods_id FROM new
+"""
+
 
 @dataclass(frozen=True)
 class PriceBatch:
+    """The prices one write committed together: (price id, goods id, amount, sale id) rows."""
+
     at: datetime
     source: str
-    prices: list[Price]
+    rows: list[tuple[int, int, Decimal, int | None]]
+
+    @property
+    def prices(self) -> list[Price]:
+        return [
+            Price(id=pid, goods_id=goods, amount=amount, created_at=self.at, source=self.source, sale_id=sale)
+            for pid, goods, amount, sale in self.rows
+        ]
 
 
 @transaction.atomic
@@ -43,36 +68,60 @@ def prices_record(
     sale_ids = sale_ids or {}
     if any(amount <= 0 for amount in amounts.values()):
         raise ValidationError(PRICE_MUST_BE_POSITIVE, code="price_not_positive")
-    goods_ids = list(
-        Goods.objects.select_for_update()
-        .filter(id__in=list(amounts))
-        .order_by("id")
-        .values_list("id", flat=True)
-    )
+    goods_ids = _lock_goods(sorted(amounts))
     at = db_now()
+    if connection.vendor == "postgresql":
+        rows = _write_set_based(at, source, goods_ids, amounts, sale_ids)
+    else:
+        rows = _write_orm(at, source, goods_ids, amounts, sale_ids)
+    batch = PriceBatch(at=at, source=source, rows=rows)
+    if rows:
+        transaction.on_commit(lambda: publish_prices(batch))
+    return batch
+
+
+def _lock_goods(goods_ids: list[int]) -> list[int]:
+    """Lock the goods that still exist, in id order; returns their ids."""
+    if connection.vendor != "postgresql":
+        return list(Goods.objects.filter(id__in=goods_ids).order_by("id").values_list("id", flat=True))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id FROM catalog_goods WHERE id = ANY(%s::bigint[]) ORDER BY id FOR UPDATE", [goods_ids]
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _write_set_based(
+    at: datetime, source: str, goods_ids: list[int], amounts: Mapping[int, Decimal], sale_ids: Mapping[int, int]
+) -> list[tuple[int, int, Decimal, int | None]]:
+    params = {
+        "at": at,
+        "source": source,
+        "goods": goods_ids,
+        "amounts": [amounts[g] for g in goods_ids],
+        "sales": [sale_ids.get(g) for g in goods_ids],
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(INSERT_AND_UPDATE_SQL, params)
+        ids = dict((goods, pid) for pid, goods in cursor.fetchall())
+    return [(ids[g], g, amounts[g], sale_ids.get(g)) for g in goods_ids]
+
+
+def _write_orm(
+    at: datetime, source: str, goods_ids: list[int], amounts: Mapping[int, Decimal], sale_ids: Mapping[int, int]
+) -> list[tuple[int, int, Decimal, int | None]]:
+    """Embedded mode (SQLite): the same writes through the ORM."""
     prices = Price.objects.bulk_create(
         [
-            Price(
-                goods_id=goods_id,
-                amount=amounts[goods_id],
-                created_at=at,
-                source=source,
-                sale_id=sale_ids.get(goods_id),
-            )
-            for goods_id in goods_ids
+            Price(goods_id=g, amount=amounts[g], created_at=at, source=source, sale_id=sale_ids.get(g))
+            for g in goods_ids
         ]
     )
     Goods.objects.bulk_update(
-        [
-            Goods(id=price.goods_id, price=price.amount, price_updated_at=at, current_price_id=price.id)
-            for price in prices
-        ],
+        [Goods(id=p.goods_id, price=p.amount, price_updated_at=at, current_price_id=p.id) for p in prices],
         fields=("price", "price_updated_at", "current_price_id"),
     )
-    batch = PriceBatch(at=at, source=source, prices=prices)
-    if prices:
-        transaction.on_commit(lambda: publish_prices(batch))
-    return batch
+    return [(p.id, p.goods_id, amounts[p.goods_id], sale_ids.get(p.goods_id)) for p in prices]
 
 
 def price_create_manual(*, goods: Goods, amount: Decimal) -> Price:

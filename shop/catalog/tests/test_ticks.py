@@ -6,8 +6,7 @@ import pytest
 from django.db import connections
 from django.db.utils import DatabaseError
 
-from shop.catalog.models import Price, Tick
-from shop.catalog.services import prices as price_services
+from shop.catalog.models import Goods, Price, Tick
 from shop.catalog.services.ticks import TICK_LOCK, tick_run
 from shop.tests.factories import GoodsFactory, SaleFactory
 
@@ -79,18 +78,26 @@ def test_tick_is_skipped_while_another_runs(usd: Any) -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_a_failing_tick_leaves_nothing_behind(usd: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # given: the prices are written, then the tick fails before it commits
     goods = [GoodsFactory(price="1.00") for _ in range(3)]
     SaleFactory(goods=goods)
     before = Price.objects.count()
-    real_update = price_services.Goods.objects.bulk_update
 
-    def fail_after_insert(*args: Any, **kwargs: Any) -> None:
+    save = Tick.save
+
+    def fail(tick: Tick, *args: Any, **kwargs: Any) -> None:
+        if not kwargs.get("update_fields"):  # the slot row, written first
+            return save(tick, *args, **kwargs)
+        assert Price.objects.count() == before + 3  # the prices: written, not committed
         raise DatabaseError("disk full")
 
-    monkeypatch.setattr(price_services.Goods.objects, "bulk_update", fail_after_insert)
+    monkeypatch.setattr(Tick, "save", fail)
+    # when
     with pytest.raises(DatabaseError):
         tick_run(slot=11)
-    monkeypatch.setattr(price_services.Goods.objects, "bulk_update", real_update)
+    monkeypatch.undo()
+    # then: none of it is there, and the slot can still tick
     assert Price.objects.count() == before
     assert not Tick.objects.filter(slot=11).exists()
+    assert [g.price for g in Goods.objects.order_by("id")] == [Decimal("1.00")] * 3
     assert tick_run(slot=11).status == "done"
