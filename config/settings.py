@@ -33,6 +33,8 @@ if not SECRET_KEY:
 
 HOST = env.str("HOST", default="127.0.0.1")
 PORT = env.int("PORT", default=8000)
+# uvicorn worker processes of `manage.py serve`; HTTP and WebSocket both scale with them.
+WEB_CONCURRENCY = env.int("WEB_CONCURRENCY", default=1)
 SITE_URL = env.str("SITE_URL", default=f"http://{HOST}:{PORT}").rstrip("/")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", HOST])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[SITE_URL])
@@ -132,10 +134,15 @@ if REDIS_URL:
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
     }
+    # Redis pub/sub channels ignore the database number: the prefix keeps two
+    # deployments (or test runs) on one Redis server from hearing each other.
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            "CONFIG": {
+                "hosts": [REDIS_URL],
+                "prefix": env.str("CHANNELS_PREFIX", default=f"tickshop{urlsplit(REDIS_URL).path.strip('/') or 0}"),
+            },
         }
     }
 else:

@@ -1,3 +1,4 @@
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -5,6 +6,7 @@ import django_filters
 from django.conf import settings
 from django.db.models import QuerySet
 from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -27,6 +29,7 @@ from shop.core.errors import ErrorSerializer
 from shop.core.fields import MoneyField
 from shop.core.pagination import NewestFirstCursorPagination
 from shop.currency.selectors import quote_get
+from shop.domain.candles import INTERVALS
 from shop.domain.money import Quote
 
 CURRENCY_PARAMETER = OpenApiParameter(
@@ -34,6 +37,7 @@ CURRENCY_PARAMETER = OpenApiParameter(
     OpenApiTypes.STR,
     description="Show prices in this currency (ISO 4217 code); default: the base currency.",
 )
+MAX_CANDLES = 5000
 NULLABLE_DECIMAL = {"type": "string", "format": "decimal", "nullable": True, "example": "12.30"}
 
 
@@ -93,6 +97,44 @@ class PriceViewSet(
         data.is_valid(raise_exception=True)
         price = price_create_manual(goods=data.validated_data["goods"], amount=data.validated_data["amount"])
         return Response(PriceSerializer(price).data, status=status.HTTP_201_CREATED)
+
+
+class CandleQuerySerializer(serializers.Serializer[Any]):
+    interval = serializers.ChoiceField(choices=list(INTERVALS), default="1m")
+    since = serializers.DateTimeField(
+        required=False, help_text="Inclusive; default: until minus 24 hours (1m, 1h) or 30 days (1d)."
+    )
+    until = serializers.DateTimeField(required=False, help_text="Inclusive; default: now.")
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        seconds = INTERVALS[data["interval"]]
+        data["until"] = data.get("until") or timezone.now()
+        default_span = timedelta(days=30) if seconds == INTERVALS["1d"] else timedelta(days=1)
+        data["since"] = data.get("since") or data["until"] - default_span
+        if data["since"] > data["until"]:
+            raise serializers.ValidationError({"since": "since must not be after until."})
+        if (data["until"] - data["since"]).total_seconds() / seconds > MAX_CANDLES:
+            raise serializers.ValidationError(
+                {
+                    "interval": f"At most {MAX_CANDLES} candles per request; narrow since/until or widen the interval."
+                }
+            )
+        return data
+
+
+class CandleSerializer(serializers.Serializer[Any]):
+    start = serializers.DateTimeField()
+    open = serializers.CharField()
+    high = serializers.CharField()
+    low = serializers.CharField()
+    close = serializers.CharField()
+
+
+class CandlesSerializer(serializers.Serializer[Any]):
+    goods = serializers.IntegerField()
+    interval = serializers.CharField()
+    currency = serializers.CharField()
+    candles = CandleSerializer(many=True)
 
 
 # --- Goods --------------------------------------------------------------------
@@ -188,6 +230,35 @@ class GoodsViewSet(viewsets.ModelViewSet[Goods]):
 
     def perform_destroy(self, instance: Goods) -> None:
         goods_services.goods_delete(goods=instance)
+
+    @extend_schema(
+        parameters=[CandleQuerySerializer, CURRENCY_PARAMETER],
+        responses={200: CandlesSerializer},
+        description="Open, high, low and close per interval: from raw prices where they still "
+        "exist, from the one-minute candles that retention keeps for older history.",
+    )
+    @action(detail=True, methods=["get"], filter_backends=(), pagination_class=None)
+    def candles(self, request: Request, pk: str) -> Response:
+        goods = self.get_object()
+        query = CandleQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        interval, quote = query.validated_data["interval"], self.get_serializer_context()["quote"]
+        rows = selectors.price_candles(
+            goods_id=goods.id,
+            seconds=INTERVALS[interval],
+            since=query.validated_data["since"],
+            until=query.validated_data["until"],
+        )
+        body = {
+            "goods": goods.id,
+            "interval": interval,
+            "currency": quote.currency,
+            "candles": [
+                {"start": c.start, **{f: quote.show(getattr(c, f)) for f in ("open", "high", "low", "close")}}
+                for c in rows
+            ],
+        }
+        return Response(CandlesSerializer(body).data)
 
 
 # --- Sales --------------------------------------------------------------------

@@ -113,3 +113,22 @@ class Tick(models.Model):
 
     def __str__(self) -> str:
         return f"tick {self.slot}: {self.goods_count} goods in {self.duration_ms} ms"
+
+
+class PriceCandle(models.Model):
+    """One minute of a goods' price history, rolled up from raw prices by the
+    retention policy (SPEC §10) once their partition is dropped."""
+
+    goods = models.ForeignKey(Goods, on_delete=models.CASCADE, related_name="+")
+    minute = models.DateTimeField()
+    open = models.DecimalField(max_digits=12, decimal_places=2)
+    high = models.DecimalField(max_digits=12, decimal_places=2)
+    low = models.DecimalField(max_digits=12, decimal_places=2)
+    close = models.DecimalField(max_digits=12, decimal_places=2)
+
+    class Meta:
+        ordering = ("goods", "minute")
+        constraints = (models.UniqueConstraint(fields=("goods", "minute"), name="candle_goods_minute"),)
+
+    def __str__(self) -> str:
+        return f"{self.goods_id} {self.minute:%Y-%m-%d %H:%M}"

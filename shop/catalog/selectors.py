@@ -1,11 +1,13 @@
 from collections.abc import Collection
 from datetime import datetime
 from decimal import Decimal
+from itertools import chain
 
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from shop.catalog.models import Goods, Price, Sale
+from shop.catalog.models import Goods, Price, PriceCandle, Sale
+from shop.domain.candles import Candle, candles
 
 
 def running_sales_q(at: datetime, prefix: str = "") -> Q:
@@ -59,3 +61,28 @@ def price_current_list(*, goods_ids: Collection[int] | None = None) -> list[tupl
     if goods_ids is not None:
         qs = qs.filter(id__in=goods_ids)
     return list(qs.order_by("id").values_list("id", "price", "price_updated_at"))  # type: ignore[arg-type]
+
+
+def goods_active_ids_of_sale(*, sale_id: int) -> list[int]:
+    """Ids of the sale's active goods, in id order (the tick's hot path: ints only)."""
+    return list(
+        Goods.objects.filter(is_active=True, sales__id=sale_id).order_by("id").values_list("id", flat=True)
+    )
+
+
+def price_candles(*, goods_id: int, seconds: int, since: datetime, until: datetime) -> list[Candle]:
+    """Candles of one goods: from raw prices where they still exist, from the
+    stored one-minute candles where retention has rolled the raw rows up."""
+    rolled = PriceCandle.objects.filter(goods_id=goods_id, minute__gte=since, minute__lte=until).order_by(
+        "minute"
+    )
+    raw = (
+        Price.objects.filter(goods_id=goods_id, created_at__gte=since, created_at__lte=until)
+        .order_by("created_at", "id")
+        .values_list("created_at", "amount")
+    )
+    points = chain(
+        (Candle(c.minute, c.open, c.high, c.low, c.close) for c in rolled.iterator()),
+        (Candle(at, amount, amount, amount, amount) for at, amount in raw.iterator(chunk_size=5000)),
+    )
+    return candles(points, seconds=seconds)

@@ -29,6 +29,7 @@ def schedules() -> list[Schedule]:
         # runs each PRICE_TICK_SECONDS slot exactly once and ignores the other asks.
         # A tick that could not start within its slot expires: never replayed.
         Schedule("price tick", "catalog.price_tick", 1, expires_seconds=tick),
+        Schedule("price history", "catalog.price_history_maintain", 3600),
         # With the manual provider staff post rates themselves: nothing to fetch.
         Schedule(
             "exchange rates",

@@ -10,10 +10,29 @@ from shop.domain.money import Quote, convert, format_amount
 
 dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
-# (seq, currency) -> text of a whole batch: every unfiltered connection of a
-# currency gets the same text, so a process renders it once, not once per client.
-_rendered: "OrderedDict[tuple[int, str], str]" = OrderedDict()
-_RENDERED_MAX = 64
+# Every connection of a process sees the same batches: parse each batch once
+# (seq -> rows) and render it once per currency ((seq, currency) -> text).
+_CACHE_MAX = 64
+# Keys carry the batch's time too: seq starts again at 1 if Redis loses it.
+_rows: "OrderedDict[tuple[int, str], list[tuple[int, Decimal]]]" = OrderedDict()
+_rendered: "OrderedDict[tuple[int, str, str], str]" = OrderedDict()
+
+
+def _remember(cache: "OrderedDict[Any, Any]", key: Any, value: Any) -> Any:
+    cache[key] = value
+    while len(cache) > _CACHE_MAX:
+        cache.popitem(last=False)
+    return value
+
+
+def batch_rows(message: dict[str, Any]) -> list[tuple[int, Decimal]]:
+    """The batch's ``goods:amount,...`` string as (goods, amount) rows, parsed once per process."""
+    key = (message["seq"], message["at"])
+    rows = _rows.get(key)
+    if rows is None:
+        pairs = (item.split(":") for item in message["prices"].split(",") if item)
+        rows = _remember(_rows, key, [(int(goods), Decimal(amount)) for goods, amount in pairs])
+    return rows
 
 
 def price_entries(prices: Iterable[tuple[int, Decimal, str]], quote: Quote) -> list[dict[str, Any]]:
@@ -45,18 +64,17 @@ def render_batch(message: dict[str, Any], quote: Quote, goods: Collection[int] |
     goods (maybe none): ``seq`` then stays gapless for it, and a gap always
     means a lost batch.
     """
+    rows = batch_rows(message)
     if goods is not None:
-        return _render(message, quote, [row for row in message["prices"] if row[0] in goods])
-    key = (message["seq"], quote.currency)
+        return _render(message, quote, [row for row in rows if row[0] in goods])
+    key = (message["seq"], message["at"], quote.currency)
     text = _rendered.get(key)
     if text is None:
-        text = _rendered[key] = _render(message, quote, message["prices"])
-        while len(_rendered) > _RENDERED_MAX:
-            _rendered.popitem(last=False)
+        text = _remember(_rendered, key, _render(message, quote, rows))
     return text
 
 
-def _render(message: dict[str, Any], quote: Quote, rows: list[list[Any]]) -> str:
+def _render(message: dict[str, Any], quote: Quote, rows: list[tuple[int, Decimal]]) -> str:
     at = message["at"]
     quote = batch_quote(message, quote)
     return dumps(
@@ -65,6 +83,6 @@ def _render(message: dict[str, Any], quote: Quote, rows: list[list[Any]]) -> str
             "seq": message["seq"],
             "at": at,
             "currency": quote.currency,
-            "prices": price_entries(((goods, Decimal(amount), at) for goods, amount in rows), quote),
+            "prices": price_entries(((goods, amount, at) for goods, amount in rows), quote),
         }
     )

@@ -92,7 +92,11 @@ def _lock_goods(goods_ids: list[int]) -> list[int]:
 
 
 def _write_set_based(
-    at: datetime, source: str, goods_ids: list[int], amounts: Mapping[int, Decimal], sale_ids: Mapping[int, int]
+    at: datetime,
+    source: str,
+    goods_ids: list[int],
+    amounts: Mapping[int, Decimal],
+    sale_ids: Mapping[int, int],
 ) -> list[tuple[int, int, Decimal, int | None]]:
     params = {
         "at": at,
@@ -108,7 +112,11 @@ def _write_set_based(
 
 
 def _write_orm(
-    at: datetime, source: str, goods_ids: list[int], amounts: Mapping[int, Decimal], sale_ids: Mapping[int, int]
+    at: datetime,
+    source: str,
+    goods_ids: list[int],
+    amounts: Mapping[int, Decimal],
+    sale_ids: Mapping[int, int],
 ) -> list[tuple[int, int, Decimal, int | None]]:
     """Embedded mode (SQLite): the same writes through the ORM."""
     prices = Price.objects.bulk_create(

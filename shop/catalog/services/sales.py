@@ -11,9 +11,10 @@ from django.db.models import Q
 from redis.exceptions import RedisError
 
 from shop.catalog.models import Goods, Price, Sale
+from shop.catalog.selectors import goods_active_ids_of_sale
 from shop.catalog.services.prices import PriceBatch, prices_record
 from shop.core.errors import Conflict, RateLimited, ServiceUnavailable, ValidationError
-from shop.domain.pricing import draw_price
+from shop.domain.pricing import draw_prices
 
 SALE_BOUNDS_INVALID = "min_price must be greater than 0 and not greater than max_price."
 SALE_WINDOW_INVALID = "ends_at must be later than starts_at."
@@ -86,8 +87,8 @@ def sale_delete(*, sale: Sale) -> None:
 
 def sale_reprice(*, sale: Sale, source: str) -> PriceBatch:
     """New prices, drawn within the sale's bounds, for all its active goods."""
-    goods_ids = list(sale.goods.filter(is_active=True).values_list("id", flat=True))
-    amounts = {goods_id: draw_price(sale.min_price, sale.max_price) for goods_id in goods_ids}
+    goods_ids = goods_active_ids_of_sale(sale_id=sale.id)
+    amounts = dict(zip(goods_ids, draw_prices(len(goods_ids), sale.min_price, sale.max_price), strict=True))
     return prices_record(amounts=amounts, source=source, sale_ids=dict.fromkeys(amounts, sale.id))
 
 

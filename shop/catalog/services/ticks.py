@@ -9,11 +9,11 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from shop.catalog.models import Price, Sale, Tick
-from shop.catalog.selectors import running_sales_q
+from shop.catalog.models import Price, Tick
+from shop.catalog.selectors import goods_active_ids_of_sale, sale_running_list
 from shop.catalog.services.prices import prices_record
 from shop.core.db import atomic_try_lock
-from shop.domain.pricing import RandInt, draw_price
+from shop.domain.pricing import RandInt, draw_prices
 
 logger = logging.getLogger(__name__)
 
@@ -53,15 +53,16 @@ def tick_run(*, slot: int | None = None, randint: RandInt = random.randint) -> T
         except IntegrityError:
             return TickResult(slot=slot, status="duplicate")
         amounts, sale_ids = {}, {}
-        for sale_id, goods_id, low, high in (
-            Sale.goods.through.objects.filter(
-                running_sales_q(timezone.now(), prefix="sale__"), goods__is_active=True
+        for sale in sale_running_list():
+            goods_ids = goods_active_ids_of_sale(sale_id=sale.id)
+            amounts.update(
+                zip(
+                    goods_ids,
+                    draw_prices(len(goods_ids), sale.min_price, sale.max_price, randint),
+                    strict=True,
+                )
             )
-            .order_by("goods_id")
-            .values_list("sale_id", "goods_id", "sale__min_price", "sale__max_price")
-        ):
-            amounts[goods_id] = draw_price(low, high, randint)
-            sale_ids[goods_id] = sale_id
+            sale_ids.update(dict.fromkeys(goods_ids, sale.id))
         prices_record(amounts=amounts, source=Price.Source.TICK, sale_ids=sale_ids)
         tick.goods_count = len(amounts)
         tick.duration_ms = int((time.monotonic() - started) * 1000)

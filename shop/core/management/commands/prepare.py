@@ -5,6 +5,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from shop.accounts.services import user_ensure_staff
+from shop.catalog.services.history import price_partitions_ensure
 from shop.core.demo import demo_load
 from shop.core.schedules import schedules_ensure
 
@@ -16,6 +17,7 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("database migrated")
         schedules_ensure()
+        price_partitions_ensure()
         if demo_load():
             self.stdout.write("demo data loaded")
         if settings.ADMIN_EMAIL and settings.ADMIN_PASSWORD:

@@ -31,6 +31,7 @@ class Command(BaseCommand):
             "config.asgi:application",
             host=settings.HOST,
             port=settings.PORT,
+            workers=settings.WEB_CONCURRENCY,
             lifespan="on",
             ws="websockets-sansio",
             log_level="warning",

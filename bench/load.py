@@ -1,0 +1,67 @@
+"""A small HTTP/1.1 load generator on asyncio streams (keep-alive, no dependencies)."""
+
+import asyncio
+import json
+import time
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+
+@dataclass
+class LoadResult:
+    latencies: list[float] = field(default_factory=list)
+    statuses: dict[int, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def rate(self) -> float:
+        return len(self.latencies) / self.seconds if self.seconds else 0.0
+
+
+async def _worker(
+    url: str, method: str, headers: dict[str, str], body: bytes, deadline: float, result: LoadResult
+) -> None:
+    parts = urlsplit(url)
+    reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    head = f"{method} {path} HTTP/1.1\r\nHost: {parts.hostname}\r\nContent-Length: {len(body)}\r\n"
+    head += "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
+    request = head.encode() + body
+    try:
+        while time.monotonic() < deadline:
+            start = time.perf_counter()
+            writer.write(request)
+            status_line = await reader.readline()
+            length = 0
+            while (line := await reader.readline()) not in (b"\r\n", b""):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            await reader.readexactly(length)
+            result.latencies.append(time.perf_counter() - start)
+            status = int(status_line.split()[1])
+            result.statuses[status] = result.statuses.get(status, 0) + 1
+    finally:
+        writer.close()
+
+
+async def _run(url: str, method: str, headers: dict[str, str], body: bytes, seconds: float, concurrency: int) -> LoadResult:
+    result = LoadResult()
+    start = time.monotonic()
+    deadline = start + seconds
+    await asyncio.gather(*(_worker(url, method, headers, body, deadline, result) for _ in range(concurrency)))
+    result.seconds = time.monotonic() - start
+    return result
+
+
+def load(
+    url: str,
+    *,
+    method: str = "GET",
+    headers: dict[str, str] | None = None,
+    json_body: object = None,
+    seconds: float = 10.0,
+    concurrency: int = 16,
+) -> LoadResult:
+    body = json.dumps(json_body).encode() if json_body is not None else b""
+    all_headers = {"Content-Type": "application/json", **(headers or {})}
+    return asyncio.run(_run(url, method, all_headers, body, seconds, concurrency))

@@ -1,0 +1,36 @@
+"""Tick at scale (SPEC §9): N goods repriced, committed and broadcast.
+
+    python bench/tick.py [--goods 1000,10000,100000] [--ticks 10]
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.common import Timer, report, setup, summary_ms  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--goods", default="1000,10000,100000")
+    parser.add_argument("--ticks", type=int, default=10)
+    args = parser.parse_args()
+    setup()
+    from bench.seed import goods_in_sale
+    from shop.catalog.services.ticks import tick_run
+
+    for size in [int(n) for n in args.goods.split(",")]:
+        goods_in_sale(size)
+        samples = []
+        for slot in range(args.ticks):
+            with Timer() as t:  # reprice, commit and publish (on_commit runs before tick_run returns)
+                result = tick_run(slot=slot)
+            assert result.goods_count == size, result
+            samples.append(t.seconds)
+        report("tick", goods=size, ticks=args.ticks, **summary_ms(samples))
+
+
+if __name__ == "__main__":
+    main()
