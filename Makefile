@@ -40,7 +40,11 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 test: $(STAMP) services lint
+	@scripts/chromium.sh
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PYTEST_ARGS)
+
+bench: $(STAMP) services  ## every SPEC §9 benchmark, quick sizes (BENCH_ARGS=--full for the SPEC's)
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 lock:  ## re-resolve requirements/*.lock from requirements/*.in (needs uv)
 	cd requirements && uv pip compile --universal --python-version 3.11 base.in -o base.lock

@@ -28,11 +28,13 @@ def setup() -> None:
     """Create the bench database when missing, migrate it, start Django."""
     name = DATABASE_URL.rsplit("/", 1)[1]
     admin_url = DATABASE_URL.rsplit("/", 1)[0] + "/postgres"
-    exists = subprocess.run(
-        ["psql", admin_url, "-tAc", f"SELECT 1 FROM pg_database WHERE datname = '{name}'"],
-        capture_output=True, text=True, check=True,
-    ).stdout.strip()  # fmt: skip
-    if not exists:
+    names = subprocess.run(
+        ["psql", admin_url, "-tAc", "SELECT datname FROM pg_database"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    if name not in names:
         subprocess.run(["psql", admin_url, "-qc", f'CREATE DATABASE "{name}"'], check=True)
     import django
 
@@ -52,7 +54,8 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 def report(name: str, **figures: object) -> None:
     parts = [f"bench={name}"] + [
-        f"{key}={value:.1f}" if isinstance(value, float) else f"{key}={value}" for key, value in figures.items()
+        f"{key}={value:.1f}" if isinstance(value, float) else f"{key}={value}"
+        for key, value in figures.items()
     ]
     print(" ".join(parts), flush=True)
 

@@ -1,6 +1,6 @@
 """Feed fan-out (SPEC §9): N WebSocket clients, delay from a batch's commit to each arrival.
 
-    python bench/feed.py [--clients 1000] [--batches 10] [--goods 1000] [--workers 1]
+python bench/feed.py [--clients 1000] [--batches 10] [--goods 1000] [--workers 1]
 """
 
 import argparse
@@ -16,10 +16,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import DATABASE_URL, ROOT, percentile, report, setup  # noqa: E402
+from bench.common import DATABASE_URL, ROOT, percentile, report, setup
 
 
-async def client(url: str, arrivals: dict[int, list[float]], ready: asyncio.Event, counter: list[int], total: int, done: asyncio.Event) -> None:
+async def client(
+    url: str,
+    arrivals: dict[int, list[float]],
+    ready: asyncio.Event,
+    counter: list[int],
+    total: int,
+    done: asyncio.Event,
+) -> None:
     import websockets
 
     async with websockets.connect(url, max_size=None, open_timeout=60) as ws:
@@ -38,7 +45,9 @@ async def client(url: str, arrivals: dict[int, list[float]], ready: asyncio.Even
                 arrivals.setdefault(message["seq"], []).append(now)
 
 
-async def run(url: str, clients: int, batches: int, goods: int) -> tuple[dict[int, float], dict[int, list[float]]]:
+async def run(
+    url: str, clients: int, batches: int, goods: int
+) -> tuple[dict[int, float], dict[int, list[float]]]:
     from asgiref.sync import sync_to_async
 
     from shop.catalog.services.ticks import tick_run
@@ -69,7 +78,7 @@ def main() -> None:
     parser.add_argument("--goods", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 65536), hard))
     setup()
     from bench.seed import goods_in_sale
@@ -84,11 +93,13 @@ def main() -> None:
     try:
         for _ in range(100):
             try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)  # noqa: S310
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
                 break
             except OSError:
                 time.sleep(0.2)
-        committed, arrivals = asyncio.run(run(f"ws://127.0.0.1:{port}/ws/price_updates/", args.clients, args.batches, args.goods))
+        committed, arrivals = asyncio.run(
+            run(f"ws://127.0.0.1:{port}/ws/price_updates/", args.clients, args.batches, args.goods)
+        )
     finally:
         server.terminate()
         server.wait()

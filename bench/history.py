@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import Timer, report, setup, summary_ms  # noqa: E402
+from bench.common import Timer, report, setup, summary_ms
 
 
 def seed(rows: int, goods: int) -> None:
@@ -58,9 +58,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200)
     args = parser.parse_args()
     setup()
+    from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
-    from django.db import connection
 
     seed(args.rows, args.goods)
     client = Client(HTTP_HOST="127.0.0.1")
@@ -78,7 +78,9 @@ def main() -> None:
     history_sql = next(q["sql"] for q in queries.captured_queries if "catalog_price" in q["sql"])
     text = plan(history_sql, [])
     scans = "Seq Scan on catalog_price" in text
-    report("history_plan", rows=args.rows, uses_index=not scans, queries_per_detail=len(queries.captured_queries))
+    report(
+        "history_plan", rows=args.rows, uses_index=not scans, queries_per_detail=len(queries.captured_queries)
+    )
     print(text)
 
 

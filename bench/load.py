@@ -44,7 +44,9 @@ async def _worker(
         writer.close()
 
 
-async def _run(url: str, method: str, headers: dict[str, str], body: bytes, seconds: float, concurrency: int) -> LoadResult:
+async def _run(
+    url: str, method: str, headers: dict[str, str], body: bytes, seconds: float, concurrency: int
+) -> LoadResult:
     result = LoadResult()
     start = time.monotonic()
     deadline = start + seconds

@@ -18,8 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import DATABASE_URL, ROOT, report, setup, summary_ms  # noqa: E402
-from bench.load import load  # noqa: E402
+from bench.common import DATABASE_URL, ROOT, report, setup, summary_ms
+from bench.load import load
 
 
 def main() -> None:
@@ -70,7 +70,9 @@ def main() -> None:
                 time.sleep(0.2)
         thread = threading.Thread(target=ticker, daemon=True)
         thread.start()
-        detail = load(f"{base}/api/goods/{args.goods // 2}/", seconds=args.seconds, concurrency=args.concurrency)
+        detail = load(
+            f"{base}/api/goods/{args.goods // 2}/", seconds=args.seconds, concurrency=args.concurrency
+        )
         report("goods_detail_http", goods=args.goods, workers=args.workers, concurrency=args.concurrency,
                rps=detail.rate, statuses=detail.statuses, **summary_ms(detail.latencies))  # fmt: skip
         order = {"items": [{"goods": g, "quantity": 1} for g in (1, args.goods // 2, args.goods)]}

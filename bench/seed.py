@@ -1,8 +1,11 @@
 """Seeding large data sets with set-based SQL (the bench database only)."""
 
+from decimal import Decimal
+
 from django.db import connection
 
 from shop.catalog.models import Sale
+from shop.catalog.services.sales import sale_reprice
 
 
 def demo_currencies() -> None:
@@ -31,13 +34,14 @@ def goods_in_sale(count: int, *, min_price: str = "10.00", max_price: str = "99.
     demo_currencies()
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO catalog_goods (name, description, is_active, created_at, price, price_updated_at) "
-            "SELECT 'Goods ' || n, '', true, now(), 50.00, now() FROM generate_series(1, %s) AS n",
+            "INSERT INTO catalog_goods (name, description, is_active, created_at) "
+            "SELECT 'Goods ' || n, '', true, now() FROM generate_series(1, %s) AS n",
             [count],
         )
-    sale = Sale.objects.create(name="bench", min_price=min_price, max_price=max_price)
+    sale = Sale.objects.create(name="bench", min_price=Decimal(min_price), max_price=Decimal(max_price))
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO catalog_sale_goods (sale_id, goods_id) SELECT %s, id FROM catalog_goods", [sale.id]
         )
+    sale_reprice(sale=sale, source="manual")  # every goods gets a real current price
     return sale

@@ -1,6 +1,6 @@
 """Tick at scale (SPEC §9): N goods repriced, committed and broadcast.
 
-    python bench/tick.py [--goods 1000,10000,100000] [--ticks 10]
+python bench/tick.py [--goods 1000,10000,100000] [--ticks 10]
 """
 
 import argparse
@@ -9,7 +9,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import Timer, report, setup, summary_ms  # noqa: E402
+from bench.common import Timer, report, setup, summary_ms
 
 
 def main() -> None:

@@ -72,7 +72,9 @@ class Price(models.Model):
         ON_DEMAND = "on_demand"
         MANUAL = "manual"
 
-    goods = models.ForeignKey(Goods, on_delete=models.CASCADE, related_name="prices")
+    # No database constraint in PostgreSQL (see migration 0004); deleting goods
+    # still deletes their history through Django.
+    goods = models.ForeignKey(Goods, on_delete=models.CASCADE, related_name="prices", db_constraint=False)
     amount = models.DecimalField(max_digits=12, decimal_places=2)
     created_at = models.DateTimeField(default=timezone.now)
     source = models.CharField(max_length=16, choices=Source.choices)

@@ -1,0 +1,77 @@
+"""The consistency invariant at scale (SPEC §9): orders from many clients while
+prices are regenerated every 200 ms, then every line checked against history.
+
+    python bench/orders.py [--orders 2000] [--clients 50] [--goods 100]
+"""
+
+import argparse
+import random
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.common import Timer, report, setup, summary_ms
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--orders", type=int, default=2000)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--goods", type=int, default=100)
+    args = parser.parse_args()
+    setup()
+    from django.db import connections
+
+    from bench.seed import goods_in_sale
+    from shop.accounts.models import User
+    from shop.catalog.services.sales import sale_reprice
+    from shop.orders.selectors import order_invariant_violations
+    from shop.orders.services.orders import order_create
+
+    sale = goods_in_sale(args.goods)
+    users = [User.objects.get_or_create(email=f"bench{n}@example.com")[0] for n in range(args.clients)]
+    stop, regenerations = threading.Event(), [0]
+
+    def regenerate() -> None:
+        while not stop.wait(0.2):
+            sale_reprice(sale=sale, source="on_demand")
+            regenerations[0] += 1
+        connections.close_all()
+
+    per_client = args.orders // args.clients
+    latencies: list[float] = []
+
+    def client(n: int) -> None:
+        rng = random.Random(n)
+        try:
+            for _ in range(per_client):
+                with Timer() as t:
+                    order_create(
+                        user=users[n],
+                        currency_code=rng.choice(["USD", "EUR", "JPY"]),
+                        items=[(g, rng.randint(1, 3)) for g in rng.sample(range(1, args.goods + 1), 3)],
+                    )
+                latencies.append(t.seconds)
+        finally:
+            connections.close_all()
+
+    mover = threading.Thread(target=regenerate)
+    mover.start()
+    start = time.perf_counter()
+    with ThreadPoolExecutor(args.clients) as pool:
+        list(pool.map(client, range(args.clients)))
+    elapsed = time.perf_counter() - start
+    stop.set()
+    mover.join()
+    lines, orders = order_invariant_violations()
+    report("orders_invariant", orders=len(latencies), clients=args.clients, regenerations=regenerations[0],
+           orders_per_s=len(latencies) / elapsed, line_violations=lines, rate_violations=orders,
+           **summary_ms(latencies))  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,100 @@
+// The live price feed (SPEC §7): reconnects with backoff, resynchronises on a gap in seq.
+
+const MAX_DELAY_MS = 30_000;
+
+export class PriceFeed {
+  constructor({ path, onSnapshot, onPrices, onStatus }) {
+    this.path = path;
+    this.onSnapshot = onSnapshot;
+    this.onPrices = onPrices;
+    this.onStatus = onStatus;
+    this.socket = null;
+    this.timer = null;
+    this.attempt = 0;
+    this.seq = null;
+    this.currency = null;
+    this.resyncs = 0;
+    window.addEventListener("online", () => this.timer && this.open());
+  }
+
+  /** (Re)connect in ``currency``; an earlier connection is closed without a retry. */
+  connect(currency) {
+    this.currency = currency;
+    this.attempt = 0;
+    this.open();
+  }
+
+  open() {
+    this.stop();
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    const url = `${scheme}://${location.host}${this.path}?currency=${encodeURIComponent(this.currency)}`;
+    const socket = new WebSocket(url);
+    this.socket = socket;
+    this.seq = null;
+    this.onStatus(this.attempt ? "reconnecting" : "connecting");
+    socket.addEventListener("message", (event) => this.socket === socket && this.receive(event.data));
+    socket.addEventListener("close", (event) => {
+      if (this.socket !== socket) return; // replaced on purpose
+      this.socket = null;
+      if (event.code === 4400) {
+        this.onStatus("failed"); // the server refused this currency: retrying cannot help
+        return;
+      }
+      this.retry();
+    });
+  }
+
+  stop() {
+    clearTimeout(this.timer);
+    this.timer = null;
+    const socket = this.socket;
+    this.socket = null;
+    if (socket && socket.readyState <= WebSocket.OPEN) socket.close(1000);
+  }
+
+  retry() {
+    // 1, 2, 4 … 30 s, with jitter so that a restarted server is not hit by every client at once.
+    const delay = Math.round(Math.min(MAX_DELAY_MS, 1000 * 2 ** this.attempt) * (0.5 + Math.random() / 2));
+    this.attempt += 1;
+    this.onStatus("waiting", delay);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.open();
+    }, delay);
+  }
+
+  receive(raw) {
+    let message;
+    try {
+      message = JSON.parse(raw);
+    } catch {
+      return;
+    }
+    switch (message.type) {
+      case "snapshot":
+        this.attempt = 0;
+        this.seq = this.seq === null ? message.seq : Math.max(this.seq, message.seq);
+        this.onStatus("live");
+        this.onSnapshot(message);
+        break;
+      case "prices":
+        if (this.seq !== null && message.seq > this.seq + 1) this.resync();
+        if (this.seq === null || message.seq > this.seq) this.seq = message.seq;
+        this.onPrices(message);
+        break;
+      case "heartbeat":
+        if (this.seq !== null && message.seq > this.seq) this.resync(); // a batch went missing
+        break;
+      default:
+        break; // errors of our own requests and types we do not know
+    }
+  }
+
+  /** A batch went missing: ask for a fresh snapshot of everything. */
+  resync() {
+    this.resyncs += 1;
+    if (this.socket && this.socket.readyState === WebSocket.OPEN) {
+      this.socket.send(JSON.stringify({ action: "subscribe", goods: "all", id: `resync-${this.resyncs}` }));
+    }
+  }
+}
