@@ -9,7 +9,9 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+import urllib.request
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -78,3 +80,26 @@ class Timer:
 
     def __exit__(self, *exc: object) -> None:
         self.seconds = time.perf_counter() - self.start
+
+
+@contextmanager
+def server(*, workers: int, log_name: str, **env: str) -> Iterator[int]:
+    """``manage.py serve`` (uvicorn) on the bench database; yields its port."""
+    port = 18_000 + os.getpid() % 2000
+    environment = {**os.environ, "DATABASE_URL": DATABASE_URL, "PORT": str(port), "WEB_CONCURRENCY": str(workers),
+                   "PRICE_TICKER": "off", "LOG_LEVEL": "WARNING", **env}  # fmt: skip
+    (ROOT / "var").mkdir(exist_ok=True)
+    with (ROOT / "var" / log_name).open("wb") as log:
+        process = subprocess.Popen([sys.executable, "manage.py", "serve", "--no-prepare"], cwd=ROOT,
+                                   env=environment, stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+        try:
+            for _ in range(150):
+                try:
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                    break
+                except OSError:
+                    time.sleep(0.2)
+            yield port
+        finally:
+            process.terminate()
+            process.wait()

@@ -6,17 +6,14 @@ python bench/feed.py [--clients 1000] [--batches 10] [--goods 1000] [--workers 1
 import argparse
 import asyncio
 import json
-import os
 import resource
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import DATABASE_URL, ROOT, percentile, report, setup
+from bench.common import ROOT, percentile, report, server, setup
 
 
 async def client(
@@ -84,25 +81,10 @@ def main() -> None:
     from bench.seed import goods_in_sale
 
     goods_in_sale(args.goods)
-    port = 19_000 + os.getpid() % 1000
-    env = {**os.environ, "DATABASE_URL": DATABASE_URL, "PORT": str(port), "WEB_CONCURRENCY": str(args.workers),
-           "PRICE_TICKER": "off", "LOG_LEVEL": "WARNING"}  # fmt: skip
-    log = open(ROOT / "var" / "bench-feed-server.log", "wb")  # noqa: SIM115
-    server = subprocess.Popen([sys.executable, "manage.py", "serve", "--no-prepare"], cwd=ROOT, env=env,
-                              stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
+    with server(workers=args.workers, log_name="bench-feed-server.log") as port:
         committed, arrivals = asyncio.run(
             run(f"ws://127.0.0.1:{port}/ws/price_updates/", args.clients, args.batches, args.goods)
         )
-    finally:
-        server.terminate()
-        server.wait()
     delays = [arrival - committed[seq] for seq, at in arrivals.items() if seq in committed for arrival in at]
     expected = args.clients * len(committed)
     report(

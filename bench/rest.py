@@ -8,17 +8,14 @@ worker would, and loads it from this process over keep-alive connections.
 """
 
 import argparse
-import os
-import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import DATABASE_URL, ROOT, report, setup, summary_ms
+from bench.common import report, server, setup, summary_ms
 from bench.load import load
 
 
@@ -34,18 +31,15 @@ def main() -> None:
 
     from bench.seed import goods_in_sale
     from shop.accounts.models import User
+    from shop.catalog.services.sales import sale_reprice
     from shop.catalog.services.ticks import tick_run
 
-    goods_in_sale(args.goods)
-    tick_run(slot=0)
+    sale = goods_in_sale(args.goods)
+    for _ in range(60):  # a goods detail carries its newest 50 prices: give it a history
+        sale_reprice(sale=sale, source="manual")
     user, _ = User.objects.get_or_create(email="bench@example.com", defaults={"is_active": True})
     token = str(RefreshToken.for_user(user).access_token)
 
-    port = 18_000 + os.getpid() % 1000
-    env = {**os.environ, "DATABASE_URL": DATABASE_URL, "PORT": str(port), "WEB_CONCURRENCY": str(args.workers),
-           "PRICE_TICKER": "off", "DB_POOL_MAX_SIZE": "40", "LOG_LEVEL": "WARNING"}  # fmt: skip
-    server = subprocess.Popen([sys.executable, "manage.py", "serve", "--no-prepare"], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     stop = threading.Event()
     ticks: list[float] = []
 
@@ -60,14 +54,8 @@ def main() -> None:
             slot += 1
         connections.close_all()
 
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=1)  # noqa: S310 - local server
-                break
-            except OSError:
-                time.sleep(0.2)
+    with server(workers=args.workers, log_name="bench-rest-server.log", DB_POOL_MAX_SIZE="40") as port:
+        base = f"http://127.0.0.1:{port}"
         thread = threading.Thread(target=ticker, daemon=True)
         thread.start()
         detail = load(
@@ -85,10 +73,6 @@ def main() -> None:
         thread.join()
         if ticks:
             report("ticks_during_load", goods=args.goods, ticks=len(ticks), **summary_ms(ticks))
-    finally:
-        stop.set()
-        server.terminate()
-        server.wait()
 
 
 if __name__ == "__main__":

@@ -26,11 +26,11 @@ from shop.catalog.services import goods as goods_services
 from shop.catalog.services import sales as sale_services
 from shop.catalog.services.prices import price_create_manual
 from shop.core.errors import ErrorSerializer
-from shop.core.fields import MoneyField
+from shop.core.fields import BASE_DECIMALS, MoneyField
 from shop.core.pagination import NewestFirstCursorPagination
 from shop.currency.selectors import quote_get
 from shop.domain.candles import INTERVALS
-from shop.domain.money import Quote
+from shop.domain.money import Quote, format_amount
 
 CURRENCY_PARAMETER = OpenApiParameter(
     "currency",
@@ -38,6 +38,7 @@ CURRENCY_PARAMETER = OpenApiParameter(
     description="Show prices in this currency (ISO 4217 code); default: the base currency.",
 )
 MAX_CANDLES = 5000
+DATETIME = serializers.DateTimeField()
 NULLABLE_DECIMAL = {"type": "string", "format": "decimal", "nullable": True, "example": "12.30"}
 
 
@@ -177,8 +178,21 @@ class GoodsDetailSerializer(GoodsSerializer):
 
     @extend_schema_field(PriceSerializer(many=True))
     def get_prices(self, obj: Goods) -> list[dict[str, Any]]:
-        """The newest 50 prices, in the base currency."""
-        return PriceSerializer(selectors.price_recent(goods_id=obj.id), many=True).data  # type: ignore[return-value]
+        """The newest 50 prices, in the base currency: PriceSerializer's shape, built
+        from plain rows (the hot path of the goods detail, SPEC §9)."""
+        base = str(settings.BASE_CURRENCY)
+        return [
+            {
+                "id": pid,
+                "goods": obj.id,
+                "amount": format_amount(amount, BASE_DECIMALS),
+                "currency": base,
+                "created_at": DATETIME.to_representation(created_at),
+                "source": source,
+                "sale": sale,
+            }
+            for pid, amount, created_at, source, sale in selectors.price_recent_rows(goods_id=obj.id)
+        ]
 
     def get_prices_url(self, obj: Goods) -> str:
         url = f"{reverse('price-list')}?goods={obj.id}"

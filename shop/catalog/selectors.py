@@ -55,6 +55,14 @@ def price_recent(*, goods_id: int, limit: int = 50) -> list[Price]:
     return list(Price.objects.filter(goods_id=goods_id).order_by("-created_at", "-id")[:limit])
 
 
+def price_recent_rows(
+    *, goods_id: int, limit: int = 50
+) -> list[tuple[int, Decimal, datetime, str, int | None]]:
+    """(id, amount, created_at, source, sale) of the newest prices, without model instances."""
+    qs = Price.objects.filter(goods_id=goods_id).order_by("-created_at", "-id")
+    return list(qs.values_list("id", "amount", "created_at", "source", "sale_id")[:limit])
+
+
 def price_current_list(*, goods_ids: Collection[int] | None = None) -> list[tuple[int, Decimal, datetime]]:
     """``(goods, price, at)`` of every active goods that has a price: the feed's snapshot."""
     qs = Goods.objects.filter(is_active=True, price__isnull=False)
