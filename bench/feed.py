@@ -27,7 +27,9 @@ async def client(
     import websockets
 
     async with websockets.connect(url, max_size=None, open_timeout=60) as ws:
-        await ws.recv()  # snapshot
+        first = json.loads(await ws.recv())
+        if first["type"] != "snapshot":
+            raise RuntimeError(f"connection refused: {first}")
         counter[0] += 1
         if counter[0] == total:
             ready.set()
@@ -81,7 +83,10 @@ def main() -> None:
     from bench.seed import goods_in_sale
 
     goods_in_sale(args.goods)
-    with server(workers=args.workers, log_name="bench-feed-server.log") as port:
+    # all the clients come from 127.0.0.1: lift the per-address connection limit
+    with server(
+        workers=args.workers, log_name="bench-feed-server.log", FEED_MAX_CONNECTIONS_PER_IP="100000"
+    ) as port:
         committed, arrivals = asyncio.run(
             run(f"ws://127.0.0.1:{port}/ws/price_updates/", args.clients, args.batches, args.goods)
         )
