@@ -34,6 +34,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/mypy shop config
+	$(BIN)/python scripts/audit_deps.py  # known vulnerabilities in the locks; says so when it cannot check
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -13,13 +13,15 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.conf import settings  # noqa: E402
 
 from shop.catalog.ticker import lifespan  # noqa: E402
+from shop.core.asgi import BodySizeLimit  # noqa: E402
 from shop.realtime.routing import feed_application, websocket_urlpatterns  # noqa: E402
 
 router = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": BodySizeLimit(django_asgi_app, settings.DATA_UPLOAD_MAX_MEMORY_SIZE),
         "websocket": feed_application(URLRouter(websocket_urlpatterns)),
     }
 )

@@ -6,12 +6,15 @@ local-memory cache and the in-process ticker ("embedded"). With both set it is
 the "stack" mode: PostgreSQL, Redis as broker, channel layer and cache.
 """
 
+import os
+import secrets
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import environ
+from corsheaders.defaults import default_headers
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -22,14 +25,37 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 VAR_DIR = env.path("VAR_DIR", default=BASE_DIR / "var")
 Path(VAR_DIR, "static").mkdir(parents=True, exist_ok=True)
 
+
+def _installation_secret_key(directory: Path) -> str:
+    """A random key made on first start and kept in VAR_DIR (mode 0600).
+
+    Never a key written in the source: a known key would let anyone sign JWTs
+    and sessions. Processes of one machine share the file; the first to start
+    creates it atomically (link fails if another won).
+    """
+    path = Path(directory, "secret_key")
+    if not path.exists():
+        draft = path.with_name(f".secret_key.{os.getpid()}")
+        draft.write_text(secrets.token_urlsafe(50))
+        draft.chmod(0o600)
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return path.read_text().strip()
+
+
 # --- Core -----------------------------------------------------------------
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="")
+# Production sets SECRET_KEY (check --deploy warns otherwise); REQUIRE_SECRET_KEY refuses to start without it.
+SECRET_KEY_FROM_ENV = bool(SECRET_KEY)
 if not SECRET_KEY:
     if not DEBUG and env.bool("REQUIRE_SECRET_KEY", default=False):
         raise environ.ImproperlyConfigured("SECRET_KEY must be set")
-    # Development fallback only: production deployments set REQUIRE_SECRET_KEY.
-    SECRET_KEY = "tickshop-insecure-development-key-change-me-0123456789"  # noqa: S105
+    SECRET_KEY = _installation_secret_key(VAR_DIR)
 
 HOST = env.str("HOST", default="127.0.0.1")
 PORT = env.int("PORT", default=8000)
@@ -54,6 +80,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_celery_beat",
     "channels",
+    "corsheaders",
     "shop.core",
     "shop.accounts",
     "shop.currency",
@@ -64,8 +91,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "shop.core.middleware.RequestIdMiddleware",
+    "shop.core.middleware.HealthCheckMiddleware",  # before host and TLS checks: probes use 127.0.0.1
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -112,7 +142,13 @@ IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 if IS_POSTGRES:
     # ASGI: a psycopg pool instead of persistent connections (Django docs).
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+    # The pool checks a connection before lending it: after a database restart
+    # no request gets one of the dead connections it still held.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("DB_CONNECT_TIMEOUT", default=5)
+    )
+    DATABASES["default"]["OPTIONS"]["pool"] = {
         "min_size": env.int("DB_POOL_MIN_SIZE", default=2),
         "max_size": env.int("DB_POOL_MAX_SIZE", default=20),
         "timeout": env.float("DB_POOL_TIMEOUT", default=10.0),
@@ -141,7 +177,9 @@ if REDIS_URL:
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {
                 "hosts": [REDIS_URL],
-                "prefix": env.str("CHANNELS_PREFIX", default=f"tickshop{urlsplit(REDIS_URL).path.strip('/') or 0}"),
+                "prefix": env.str(
+                    "CHANNELS_PREFIX", default=f"tickshop{urlsplit(REDIS_URL).path.strip('/') or 0}"
+                ),
             },
         }
     }
@@ -176,6 +214,30 @@ ECB_RATES_URL = env.str(
 PRICE_HISTORY_RAW_DAYS = env.int("PRICE_HISTORY_RAW_DAYS", default=0)  # 0: keep everything
 ADMIN_EMAIL = env.str("ADMIN_EMAIL", default="")
 ADMIN_PASSWORD = env.str("ADMIN_PASSWORD", default="")
+
+# --- Abuse limits -------------------------------------------------------------
+# Account endpoints, per client address and per e-mail address: "N/period" (s, m, h, d; "10/15m"
+# is 10 per 15 minutes); empty turns a limit off. Counted atomically in the cache (Redis in stack
+# mode), answered 429 + Retry-After. Logins count failed attempts per address.
+THROTTLE_LOGIN_PER_IP = env.str("THROTTLE_LOGIN_PER_IP", default="30/m")
+THROTTLE_LOGIN_PER_EMAIL = env.str("THROTTLE_LOGIN_PER_EMAIL", default="10/15m")
+THROTTLE_REGISTER_PER_IP = env.str("THROTTLE_REGISTER_PER_IP", default="10/h")
+THROTTLE_REGISTER_PER_EMAIL = env.str("THROTTLE_REGISTER_PER_EMAIL", default="5/h")
+THROTTLE_PASSWORD_RESET_PER_IP = env.str("THROTTLE_PASSWORD_RESET_PER_IP", default="10/h")
+THROTTLE_PASSWORD_RESET_PER_EMAIL = env.str("THROTTLE_PASSWORD_RESET_PER_EMAIL", default="5/h")
+THROTTLE_ACTIVATION_RESEND_PER_IP = env.str("THROTTLE_ACTIVATION_RESEND_PER_IP", default="10/h")
+THROTTLE_ACTIVATION_RESEND_PER_EMAIL = env.str("THROTTLE_ACTIVATION_RESEND_PER_EMAIL", default="5/h")
+# The live feed (shop.realtime.limits): per message, per subscription, per connection, per address.
+FEED_MAX_MESSAGE_BYTES = env.int("FEED_MAX_MESSAGE_BYTES", default=16 * 1024)
+FEED_MAX_SUBSCRIPTION_GOODS = env.int("FEED_MAX_SUBSCRIPTION_GOODS", default=1000)
+FEED_MAX_MESSAGES_PER_SECOND = env.int("FEED_MAX_MESSAGES_PER_SECOND", default=10)
+FEED_MAX_CONNECTIONS_PER_IP = env.int(
+    "FEED_MAX_CONNECTIONS_PER_IP", default=100
+)  # per server process; 0: off
+# A client that cannot keep up: at most this many messages wait for it, and a socket it
+# does not read for this long is dropped.
+FEED_SEND_QUEUE = env.int("FEED_SEND_QUEUE", default=64)
+FEED_SEND_TIMEOUT_SECONDS = env.float("FEED_SEND_TIMEOUT_SECONDS", default=10.0)
 
 # --- REST API --------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -235,6 +297,12 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/",
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    # check --deploy must not need a database (the build has none); test_core validates the schema.
+    "ENABLE_DJANGO_DEPLOY_CHECK": False,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "shop.core.schema.document_error_responses",
+    ],
 }
 
 # --- E-mail ----------------------------------------------------------------
@@ -252,19 +320,45 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Behind TLS (README, "Production"): redirect HTTP to HTTPS, HSTS, cookies only over HTTPS.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # probes speak plain HTTP inside the network
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# A TLS-terminating proxy at these addresses is trusted for X-Forwarded-Proto and -For (uvicorn).
+FORWARDED_ALLOW_IPS = env.str("FORWARDED_ALLOW_IPS", default="127.0.0.1")
+# Cross-origin browser access to the API (the storefront itself is same-origin and needs none).
+CORS_ALLOWED_ORIGINS = [origin for origin in env.list("CORS_ALLOWED_ORIGINS", default=[]) if origin]
+CORS_URLS_REGEX = r"^/(api|auth)/.*$"
+CORS_ALLOW_HEADERS = (*default_headers, "idempotency-key", "x-request-id")
+CORS_EXPOSE_HEADERS = ["Retry-After", "X-Request-ID", "Idempotent-Replayed"]
+# Every request body (the API takes no uploads): larger ones get 413 before they are read.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=1024 * 1024)
 
 # --- Logging ---------------------------------------------------------------
+# Stack mode logs JSON lines (one object per record, with the request's id); embedded mode plain text.
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOG_FORMAT = env.str("LOG_FORMAT", default="") or ("json" if REDIS_URL else "plain")
+# One line per HTTP request (method, path, status, duration, request id) on the "shop.request" logger.
+LOG_REQUESTS = env.bool("LOG_REQUESTS") if env.str("LOG_REQUESTS", default="") else bool(REDIS_URL)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "shop.core.logging.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "shop.core.logging.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": "WARNING"},
-    "loggers": {"shop": {"level": LOG_LEVEL}},
+    "loggers": {"shop": {"level": LOG_LEVEL}, "celery": {"level": LOG_LEVEL}},
 }

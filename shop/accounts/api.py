@@ -4,17 +4,40 @@ from typing import Any, cast
 
 from django.db import transaction
 from djoser.views import UserViewSet as DjoserUserViewSet
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
+from rest_framework_simplejwt.views import TokenObtainPairView
 
 from shop.accounts.models import User
 from shop.accounts.serializers import EmailSerializer, UserCreateSerializer
 from shop.accounts.services import user_revoke_refresh_tokens
+from shop.accounts.throttles import auth_throttle, login_succeeded
 
 
+class LoginView(TokenObtainPairView):
+    """``POST /auth/jwt/create/``: SimpleJWT's login behind the abuse limits."""
+
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        email = auth_throttle(action="login", request=request)
+        response: Response = super().post(request, *args, **kwargs)  # a failed login raises: its hit stays
+        login_succeeded(email=email)
+        return response
+
+
+NO_CONTENT = {204: OpenApiResponse(description="Done (the same answer whether or not the address exists).")}
+
+
+@extend_schema_view(
+    activation=extend_schema(responses=NO_CONTENT),
+    resend_activation=extend_schema(responses=NO_CONTENT),
+    reset_password=extend_schema(responses=NO_CONTENT),
+    reset_password_confirm=extend_schema(responses=NO_CONTENT),
+    set_password=extend_schema(responses=NO_CONTENT),
+)
 class UserViewSet(DjoserUserViewSet):
     """Djoser's user endpoints; a password change or reset ends old refresh tokens (SPEC §5)."""
 
@@ -30,6 +53,24 @@ class UserViewSet(DjoserUserViewSet):
             return EmailSerializer
         serializer_class: type[BaseSerializer[Any]] = super().get_serializer_class()
         return serializer_class
+
+    # Sign-up and the two e-mails anyone can ask for sit behind the abuse limits.
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        auth_throttle(action="register", request=request)
+        response: Response = super().create(request, *args, **kwargs)
+        return response
+
+    @action(["post"], detail=False)
+    def reset_password(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        auth_throttle(action="password_reset", request=request)
+        response: Response = super().reset_password(request, *args, **kwargs)
+        return response
+
+    @action(["post"], detail=False)
+    def resend_activation(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        auth_throttle(action="activation_resend", request=request)
+        response: Response = super().resend_activation(request, *args, **kwargs)
+        return response
 
     def permission_denied(
         self, request: Request, message: str | None = None, code: str | None = None

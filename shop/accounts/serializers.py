@@ -26,6 +26,11 @@ class UserCreateSerializer(UserCreatePasswordRetypeSerializer):
         validators=[UniqueValidator(queryset=User.objects.all(), lookup="iexact", message=EMAIL_TAKEN)],
     )
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Djoser adds re_password as a plain field; it is input only (the schema said it came back).
+        self.fields["re_password"].write_only = True
+
     def validate_email(self, value: str) -> str:
         return User.objects.normalize_login(value)
 

@@ -27,6 +27,7 @@ from shop.catalog.services import sales as sale_services
 from shop.catalog.services.prices import price_create_manual
 from shop.core.errors import ErrorSerializer
 from shop.core.fields import BASE_DECIMALS, MoneyField
+from shop.core.filters import UtcIsoDateTimeFilter
 from shop.core.pagination import NewestFirstCursorPagination
 from shop.currency.selectors import quote_get
 from shop.domain.candles import INTERVALS
@@ -70,8 +71,8 @@ class PriceCreateSerializer(serializers.Serializer[Any]):
 
 class PriceFilter(django_filters.FilterSet):
     goods = django_filters.NumberFilter(field_name="goods_id")
-    since = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    until = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lte")
+    since = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    until = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="lte")
 
     class Meta:
         model = Price

@@ -8,6 +8,7 @@ import logging
 import math
 from typing import Any
 
+from django.db import InterfaceError, OperationalError
 from django.db.models import ProtectedError
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -76,6 +77,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         if isinstance(exc, RateLimited):
             response["Retry-After"] = str(exc.retry_after)
         return response
+    if isinstance(exc, OperationalError | InterfaceError):
+        # The database is down, restarting or refusing connections (the pool timed out):
+        # a clear, retryable answer instead of a 500 (the pool reconnects by itself).
+        logger.warning("database unavailable in %s: %s", context.get("view"), exc)
+        return Response(ServiceUnavailable().body(), status=ServiceUnavailable.status_code)
     if isinstance(exc, ProtectedError):
         return Response({"detail": PROTECTED_MESSAGE, "code": "protected"}, status=status.HTTP_409_CONFLICT)
     handled: Response | None = drf_exception_handler(exc, context)
@@ -85,6 +91,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             {"detail": "Internal server error.", "code": "server_error"},
             status=status.HTTP_500_INTERNAL_SERVER_ERROR,
         )
+    if isinstance(handled.data, list):
+        # A bare list of messages (a filter's or a view's own ValidationError): the same
+        # {detail, code} object as every other non-field error.
+        messages = [str(message) for message in handled.data]
+        code = getattr(handled.data[0], "code", None) if handled.data else None
+        handled.data = {"detail": " ".join(messages) or "Invalid input.", "code": code or "invalid"}
     if isinstance(handled.data, dict) and set(handled.data) == {"detail"}:
         # DRF's own errors (401, 403, 404, 405, parse errors) get the same stable code field.
         handled.data["code"] = getattr(handled.data["detail"], "code", None) or "error"

@@ -1,7 +1,6 @@
 from decimal import Decimal
 from typing import Any
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -23,7 +22,7 @@ class MoneyField(serializers.Field):  # type: ignore[type-arg]
         return format_amount(value, self.decimals)
 
 
-@extend_schema_field(OpenApiTypes.DECIMAL)
+@extend_schema_field({"type": "string", "format": "decimal", "example": "0.92"})
 class RateField(serializers.Field):  # type: ignore[type-arg]
     """An exchange rate without trailing zeros (``"0.92"``, ``"1"``)."""
 

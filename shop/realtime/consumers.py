@@ -8,7 +8,6 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils import timezone
 from redis.exceptions import RedisError
@@ -18,6 +17,7 @@ from shop.core.errors import ShopError
 from shop.currency.selectors import quote_get
 from shop.domain.money import Quote
 from shop.realtime.feed import dumps, price_entries, render_batch
+from shop.realtime.limits import TOO_MANY_GOODS, LimitedWebsocketConsumer
 from shop.realtime.publisher import FEED_GROUP, feed_seq_current
 
 MALFORMED = "Messages must be JSON objects."
@@ -33,7 +33,7 @@ def _snapshot(quote: Quote, goods_ids: set[int] | None) -> tuple[int, list[dict[
     return seq, price_entries(((g, p, at.isoformat()) for g, p, at in rows), quote)
 
 
-class PriceFeedConsumer(AsyncWebsocketConsumer):
+class PriceFeedConsumer(LimitedWebsocketConsumer):
     quote: Quote
     goods: set[int] | None = None  # None: every goods
     seq = 0
@@ -90,6 +90,10 @@ class PriceFeedConsumer(AsyncWebsocketConsumer):
             return
         if not isinstance(goods, list) or not all(type(g) is int for g in goods):
             await self.send_error(BAD_GOODS, message)
+            return
+        if len(goods) > settings.FEED_MAX_SUBSCRIPTION_GOODS:
+            limit = settings.FEED_MAX_SUBSCRIPTION_GOODS
+            await self.send_error(TOO_MANY_GOODS.format(limit=limit), message, code="too_many_goods")
             return
         seq, known = await database_sync_to_async(_snapshot)(self.quote, set(goods))
         unknown = sorted(set(goods) - {entry["goods"] for entry in known})

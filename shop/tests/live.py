@@ -1,5 +1,6 @@
 """Real processes for end-to-end tests: the ASGI server, Celery, a private Redis."""
 
+import json
 import os
 import shutil
 import signal
@@ -11,6 +12,8 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
+from urllib.error import HTTPError
 
 from django.db import connection
 
@@ -119,3 +122,17 @@ class RedisProcess:
         if self.proc is not None:
             stop(self.proc)
             self.proc = None
+
+
+def call(url: str, method: str = "GET", token: str | None = None, body: Any = None) -> tuple[int, Any]:
+    """One JSON request to a live server: (status, decoded body), errors included."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    data = json.dumps(body).encode() if body is not None else None
+    if data:
+        headers["Content-Type"] = "application/json"
+    request = urllib.request.Request(url, data=data, method=method, headers=headers)  # noqa: S310 - local
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            return response.status, json.load(response)
+    except HTTPError as error:
+        return error.code, json.load(error)

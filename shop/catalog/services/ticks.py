@@ -4,6 +4,7 @@ import logging
 import random
 import time
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -52,7 +53,8 @@ def tick_run(*, slot: int | None = None, randint: RandInt = random.randint) -> T
                 tick = Tick.objects.create(slot=slot, started_at=timezone.now())
         except IntegrityError:
             return TickResult(slot=slot, status="duplicate")
-        amounts, sale_ids = {}, {}
+        amounts: dict[int, Decimal] = {}
+        sale_ids: dict[int, int] = {}
         for sale in sale_running_list():
             goods_ids = goods_active_ids_of_sale(sale_id=sale.id)
             amounts.update(

@@ -3,12 +3,10 @@
 import asyncio
 import json
 import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
-from urllib.error import HTTPError
 
 import pytest
 import websockets
@@ -17,22 +15,9 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from shop.catalog.models import Tick
 from shop.core.schedules import schedules_ensure
 from shop.tests.factories import GoodsFactory, SaleFactory, UserFactory
-from shop.tests.live import RedisProcess, asgi_server, celery, service_env, wait_until
+from shop.tests.live import RedisProcess, asgi_server, call, celery, service_env, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-
-
-def call(url: str, method: str = "GET", token: str | None = None, body: Any = None) -> tuple[int, Any]:
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    data = json.dumps(body).encode() if body is not None else None
-    if data:
-        headers["Content-Type"] = "application/json"
-    request = urllib.request.Request(url, data=data, method=method, headers=headers)  # noqa: S310 - local
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-            return response.status, json.load(response)
-    except HTTPError as error:
-        return error.code, json.load(error)
 
 
 async def next_batch(url: str, timeout: float) -> dict[str, Any]:

@@ -5,6 +5,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
+from shop.realtime.limits import SlowReaderGuard
+
 
 class Command(BaseCommand):
     help = "Serve HTTP and the WebSocket feed on HOST:PORT (ASGI), after `prepare` unless --no-prepare."
@@ -33,7 +35,11 @@ class Command(BaseCommand):
             port=settings.PORT,
             workers=settings.WEB_CONCURRENCY,
             lifespan="on",
-            ws="websockets-sansio",
+            ws=SlowReaderGuard,  # uvicorn's websockets-sansio, dropping peers that stop reading
+            # A hard cap far above the feed's limit: the consumer answers messages up to it with a
+            # clear error; bigger ones are cut by the protocol (close 1009) without being buffered.
+            ws_max_size=4 * settings.FEED_MAX_MESSAGE_BYTES,
             log_level="warning",
             proxy_headers=True,
+            forwarded_allow_ips=settings.FORWARDED_ALLOW_IPS,
         )

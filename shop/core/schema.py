@@ -1,0 +1,68 @@
+"""OpenAPI post-processing: the error answers every operation can give, documented.
+
+Views document their own rule-specific errors (409, 422, ...). What is common
+to all of them comes from one place, here, so the schema names every status
+the API really answers (the fuzz test checks it): 401 everywhere (a bad or
+expired token is refused even on public reads) and 503 when a service the
+shop needs is down; 400 wherever there is input (always an object: DRF's
+field errors or ``{detail, code}``); 403 on writes and on the user
+endpoints; 404 where the path names an object, for stale cursors and for
+other users; 413 and 415 for bodies; 429 with ``Retry-After`` on the
+throttled account endpoints.
+"""
+
+from typing import Any
+
+from shop.core.throttling import THROTTLED_PATHS
+
+ERROR = {"$ref": "#/components/schemas/Error"}
+VALIDATION = {
+    "description": "Invalid input: DRF's field errors ({field: [messages]}) or {detail, code}.",
+    "content": {"application/json": {"schema": {"type": "object", "additionalProperties": True}}},
+}
+RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Whole seconds to wait before trying again.",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 1},
+    }
+}
+UNSAFE = {"post", "put", "patch", "delete"}
+METHODS = UNSAFE | {"get", "head", "options", "trace"}
+
+
+def _error(description: str, **extra: Any) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": ERROR}}, **extra}
+
+
+def document_error_responses(
+    result: dict[str, Any], generator: Any, request: Any, public: bool
+) -> dict[str, Any]:
+    for path, operations in result.get("paths", {}).items():
+        for method, operation in operations.items():
+            if method not in METHODS:
+                continue
+            responses = operation.setdefault("responses", {})
+            parameters = operation.get("parameters", [])
+            has_body = "requestBody" in operation
+            common: dict[str, dict[str, Any]] = {
+                "401": _error("The credentials sent are missing, invalid or expired."),
+                "503": _error("A service the shop depends on is unavailable; try again shortly."),
+            }
+            if method in UNSAFE or has_body or any(p.get("in") == "query" for p in parameters):
+                # Field errors or {detail, code}: an object either way, whatever a view documented.
+                responses["400"] = VALIDATION
+            if any(p.get("in") == "path" or p.get("name") == "cursor" for p in parameters):
+                common["404"] = _error("Not found (or not yours; or a stale cursor).")
+            if path.startswith("/auth/users/"):
+                common["404"] = _error("Not found (users see only themselves).")
+            if method in UNSAFE or path.startswith("/auth/users/"):
+                common["403"] = _error("Not allowed for this user.")
+            if has_body:
+                common["413"] = _error("The request body is larger than the shop accepts.")
+                common["415"] = _error("Unsupported media type; send JSON.")
+            if THROTTLED_PATHS.get(path) == method:
+                common["429"] = _error("Too many attempts; see the Retry-After header.", headers=RETRY_AFTER)
+            for status, response in common.items():
+                responses.setdefault(status, response)
+    return result

@@ -1,0 +1,176 @@
+"""Production settings: check --deploy, the secret key, TLS switches, CORS, JSON logs with request ids."""
+
+import json
+import os
+import re
+import stat
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from django.test import Client
+from pytest_django.fixtures import Settings
+
+from shop.core.checks import SECRET_KEY_NOT_SET
+from shop.tests.live import ROOT, asgi_server, service_env
+
+# The production variables the README documents, as an operator behind TLS sets them.
+PRODUCTION = {
+    "SECRET_KEY": "kq3Nw8-4r_Vd0pX2yZ7tL5mB9cF1hJ6sA4eG8uR3wQ0oI2nT7vY5xK9zP1lM6bC",
+    "REQUIRE_SECRET_KEY": "true",
+    "ALLOWED_HOSTS": "shop.example.com",
+    "SITE_URL": "https://shop.example.com",
+    "SECURE_SSL_REDIRECT": "true",
+    "SECURE_HSTS_SECONDS": "31536000",
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS": "true",
+    "SECURE_HSTS_PRELOAD": "true",
+    "SECURE_COOKIES": "true",
+    "CORS_ALLOWED_ORIGINS": "https://app.example.com",
+}
+# What the shop's settings read from the environment; nothing else of this machine's leaks in.
+SHOP_VARIABLES = re.compile(
+    r"^(DATABASE_URL|REDIS_URL|DEBUG|SECRET_KEY|REQUIRE_SECRET_KEY|ALLOWED_HOSTS|SITE_URL|SECURE_.*|CORS_.*|CSRF_.*|LOG_.*|DB_.*|VAR_DIR)$"
+)
+
+
+def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not SHOP_VARIABLES.match(k)}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def compose_environment(operator: dict[str, str]) -> dict[str, str]:
+    """The web container's environment from docker-compose.yml, ``${VAR:-default}`` resolved
+    against what the operator exported."""
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    raw = compose["services"]["web"]["environment"]
+
+    def resolve(value: Any) -> str:
+        def one(match: re.Match[str]) -> str:
+            return operator.get(match[1]) or match[2] or ""
+
+        return re.sub(r"\$\{(\w+)(?::?-([^}]*))?\}", one, str(value))
+
+    return {key: resolve(value) for key, value in raw.items()}
+
+
+def test_check_deploy_is_clean_in_stack_mode_with_the_production_variables() -> None:
+    env = {"DATABASE_URL": os.environ["DATABASE_URL"], "REDIS_URL": os.environ["REDIS_URL"], **PRODUCTION}
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_check_deploy_is_clean_in_container_mode_with_the_production_variables() -> None:
+    env = compose_environment(PRODUCTION)
+    assert env["DATABASE_URL"].startswith("postgres://") and env["REDIS_URL"].startswith("redis://")
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_without_them_check_deploy_names_each_switch() -> None:
+    env = compose_environment({})
+    result = manage("check", "--deploy", env=env)
+    for check in ("security.W004", "security.W008", "security.W012", "security.W016", "shop.W001"):
+        assert check in result.stderr, result.stderr
+    assert SECRET_KEY_NOT_SET.split(":")[0] in result.stderr
+
+
+def test_the_compose_file_holds_no_secret_and_the_image_runs_unprivileged() -> None:
+    env = compose_environment({})
+    assert env["SECRET_KEY"] == ""
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    users = re.findall(r"^USER\s+(\S+)", dockerfile, flags=re.MULTILINE)
+    assert users and users[-1] not in ("root", "0")
+
+
+def test_a_required_secret_key_must_be_set(tmp_path: Path) -> None:
+    result = manage("check", env={"REQUIRE_SECRET_KEY": "true", "VAR_DIR": str(tmp_path)})
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_without_a_secret_key_each_installation_makes_its_own(tmp_path: Path) -> None:
+    code = "import config.settings as s; print(s.SECRET_KEY)"
+
+    def key(var_dir: Path) -> str:
+        clean = {k: v for k, v in os.environ.items() if not SHOP_VARIABLES.match(k)}
+        env = {**clean, "VAR_DIR": str(var_dir)}
+        return subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+        ).stdout.strip()
+
+    first, again, other = key(tmp_path / "a"), key(tmp_path / "a"), key(tmp_path / "b")
+    assert first == again != other
+    assert len(first) >= 50
+    assert stat.S_IMODE((tmp_path / "a" / "secret_key").stat().st_mode) == 0o600
+
+
+@pytest.mark.django_db
+def test_behind_tls_plain_http_is_redirected_but_the_health_probe_is_not(
+    client: Client, settings: Settings, usd: Any
+) -> None:
+    settings.ALLOWED_HOSTS = ["shop.example.com"]
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_HSTS_SECONDS = 31536000
+    redirected = client.get("/api/goods/", HTTP_HOST="shop.example.com")
+    assert (redirected.status_code, redirected["Location"]) == (301, "https://shop.example.com/api/goods/")
+    secure = client.get("/api/goods/", HTTP_HOST="shop.example.com", secure=True)
+    assert secure.status_code == 200, secure.content
+    assert secure["Strict-Transport-Security"].startswith("max-age=31536000")
+    # a load balancer probes by address, over plain HTTP
+    probe = client.get("/healthz", HTTP_HOST="10.0.0.5:8000")
+    assert (probe.status_code, probe.json()["status"]) == (200, "ok")
+    assert client.get("/api/goods/", HTTP_HOST="10.0.0.5:8000", secure=True).status_code == 400
+
+
+@pytest.mark.django_db
+def test_cors_admits_only_the_configured_origins(client: Client, settings: Settings, usd: Any) -> None:
+    settings.CORS_ALLOWED_ORIGINS = ["https://app.example.com"]
+    allowed = client.options(
+        "/api/goods/", HTTP_ORIGIN="https://app.example.com", HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET"
+    )
+    assert allowed["Access-Control-Allow-Origin"] == "https://app.example.com"
+    other = client.get("/api/goods/", HTTP_ORIGIN="https://evil.example.com")
+    assert "Access-Control-Allow-Origin" not in other
+    assert "Access-Control-Allow-Origin" not in client.get(
+        "/admin/login/", HTTP_ORIGIN="https://app.example.com"
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_stack_mode_logs_json_lines_with_the_request_id(tmp_path: Path, usd: Any) -> None:
+    log = tmp_path / "server.log"
+    with asgi_server(service_env(LOG_FORMAT="", LOG_REQUESTS=""), log) as base:
+        request = urllib.request.Request(f"{base}/api/goods/", headers={"X-Request-ID": "trace-42"})  # noqa: S310
+        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - local test server
+            assert response.headers["X-Request-ID"] == "trace-42"
+        with urllib.request.urlopen(f"{base}/api/goods/?limit=1", timeout=5) as response:  # noqa: S310
+            generated = response.headers["X-Request-ID"]
+            assert re.fullmatch(r"[0-9a-f]{32}", generated)
+        oversized = urllib.request.Request(  # noqa: S310
+            f"{base}/auth/jwt/create/",
+            data=b"{" + b" " * (2 * 1024 * 1024) + b"}",
+            headers={"Content-Type": "application/json"},
+        )
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(oversized, timeout=10)  # noqa: S310
+        assert refused.value.code == 413
+        assert json.load(refused.value)["code"] == "too_large"
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    access = {line.get("request_id"): line for line in lines if line["logger"] == "shop.request"}
+    assert access["trace-42"]["path"] == "/api/goods/"
+    assert access["trace-42"]["status"] == 200
+    assert {"time", "level", "message", "duration_ms", "method"} <= set(access["trace-42"])
+    assert access[generated]["status"] == 200

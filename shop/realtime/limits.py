@@ -1,0 +1,234 @@
+"""Limits of the live feed: what one WebSocket client may cost the server.
+
+- ``LimitedWebsocketConsumer`` (the feed consumer's base class):
+  * connections per client address (per server process): over the limit a
+    client gets an ``error`` event and close code 4429;
+  * the largest client message: an ``error`` event and close code 1009;
+  * client messages per second: the extra ones are ignored, with one
+    ``error`` event (``code: rate_limited``) per second; the connection stays;
+  * a client that cannot keep up: outgoing messages wait in a bounded
+    outbox, written by one task, so the consumer never blocks on a slow
+    socket (and the channel layer's queue for it never grows). When the
+    outbox is full the consumer leaves the feed and closes with 4408.
+- ``SlowReaderGuard`` (the server's WebSocket protocol, see the ``serve``
+  command): a socket whose peer stopped reading (writes paused for
+  FEED_SEND_TIMEOUT_SECONDS) is aborted. Without it a peer that never reads
+  would keep its connection and buffers forever: closing a socket waits
+  for its buffer to drain.
+
+Goods per subscription are checked where subscriptions are read (the consumer).
+"""
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections import Counter, deque
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+
+logger = logging.getLogger(__name__)
+
+Message = dict[str, Any]
+Send = Callable[[Message], Awaitable[None]]
+
+CLOSE_MESSAGE_TOO_BIG = 1009
+CLOSE_TOO_SLOW = 4408
+CLOSE_TOO_MANY_CONNECTIONS = 4429
+
+MESSAGE_TOO_BIG = "Messages are at most {limit} bytes."
+TOO_MANY_MESSAGES = "At most {limit} messages a second; the extra ones are ignored."
+TOO_MANY_CONNECTIONS = "Too many connections from your address (at most {limit})."
+TOO_MANY_GOODS = 'At most {limit} goods per subscription; subscribe to "all" instead.'
+
+# Open feed connections per client address in this process (one event loop: no lock needed).
+connections: Counter[str] = Counter()
+
+
+def client_address(scope: dict[str, Any]) -> str:
+    """The peer's address (the ASGI server has applied trusted proxy headers already)."""
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
+
+
+def _event(code: str, detail: str) -> str:
+    return json.dumps({"type": "error", "code": code, "detail": detail})
+
+
+class Outbox:
+    """The messages on their way to one client, written in order by one task.
+
+    ``put`` never waits for the socket. At most ``limit`` data messages wait;
+    one more sets ``overflowed`` and is dropped. Control messages (accept,
+    close) always queue. After a failed send or a close, everything else is
+    dropped: the connection is gone.
+    """
+
+    def __init__(self, send: Send, limit: int) -> None:
+        self._send = send
+        self.limit = limit
+        self._queue: deque[Message] = deque()
+        self._ready = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self.overflowed = asyncio.Event()
+        self.closed = False
+        self._writer = asyncio.ensure_future(self._write())
+
+    async def put(self, message: Message) -> None:
+        if self.closed:
+            return
+        if message["type"] == "websocket.send" and len(self._queue) >= self.limit > 0:
+            self.overflowed.set()
+            return
+        self._queue.append(message)
+        self._idle.clear()
+        self._ready.set()
+
+    def discard_pending(self) -> None:
+        self._queue.clear()
+
+    async def _write(self) -> None:
+        while True:
+            if not self._queue:
+                self._idle.set()
+                self._ready.clear()
+                await self._ready.wait()
+                continue
+            message = self._queue.popleft()
+            try:
+                await self._send(message)
+            except (OSError, RuntimeError):  # the client is gone (uvicorn's ClientDisconnected is an OSError)
+                self._finish()
+                return
+            if message["type"] == "websocket.close":
+                self._finish()
+                return
+
+    def _finish(self) -> None:
+        self.closed = True
+        self._queue.clear()
+        self._idle.set()
+
+    async def drain(self, timeout: float) -> None:
+        """Wait (at most ``timeout``) until everything queued was written."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), timeout)
+
+    def stop(self) -> None:
+        self._writer.cancel()
+
+
+class LimitedWebsocketConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels is untyped
+    """An AsyncWebsocketConsumer that bounds what its client can cost (see the module)."""
+
+    outbox: Outbox
+    _window_start = 0.0
+    _window_count = 0
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Send) -> None:
+        address = client_address(scope)
+        most = settings.FEED_MAX_CONNECTIONS_PER_IP
+        if most and connections[address] >= most:
+            logger.warning("feed: %s refused, %d connections open from there", address, connections[address])
+            await self.refuse(
+                receive, send, _event("too_many_connections", TOO_MANY_CONNECTIONS.format(limit=most))
+            )
+            return
+        connections[address] += 1
+        self.outbox = outbox = Outbox(send, settings.FEED_SEND_QUEUE)
+        consumer = asyncio.ensure_future(super().__call__(scope, receive, outbox.put))
+        overflow = asyncio.ensure_future(outbox.overflowed.wait())
+        try:
+            await asyncio.wait({consumer, overflow}, return_when=asyncio.FIRST_COMPLETED)
+            if consumer.done():
+                consumer.result()  # re-raise what ended it, if anything did
+            else:
+                logger.warning(
+                    "feed: %s cannot keep up (%d messages waiting); closing", address, outbox.limit
+                )
+                consumer.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await consumer
+                await self.disconnect(CLOSE_TOO_SLOW)  # leave the feed, stop the heartbeat
+                outbox.discard_pending()
+                await outbox.put({"type": "websocket.close", "code": CLOSE_TOO_SLOW, "reason": "too slow"})
+            await outbox.drain(settings.FEED_SEND_TIMEOUT_SECONDS)
+        finally:
+            overflow.cancel()
+            outbox.stop()
+            connections[address] -= 1
+            if connections[address] <= 0:
+                del connections[address]
+
+    @staticmethod
+    async def refuse(receive: Any, send: Send, event: str) -> None:
+        """Complete the handshake only to say why, then close (a bare 403 would explain nothing)."""
+        if (await receive())["type"] != "websocket.connect":
+            return
+        await send({"type": "websocket.accept"})
+        await send({"type": "websocket.send", "text": event})
+        await send({"type": "websocket.close", "code": CLOSE_TOO_MANY_CONNECTIONS})
+
+    async def websocket_receive(self, message: Message) -> None:
+        data = message.get("text")
+        size = len(data.encode()) if data is not None else len(message.get("bytes") or b"")
+        biggest = settings.FEED_MAX_MESSAGE_BYTES
+        if size > biggest:
+            await self.send(text_data=_event("message_too_big", MESSAGE_TOO_BIG.format(limit=biggest)))
+            await self.close(code=CLOSE_MESSAGE_TOO_BIG)
+            return
+        now = time.monotonic()
+        if now - self._window_start >= 1.0:
+            self._window_start, self._window_count = now, 0
+        self._window_count += 1
+        most = settings.FEED_MAX_MESSAGES_PER_SECOND
+        if most and self._window_count > most:
+            if self._window_count == most + 1:  # one error per second, not one per message
+                await self.send(text_data=_event("rate_limited", TOO_MANY_MESSAGES.format(limit=most)))
+            return
+        await super().websocket_receive(message)
+
+
+class SlowReaderGuard(WebSocketsSansIOProtocol):
+    """uvicorn's WebSocket protocol, aborting a connection whose peer stopped reading.
+
+    asyncio pauses writing when a socket's buffer passes its high-water mark
+    and resumes when it drains; a connection paused for longer than
+    FEED_SEND_TIMEOUT_SECONDS belongs to a peer that does not read, and is
+    aborted (a close would wait for the buffer to drain, i.e. forever).
+    """
+
+    _stalled: asyncio.TimerHandle | None = None
+
+    def pause_writing(self) -> None:
+        super().pause_writing()
+        if self._stalled is None:
+            self._stalled = self.loop.call_later(settings.FEED_SEND_TIMEOUT_SECONDS, self._abort_stalled)
+
+    def resume_writing(self) -> None:
+        self._cancel_stall()
+        super().resume_writing()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_stall()
+        super().connection_lost(exc)
+
+    def _cancel_stall(self) -> None:
+        if self._stalled is not None:
+            self._stalled.cancel()
+            self._stalled = None
+
+    def _abort_stalled(self) -> None:
+        self._stalled = None
+        logger.warning(
+            "feed: %s has not read for %.0f s; connection dropped",
+            self.client[0] if self.client else "a client",
+            settings.FEED_SEND_TIMEOUT_SECONDS,
+        )
+        self.transport.abort()

@@ -1,0 +1,148 @@
+"""The feed's limits through a real server: connections per address, message size and rate,
+goods per subscription (shop.realtime.limits)."""
+
+import asyncio
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import websockets
+
+from shop.realtime.limits import (
+    CLOSE_MESSAGE_TOO_BIG,
+    CLOSE_TOO_MANY_CONNECTIONS,
+    MESSAGE_TOO_BIG,
+    TOO_MANY_CONNECTIONS,
+    TOO_MANY_GOODS,
+    TOO_MANY_MESSAGES,
+)
+from shop.tests.factories import GoodsFactory
+from shop.tests.live import asgi_server, service_env
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+LIMITS = {
+    "FEED_MAX_CONNECTIONS_PER_IP": "3",
+    "FEED_MAX_MESSAGE_BYTES": "1024",
+    "FEED_MAX_MESSAGES_PER_SECOND": "5",
+    "FEED_MAX_SUBSCRIPTION_GOODS": "3",
+}
+
+
+@pytest.fixture
+def feed(usd: Any, tmp_path: Path) -> Iterator[str]:
+    with asgi_server(service_env(**LIMITS), tmp_path / "server.log") as base:
+        yield base.replace("http://", "ws://") + "/ws/price_updates/"
+
+
+def run(coro: Any) -> Any:
+    return asyncio.run(asyncio.wait_for(coro, 30))
+
+
+async def next_of(ws: Any, kind: str) -> dict[str, Any]:
+    while True:
+        message = json.loads(await ws.recv())
+        if message["type"] == kind:
+            return message
+
+
+async def close_code(ws: Any) -> int | None:
+    """Read until the server closes; its close code."""
+    try:
+        while True:
+            await ws.recv()
+    except websockets.ConnectionClosed as closed:
+        return closed.rcvd.code if closed.rcvd else None
+
+
+def test_connections_per_address_are_limited(feed: str) -> None:
+    async def scenario() -> None:
+        # given: three connections from this address, the most allowed
+        open_ = [await websockets.connect(feed) for _ in range(3)]
+        for ws in open_:
+            await next_of(ws, "snapshot")
+        # when: a fourth connects
+        async with websockets.connect(feed) as fourth:
+            # then: it is told why, and closed with 4429
+            error = await next_of(fourth, "error")
+            assert error == {
+                "type": "error",
+                "code": "too_many_connections",
+                "detail": TOO_MANY_CONNECTIONS.format(limit=3),
+            }
+            assert await close_code(fourth) == CLOSE_TOO_MANY_CONNECTIONS
+        # when: one of the three leaves, there is room again
+        await open_.pop().close()
+        await asyncio.sleep(0.2)
+        async with websockets.connect(feed) as again:
+            assert (await next_of(again, "snapshot"))["type"] == "snapshot"
+        for ws in open_:
+            await ws.close()
+
+    run(scenario())
+
+
+def test_an_oversized_message_closes_with_1009(feed: str) -> None:
+    async def scenario() -> None:
+        async with websockets.connect(feed) as ws:
+            await next_of(ws, "snapshot")
+            await ws.send(json.dumps({"action": "subscribe", "goods": [1] * 600}))  # ~2 KB
+            error = await next_of(ws, "error")
+            assert (error["code"], error["detail"]) == ("message_too_big", MESSAGE_TOO_BIG.format(limit=1024))
+            assert await close_code(ws) == CLOSE_MESSAGE_TOO_BIG
+        async with websockets.connect(feed) as ws:  # far over the limit: cut by the protocol itself
+            await next_of(ws, "snapshot")
+            await ws.send("x" * 100_000)
+            assert await close_code(ws) == CLOSE_MESSAGE_TOO_BIG
+
+    run(scenario())
+
+
+def test_messages_over_the_rate_are_ignored_with_one_error(feed: str) -> None:
+    goods = GoodsFactory(price="1.00")
+
+    async def scenario() -> None:
+        async with websockets.connect(feed) as ws:
+            await next_of(ws, "snapshot")
+            # when: 20 subscriptions at once, 5 a second allowed
+            for i in range(20):
+                await ws.send(json.dumps({"action": "subscribe", "goods": [goods.id], "id": i}))
+            answers = []
+            try:
+                while True:
+                    answers.append(json.loads(await asyncio.wait_for(ws.recv(), 1.5)))
+            except TimeoutError:
+                pass
+            # then: 5 answered, one error for the rest, and the connection stays open
+            assert [a["id"] for a in answers if a["type"] == "snapshot"] == [0, 1, 2, 3, 4]
+            errors = [a for a in answers if a["type"] == "error"]
+            assert errors == [
+                {"type": "error", "code": "rate_limited", "detail": TOO_MANY_MESSAGES.format(limit=5)}
+            ]
+            await ws.send(json.dumps({"action": "subscribe", "goods": [goods.id], "id": "later"}))
+            assert (await next_of(ws, "snapshot"))["id"] == "later"
+
+    run(scenario())
+
+
+def test_goods_per_subscription_are_limited(feed: str) -> None:
+    goods = [GoodsFactory(price="1.00").id for _ in range(4)]
+
+    async def scenario() -> None:
+        async with websockets.connect(feed) as ws:
+            await next_of(ws, "snapshot")
+            await ws.send(json.dumps({"action": "subscribe", "goods": goods, "id": "many"}))
+            error = await next_of(ws, "error")
+            assert error == {
+                "type": "error",
+                "detail": TOO_MANY_GOODS.format(limit=3),
+                "code": "too_many_goods",
+                "id": "many",
+            }
+            await ws.send(json.dumps({"action": "subscribe", "goods": goods[:3], "id": "three"}))
+            snapshot = await next_of(ws, "snapshot")
+            assert (snapshot["id"], len(snapshot["prices"])) == ("three", 3)
+
+    run(scenario())
