@@ -1,6 +1,7 @@
 """Fixtures shared by every test: API clients for the three kinds of caller."""
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from shop.accounts.models import User
 from shop.tests.factories import CurrencyFactory, UserFactory
+from shop.tests.live import RedisProcess
 
 
 def bearer(user: User) -> APIClient:
@@ -63,3 +65,12 @@ def _close_pool_before_teardown(django_db_setup: None, django_db_blocker: Any) -
         for conn in connections.all():
             if hasattr(conn, "close_pool"):
                 conn.close_pool()
+
+
+@pytest.fixture
+def redis(tmp_path: Path) -> Iterator[RedisProcess]:
+    """A private redis-server on a free port, for tests that stop and start it."""
+    server = RedisProcess(tmp_path / "redis.log")
+    server.start()
+    yield server
+    server.stop()

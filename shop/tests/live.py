@@ -1,5 +1,6 @@
 """Real processes for end-to-end tests: the ASGI server, Celery, a private Redis."""
 
+import asyncio
 import json
 import os
 import shutil
@@ -136,3 +137,16 @@ def call(url: str, method: str = "GET", token: str | None = None, body: Any = No
             return response.status, json.load(response)
     except HTTPError as error:
         return error.code, json.load(error)
+
+
+def run_async(coro: Any) -> Any:
+    """Run a WebSocket scenario to its end, 30 s at most."""
+    return asyncio.run(asyncio.wait_for(coro, 30))
+
+
+async def next_of(ws: Any, kind: str) -> dict[str, Any]:
+    """The next feed message of this type, skipping the others."""
+    while True:
+        message = json.loads(await ws.recv())
+        if message["type"] == kind:
+            return message

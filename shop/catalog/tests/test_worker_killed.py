@@ -11,7 +11,7 @@ worker replaces it), once the whole worker (a new one is started).
 import os
 import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,14 +46,6 @@ class Caught:
     pid: int
     xact_start: Any
     query: str
-
-
-@pytest.fixture
-def redis(tmp_path: Path) -> Iterator[RedisProcess]:
-    server = RedisProcess(tmp_path / "redis.log")
-    server.start()
-    yield server
-    server.stop()
 
 
 def writing_prices(query: str) -> bool:

@@ -37,14 +37,6 @@ def postgres() -> Iterator[PostgresProcess]:
         server.destroy()
 
 
-@pytest.fixture
-def redis(tmp_path: Path) -> Iterator[RedisProcess]:
-    server = RedisProcess(tmp_path / "redis.log")
-    server.start()
-    yield server
-    server.stop()
-
-
 def test_stack_survives_a_postgres_restart(
     postgres: PostgresProcess, redis: RedisProcess, tmp_path: Path
 ) -> None:

@@ -3,7 +3,6 @@
 import asyncio
 import json
 import time
-from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -26,14 +25,6 @@ async def next_batch(url: str, timeout: float) -> dict[str, Any]:
             message = json.loads(await asyncio.wait_for(ws.recv(), timeout))
             if message["type"] == "prices":
                 return message
-
-
-@pytest.fixture
-def redis(tmp_path: Path) -> Iterator[RedisProcess]:
-    server = RedisProcess(tmp_path / "redis.log")
-    server.start()
-    yield server
-    server.stop()
 
 
 def test_stack_survives_a_redis_restart(usd: Any, tmp_path: Path, redis: RedisProcess) -> None:

@@ -19,7 +19,7 @@ from shop.realtime.limits import (
     TOO_MANY_MESSAGES,
 )
 from shop.tests.factories import GoodsFactory
-from shop.tests.live import asgi_server, service_env
+from shop.tests.live import asgi_server, next_of, run_async, service_env
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -35,17 +35,6 @@ LIMITS = {
 def feed(usd: Any, tmp_path: Path) -> Iterator[str]:
     with asgi_server(service_env(**LIMITS), tmp_path / "server.log") as base:
         yield base.replace("http://", "ws://") + "/ws/price_updates/"
-
-
-def run(coro: Any) -> Any:
-    return asyncio.run(asyncio.wait_for(coro, 30))
-
-
-async def next_of(ws: Any, kind: str) -> dict[str, Any]:
-    while True:
-        message = json.loads(await ws.recv())
-        if message["type"] == kind:
-            return message
 
 
 async def close_code(ws: Any) -> int | None:
@@ -81,7 +70,7 @@ def test_connections_per_address_are_limited(feed: str) -> None:
         for ws in open_:
             await ws.close()
 
-    run(scenario())
+    run_async(scenario())
 
 
 def test_an_oversized_message_closes_with_1009(feed: str) -> None:
@@ -97,7 +86,7 @@ def test_an_oversized_message_closes_with_1009(feed: str) -> None:
             await ws.send("x" * 100_000)
             assert await close_code(ws) == CLOSE_MESSAGE_TOO_BIG
 
-    run(scenario())
+    run_async(scenario())
 
 
 def test_messages_over_the_rate_are_ignored_with_one_error(feed: str) -> None:
@@ -124,7 +113,7 @@ def test_messages_over_the_rate_are_ignored_with_one_error(feed: str) -> None:
             await ws.send(json.dumps({"action": "subscribe", "goods": [goods.id], "id": "later"}))
             assert (await next_of(ws, "snapshot"))["id"] == "later"
 
-    run(scenario())
+    run_async(scenario())
 
 
 def test_goods_per_subscription_are_limited(feed: str) -> None:
@@ -145,4 +134,4 @@ def test_goods_per_subscription_are_limited(feed: str) -> None:
             snapshot = await next_of(ws, "snapshot")
             assert (snapshot["id"], len(snapshot["prices"])) == ("three", 3)
 
-    run(scenario())
+    run_async(scenario())

@@ -1,6 +1,5 @@
 """The feed through a real ASGI server (uvicorn subprocess), Redis and a WebSocket client."""
 
-import asyncio
 import json
 from collections.abc import Iterator
 from decimal import Decimal
@@ -15,7 +14,7 @@ from websockets.exceptions import InvalidStatus
 from shop.catalog.services.prices import prices_record
 from shop.realtime.consumers import BAD_GOODS, MALFORMED, UNKNOWN_ACTION, UNKNOWN_GOODS
 from shop.tests.factories import CurrencyFactory, GoodsFactory
-from shop.tests.live import asgi_server, service_env
+from shop.tests.live import asgi_server, next_of, run_async, service_env
 
 record = database_sync_to_async(prices_record)  # closes its connection after
 
@@ -28,17 +27,6 @@ def server(usd: Any, tmp_path: Path) -> Iterator[str]:
     CurrencyFactory(code="JPY", decimals=0, rate="100.125")
     with asgi_server(service_env(FEED_HEARTBEAT_SECONDS="1.5"), tmp_path / "server.log") as base:
         yield base.replace("http://", "ws://") + "/ws/price_updates/"
-
-
-def run(coro: Any) -> Any:
-    return asyncio.run(asyncio.wait_for(coro, 30))
-
-
-async def next_of(ws: Any, kind: str) -> dict[str, Any]:
-    while True:
-        message = json.loads(await ws.recv())
-        if message["type"] == kind:
-            return message
 
 
 def test_snapshot_batches_subscribe_and_errors(server: str) -> None:
@@ -95,7 +83,7 @@ def test_snapshot_batches_subscribe_and_errors(server: str) -> None:
             heartbeat = await next_of(ws, "heartbeat")
             assert heartbeat["seq"] == seq + 2
 
-    run(scenario())
+    run_async(scenario())
 
 
 def test_currency_conversion_and_bad_currency(server: str) -> None:
@@ -114,7 +102,7 @@ def test_currency_conversion_and_bad_currency(server: str) -> None:
                 await ws.recv()
             assert closed.value.rcvd is not None and closed.value.rcvd.code == 4400
 
-    run(scenario())
+    run_async(scenario())
 
 
 def test_browser_origins_are_checked(server: str) -> None:
@@ -126,4 +114,4 @@ def test_browser_origins_are_checked(server: str) -> None:
         async with websockets.connect(server, origin="http://127.0.0.1") as ws:  # type: ignore[arg-type]
             assert (await next_of(ws, "snapshot"))["type"] == "snapshot"
 
-    run(scenario())
+    run_async(scenario())

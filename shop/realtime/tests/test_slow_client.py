@@ -36,14 +36,6 @@ PREFIX = "tickshop-slow-client-test"
 record = database_sync_to_async(prices_record)
 
 
-@pytest.fixture
-def redis(tmp_path: Path) -> Iterator[RedisProcess]:
-    server = RedisProcess(tmp_path / "redis.log")
-    server.start()
-    yield server
-    server.stop()
-
-
 @contextmanager
 def feed_server(env: dict[str, str], log: Path) -> Iterator[tuple[int, int]]:
     """``manage.py serve`` on a free port; yields (port, pid) so its memory can be read."""
