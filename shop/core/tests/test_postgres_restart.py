@@ -99,6 +99,7 @@ def test_stack_survives_a_postgres_restart(
         # when: a quick restart while the server is idle: every connection in its pool dies
         postgres.stop()
         postgres.start()
+        wait_until(lambda: call(f"{base}/healthz")[0] == 200, timeout=30)  # the server finished starting
         # then: not one request fails (the pool checks a connection before lending it)
         statuses = [call(f"{base}/api/goods/{goods}/")[0] for _ in range(30)]
         assert statuses == [200] * 30
