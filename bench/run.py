@@ -22,6 +22,7 @@ QUICK = [
     ["rest.py", "--goods", "10000", "--seconds", "10"],
     ["feed.py", "--clients", "1000", "--batches", "10", "--goods", "100"],
     ["orders.py", "--orders", "2000", "--clients", "50"],
+    ["slots.py", "--minutes", "1", "--goods", "10000"],
 ]
 FULL = [
     ["tick.py", "--goods", "1000,10000,100000", "--ticks", "20"],
@@ -29,6 +30,7 @@ FULL = [
     ["rest.py", "--goods", "10000", "--seconds", "30"],
     ["feed.py", "--clients", "1000", "--batches", "30", "--goods", "100"],
     ["orders.py", "--orders", "10000", "--clients", "50"],
+    ["slots.py", "--minutes", "10", "--goods", "10000"],
 ]
 
 

@@ -32,11 +32,13 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 GOODS = 20_000
 
-# The backend holding the tick's advisory lock (a bigint key: classid is its high half, objid its low).
+# The backend holding the tick's advisory lock in this database (a bigint key: classid is its
+# high half, objid its low; other databases on the server have ticks of their own).
 TICK_HOLDER = """
     SELECT a.pid, a.xact_start, a.query, a.state
     FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
     WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+      AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
       AND ((l.classid::bigint << 32) | l.objid::bigint) = %s
 """
 
