@@ -57,14 +57,14 @@ class PriceFeedConsumer(LimitedWebsocketConsumer):
     async def join_feed(self) -> None:
         # After a Redis restart the layer's first command finds its connection
         # dead and drops it; the second one reconnects.
-        for attempt in range(3):
+        for attempt in range(5):
             try:
                 await self.channel_layer.group_add(FEED_GROUP, self.channel_name)
                 return
             except (ConnectionError, OSError, RedisError):
-                if attempt == 2:
+                if attempt == 4:
                     raise
-                await asyncio.sleep(0.2)
+                await asyncio.sleep(0.5)
 
     async def disconnect(self, code: int) -> None:
         if self.heartbeat is not None:

@@ -60,5 +60,10 @@ def test_stack_survives_a_redis_restart(usd: Any, tmp_path: Path, redis: RedisPr
         # then: health recovers, ticks resume and the feed delivers again
         wait_until(lambda: call(f"{base}/healthz")[0] == 200, timeout=20)
         wait_until(lambda: Tick.objects.count() >= ticks_during_outage + 2, timeout=40)
-        assert asyncio.run(next_batch(feed, 15))["prices"][0]["goods"] == goods.id
+        # (a client reconnects as clients do; the server itself is never restarted)
+        wait_until(
+            lambda: asyncio.run(next_batch(feed, 15))["prices"][0]["goods"] == goods.id,
+            timeout=60,
+            interval=1,
+        )
         assert call(f"{base}/api/sales/{sale.id}/generate-prices/", "PUT", token)[0] == 200
