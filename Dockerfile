@@ -11,15 +11,17 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
-# Dependencies first, from the lock file only, so code changes reuse this layer.
+# Dependencies first, from the lock file only and checked against its hashes, so code
+# changes reuse this layer.
 COPY requirements/base.lock requirements/base.lock
-RUN pip install -r requirements/base.lock
+RUN pip install --require-hashes -r requirements/base.lock
 
+# The code belongs to root: the runtime user can write only var/ (static files, e-mail files).
 RUN useradd --create-home --uid 10001 tickshop
-COPY --chown=tickshop:tickshop . .
-RUN mkdir -p /app/var/static && chown -R tickshop:tickshop /app/var \
-    && SECRET_KEY=collectstatic-only DATABASE_URL=sqlite:////tmp/build.sqlite3 \
-       python manage.py collectstatic --noinput --verbosity 0
+COPY . .
+RUN SECRET_KEY=collectstatic-only DATABASE_URL=sqlite:////tmp/build.sqlite3 \
+       python manage.py collectstatic --noinput --verbosity 0 \
+    && mkdir -p /app/var/mail && chown -R tickshop:tickshop /app/var
 
 USER tickshop
 EXPOSE 8000

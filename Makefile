@@ -47,9 +47,9 @@ test: $(STAMP) services lint
 bench: $(STAMP) services  ## every SPEC §9 benchmark, quick sizes (BENCH_ARGS=--full for the SPEC's)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
-lock:  ## re-resolve requirements/*.lock from requirements/*.in (needs uv)
-	cd requirements && uv pip compile --universal --python-version 3.11 base.in -o base.lock
-	cd requirements && uv pip compile --universal --python-version 3.11 dev.in -o dev.lock
+lock:  ## re-resolve requirements/*.lock from requirements/*.in, with hashes (needs uv)
+	cd requirements && uv pip compile --quiet --universal --python-version 3.11 --generate-hashes base.in -o base.lock
+	cd requirements && uv pip compile --quiet --universal --python-version 3.11 --generate-hashes dev.in -o dev.lock
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

@@ -36,8 +36,10 @@ def _installation_secret_key(directory: Path) -> str:
     path = Path(directory, "secret_key")
     if not path.exists():
         draft = path.with_name(f".secret_key.{os.getpid()}")
-        draft.write_text(secrets.token_urlsafe(50))
-        draft.chmod(0o600)
+        # Made with mode 0600: no moment in which another user could read it.
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_urlsafe(50))
         try:
             os.link(draft, path)
         except FileExistsError:
@@ -78,6 +80,7 @@ INSTALLED_APPS = [
     "django_filters",
     "djoser",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and ReDoc served by the shop: no CDN
     "django_celery_beat",
     "channels",
     "corsheaders",
@@ -94,10 +97,12 @@ MIDDLEWARE = [
     "shop.core.middleware.RequestIdMiddleware",
     "shop.core.middleware.HealthCheckMiddleware",  # before host and TLS checks: probes use 127.0.0.1
     "django.middleware.security.SecurityMiddleware",
+    "shop.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "shop.core.middleware.IdPathMiddleware",  # ids in paths: 400 unless 1…2⁶³−1
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -227,6 +232,8 @@ THROTTLE_PASSWORD_RESET_PER_IP = env.str("THROTTLE_PASSWORD_RESET_PER_IP", defau
 THROTTLE_PASSWORD_RESET_PER_EMAIL = env.str("THROTTLE_PASSWORD_RESET_PER_EMAIL", default="5/h")
 THROTTLE_ACTIVATION_RESEND_PER_IP = env.str("THROTTLE_ACTIVATION_RESEND_PER_IP", default="10/h")
 THROTTLE_ACTIVATION_RESEND_PER_EMAIL = env.str("THROTTLE_ACTIVATION_RESEND_PER_EMAIL", default="5/h")
+# Orders (direct and checkout together) per shopper.
+THROTTLE_ORDERS_PER_USER = env.str("THROTTLE_ORDERS_PER_USER", default="30/m")
 # The live feed (shop.realtime.limits): per message, per subscription, per connection, per address.
 FEED_MAX_MESSAGE_BYTES = env.int("FEED_MAX_MESSAGE_BYTES", default=16 * 1024)
 FEED_MAX_SUBSCRIPTION_GOODS = env.int("FEED_MAX_SUBSCRIPTION_GOODS", default=1000)
@@ -283,6 +290,8 @@ DJOSER = {
     "SERIALIZERS": {
         "user": "shop.accounts.serializers.UserSerializer",
         "current_user": "shop.accounts.serializers.UserSerializer",
+        "activation": "shop.accounts.serializers.ActivationSerializer",
+        "password_reset_confirm": "shop.accounts.serializers.PasswordResetConfirmSerializer",
     },
     "PERMISSIONS": {
         "user_list": ["rest_framework.permissions.IsAdminUser"],
@@ -297,6 +306,9 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/",
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     # check --deploy must not need a database (the build has none); test_core validates the schema.
     "ENABLE_DJANGO_DEPLOY_CHECK": False,
     "POSTPROCESSING_HOOKS": [
@@ -335,6 +347,13 @@ CORS_ALLOWED_ORIGINS = [origin for origin in env.list("CORS_ALLOWED_ORIGINS", de
 CORS_URLS_REGEX = r"^/(api|auth)/.*$"
 CORS_ALLOW_HEADERS = (*default_headers, "idempotency-key", "x-request-id")
 CORS_EXPOSE_HEADERS = ["Retry-After", "X-Request-ID", "Idempotent-Replayed"]
+# Sent with every HTML page; empty turns it off. Scripts and styles come only from the shop itself;
+# images may also be data: URIs (icons of the pages and of Swagger UI).
+CONTENT_SECURITY_POLICY = env.str(
+    "CONTENT_SECURITY_POLICY",
+    default="default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'; form-action 'self'; img-src 'self' data:",
+)
 # Every request body (the API takes no uploads): larger ones get 413 before they are read.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=1024 * 1024)
 

@@ -81,6 +81,14 @@ class UserViewSet(DjoserUserViewSet):
             raise NotFound
         super().permission_denied(request, message=message, code=code)
 
+    def get_object(self) -> User:
+        # /users/me/ names no id: Djoser swaps get_object only inside its ``me`` handler, and
+        # OPTIONS (DRF's metadata) asked for the object without it: a 500.
+        if self.lookup_field not in self.kwargs:
+            return cast(User, self.get_instance())
+        user: User = super().get_object()
+        return user
+
     def perform_destroy(self, instance: User) -> None:
         with transaction.atomic():
             user_revoke_refresh_tokens(user=instance)

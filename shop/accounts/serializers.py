@@ -2,6 +2,12 @@
 from typing import Any
 
 from django.db import IntegrityError
+from djoser.serializers import (
+    ActivationSerializer as DjoserActivationSerializer,
+)
+from djoser.serializers import (
+    PasswordResetConfirmSerializer as DjoserPasswordResetConfirmSerializer,
+)
 from djoser.serializers import SendEmailResetSerializer, UserCreatePasswordRetypeSerializer
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
@@ -48,3 +54,24 @@ class EmailSerializer(SendEmailResetSerializer):
 
     def validate_email(self, value: str) -> str:
         return User.objects.normalize_login(value)
+
+
+class StrictCharField(serializers.CharField):
+    """A string and nothing else (DRF's CharField turns numbers into strings)."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return str(super().to_internal_value(data))
+
+
+# Djoser decodes the raw input (initial_data), not the validated fields: a number as
+# ``uid`` was a 500. Only strings get that far.
+class ActivationSerializer(DjoserActivationSerializer):
+    uid = StrictCharField()
+    token = StrictCharField()
+
+
+class PasswordResetConfirmSerializer(DjoserPasswordResetConfirmSerializer):
+    uid = StrictCharField()
+    token = StrictCharField()

@@ -4,16 +4,15 @@ from shop.accounts.models import User
 
 
 @transaction.atomic
-def user_ensure_staff(*, email: str, password: str) -> User:
-    """Create (or promote) the staff account named by ADMIN_EMAIL/ADMIN_PASSWORD."""
+def user_create_staff_once(*, email: str, password: str) -> bool:
+    """Create the staff account named by ADMIN_EMAIL/ADMIN_PASSWORD unless the address has an
+    account already, which is left as it is (its owner may have changed the password since).
+    Returns whether it was created."""
     email = User.objects.normalize_login(email)
-    user = User.objects.filter(email=email).first()
-    if user is None:
-        return User.objects.create_superuser(email, password)
-    user.is_staff = user.is_superuser = user.is_active = True
-    user.set_password(password)
-    user.save()
-    return user
+    if User.objects.filter(email=email).exists():
+        return False
+    User.objects.create_superuser(email, password)
+    return True
 
 
 def user_revoke_refresh_tokens(*, user: User) -> int:

@@ -27,7 +27,8 @@ from shop.catalog.services import sales as sale_services
 from shop.catalog.services.prices import price_create_manual
 from shop.core.errors import ErrorSerializer
 from shop.core.fields import BASE_DECIMALS, MoneyField
-from shop.core.filters import UtcIsoDateTimeFilter
+from shop.core.filters import DATETIME_OUT_OF_RANGE, UtcIsoDateTimeFilter
+from shop.core.ids import IdFilter, IdRelatedField
 from shop.core.pagination import NewestFirstCursorPagination
 from shop.currency.selectors import quote_get
 from shop.domain.candles import INTERVALS
@@ -65,12 +66,12 @@ class PriceSerializer(serializers.ModelSerializer[Price]):
 
 
 class PriceCreateSerializer(serializers.Serializer[Any]):
-    goods = serializers.PrimaryKeyRelatedField(queryset=Goods.objects.all())
+    goods = IdRelatedField(queryset=Goods.objects.all())
     amount = amount_field()
 
 
 class PriceFilter(django_filters.FilterSet):
-    goods = django_filters.NumberFilter(field_name="goods_id")
+    goods = IdFilter(field_name="goods_id")
     since = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     until = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="lte")
 
@@ -87,11 +88,14 @@ class PriceViewSet(
 ):
     """Price history, newest first (cursor pagination). Staff POST a manual price."""
 
-    queryset = Price.objects.all()
+    queryset = Price.objects.none()  # for the schema; requests use get_queryset
     serializer_class = PriceSerializer
     pagination_class = NewestFirstCursorPagination
     filterset_class = PriceFilter
     filter_backends = (django_filters.rest_framework.DjangoFilterBackend,)
+
+    def get_queryset(self) -> QuerySet[Price]:
+        return selectors.price_list(include_inactive_goods=bool(self.request.user.is_staff))
 
     @extend_schema(request=PriceCreateSerializer, responses={201: PriceSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -104,15 +108,18 @@ class PriceViewSet(
 class CandleQuerySerializer(serializers.Serializer[Any]):
     interval = serializers.ChoiceField(choices=list(INTERVALS), default="1m")
     since = serializers.DateTimeField(
-        required=False, help_text="Inclusive; default: until minus 24 hours (1m, 1h) or 30 days (1d)."
+        required=False, help_text="Inclusive; default: until minus 24 hours (1m, 1h) or 7 days (1d)."
     )
     until = serializers.DateTimeField(required=False, help_text="Inclusive; default: now.")
 
     def validate(self, data: dict[str, Any]) -> dict[str, Any]:
         seconds = INTERVALS[data["interval"]]
         data["until"] = data.get("until") or timezone.now()
-        default_span = timedelta(days=30) if seconds == INTERVALS["1d"] else timedelta(days=1)
-        data["since"] = data.get("since") or data["until"] - default_span
+        default_span = timedelta(days=7) if seconds == INTERVALS["1d"] else timedelta(days=1)
+        try:
+            data["since"] = data.get("since") or data["until"] - default_span
+        except OverflowError:  # until=0001-01-05T00:00Z: a day before it is before year 1
+            raise serializers.ValidationError({"since": DATETIME_OUT_OF_RANGE}) from None
         if data["since"] > data["until"]:
             raise serializers.ValidationError({"since": "since must not be after until."})
         if (data["until"] - data["since"]).total_seconds() / seconds > MAX_CANDLES:
@@ -202,14 +209,14 @@ class GoodsDetailSerializer(GoodsSerializer):
 
 
 class GoodsFilter(django_filters.FilterSet):
-    sale = django_filters.NumberFilter(method="filter_sale", label="Goods of this sale (id)")
+    sale = IdFilter(method="filter_sale", label="Goods of this sale (id)")
 
     class Meta:
         model = Goods
         fields = ("sale", "is_active")
 
-    def filter_sale(self, queryset: QuerySet[Goods], name: str, value: Decimal) -> QuerySet[Goods]:
-        return queryset.filter(selectors.goods_in_sale_q(int(value)))
+    def filter_sale(self, queryset: QuerySet[Goods], name: str, value: int) -> QuerySet[Goods]:
+        return queryset.filter(selectors.goods_in_sale_q(value))
 
 
 @extend_schema_view(
@@ -282,7 +289,7 @@ class GoodsViewSet(viewsets.ModelViewSet[Goods]):
 class SaleSerializer(serializers.ModelSerializer[Sale]):
     min_price = amount_field()
     max_price = amount_field()
-    goods = serializers.PrimaryKeyRelatedField(many=True, queryset=Goods.objects.all(), required=False)
+    goods = IdRelatedField(many=True, queryset=Goods.objects.all(), required=False)
     is_running = serializers.BooleanField(read_only=True)
 
     class Meta:
@@ -300,7 +307,7 @@ class SaleViewSet(viewsets.ModelViewSet[Sale]):
     search_fields = ("name",)
 
     def get_queryset(self) -> QuerySet[Sale]:
-        return selectors.sale_list()
+        return selectors.sale_list(include_inactive_goods=bool(self.request.user.is_staff))
 
     def perform_create(self, serializer: SaleSerializer) -> None:
         serializer.instance = sale_services.sale_create(**serializer.validated_data)

@@ -1,12 +1,13 @@
 from collections.abc import Collection
 from datetime import datetime
 from decimal import Decimal
-from itertools import chain
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db import connection
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from shop.catalog.models import Goods, Price, PriceCandle, Sale
+from shop.core.errors import ValidationError
 from shop.domain.candles import Candle, candles
 
 
@@ -19,8 +20,10 @@ def running_sales_q(at: datetime, prefix: str = "") -> Q:
     )
 
 
-def sale_list() -> QuerySet[Sale]:
-    return Sale.objects.prefetch_related("goods")
+def sale_list(*, include_inactive_goods: bool = False) -> QuerySet[Sale]:
+    """Sales with their goods; shoppers see only the active ones, like everywhere else."""
+    goods = Goods.objects.all() if include_inactive_goods else Goods.objects.filter(is_active=True)
+    return Sale.objects.prefetch_related(Prefetch("goods", queryset=goods))
 
 
 def sale_running_list(*, at: datetime | None = None) -> QuerySet[Sale]:
@@ -39,9 +42,14 @@ def goods_in_sale_q(sale_id: int) -> Q:
 
 
 def price_list(
-    *, goods_id: int | None = None, since: datetime | None = None, until: datetime | None = None
+    *,
+    include_inactive_goods: bool = False,
+    goods_id: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> QuerySet[Price]:
-    qs = Price.objects.all()
+    """Price history; shoppers see only the prices of active goods."""
+    qs = Price.objects.all() if include_inactive_goods else Price.objects.filter(goods__is_active=True)
     if goods_id is not None:
         qs = qs.filter(goods_id=goods_id)
     if since is not None:
@@ -78,19 +86,63 @@ def goods_active_ids_of_sale(*, sale_id: int) -> list[int]:
     )
 
 
+# The most history rows (raw prices and stored one-minute candles) one candles request may read.
+MAX_CANDLE_ROWS = 200_000
+
+# PostgreSQL buckets and aggregates; Python sees one row per candle. Each side reads at most
+# MAX_CANDLE_ROWS + 1 rows (LIMIT), so a request can never read a goods' whole history.
+_CANDLES_SQL = """
+WITH points AS (
+    (SELECT minute AS at, 0 AS id, open, high, low, close FROM catalog_pricecandle
+      WHERE goods_id = %(goods)s AND minute BETWEEN %(since)s AND %(until)s
+      ORDER BY minute LIMIT %(rows)s)
+    UNION ALL
+    (SELECT created_at, id, amount, amount, amount, amount FROM catalog_price
+      WHERE goods_id = %(goods)s AND created_at BETWEEN %(since)s AND %(until)s
+      ORDER BY created_at, id LIMIT %(rows)s)
+)
+SELECT date_bin(make_interval(secs => %(seconds)s), at, TIMESTAMPTZ '1970-01-01 00:00:00+00') AS start,
+       (array_agg(open ORDER BY at, id))[1], max(high), min(low),
+       (array_agg(close ORDER BY at DESC, id DESC))[1], count(*)
+  FROM points GROUP BY 1 ORDER BY 1
+"""
+
+
+TOO_MANY_CANDLE_ROWS = (
+    f"This window holds more than {MAX_CANDLE_ROWS} prices; narrow since/until (or read an older, "
+    "rolled-up window)."
+)
+
+
 def price_candles(*, goods_id: int, seconds: int, since: datetime, until: datetime) -> list[Candle]:
     """Candles of one goods: from raw prices where they still exist, from the
-    stored one-minute candles where retention has rolled the raw rows up."""
+    stored one-minute candles where retention has rolled the raw rows up.
+    400 when the window holds more than MAX_CANDLE_ROWS of them."""
+    if connection.vendor == "postgresql":
+        params: dict[str, int | datetime] = {
+            "goods": goods_id,
+            "since": since,
+            "until": until,
+            "rows": MAX_CANDLE_ROWS + 1,
+            "seconds": seconds,
+        }
+        with connection.cursor() as cursor:
+            cursor.execute(_CANDLES_SQL, params)
+            rows = cursor.fetchall()
+        if sum(row[5] for row in rows) > MAX_CANDLE_ROWS:
+            raise ValidationError(TOO_MANY_CANDLE_ROWS, code="too_many_prices")
+        return [Candle(*row[:5]) for row in rows]
+    # SQLite (embedded mode, small catalogs): the same merge in Python.
     rolled = PriceCandle.objects.filter(goods_id=goods_id, minute__gte=since, minute__lte=until).order_by(
         "minute"
-    )
+    )[: MAX_CANDLE_ROWS + 1]
     raw = (
         Price.objects.filter(goods_id=goods_id, created_at__gte=since, created_at__lte=until)
         .order_by("created_at", "id")
-        .values_list("created_at", "amount")
+        .values_list("created_at", "amount")[: MAX_CANDLE_ROWS + 1]
     )
-    points = chain(
-        (Candle(c.minute, c.open, c.high, c.low, c.close) for c in rolled.iterator()),
-        (Candle(at, amount, amount, amount, amount) for at, amount in raw.iterator(chunk_size=5000)),
-    )
+    points = [Candle(c.minute, c.open, c.high, c.low, c.close) for c in rolled]
+    points += [Candle(at, amount, amount, amount, amount) for at, amount in raw]
+    if len(points) > MAX_CANDLE_ROWS:
+        raise ValidationError(TOO_MANY_CANDLE_ROWS, code="too_many_prices")
     return candles(points, seconds=seconds)

@@ -38,6 +38,8 @@ THROTTLED_PATHS = {
     "/auth/users/": "post",
     "/auth/users/reset_password/": "post",
     "/auth/users/resend_activation/": "post",
+    "/api/orders/": "post",
+    "/api/cart/checkout/": "post",
 }
 
 

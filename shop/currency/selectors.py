@@ -1,3 +1,4 @@
+import re
 from datetime import datetime
 from decimal import Decimal
 
@@ -12,6 +13,7 @@ from shop.domain.money import Quote
 CURRENCY_NOT_FOUND = "Unknown currency."
 UNKNOWN_CURRENCY = "Unknown or inactive currency."
 CURRENCY_HAS_NO_RATE = "This currency has no exchange rate yet."
+_CODE = re.compile(r"[A-Za-z]{3}")
 
 
 def currency_list(*, active_only: bool = False) -> QuerySet[Currency]:
@@ -56,7 +58,10 @@ def base_currency_code() -> str:
 
 def currency_active_get(*, code: str) -> Currency:
     """An active currency named in a request (400 when unknown or inactive)."""
-    currency = Currency.objects.filter(code=code.upper(), is_active=True).first()
+    # Checked before the query: a code is three letters (a NUL byte was a database error).
+    currency = (
+        Currency.objects.filter(code=code.upper(), is_active=True).first() if _CODE.fullmatch(code) else None
+    )
     if currency is None:
         raise ValidationError(UNKNOWN_CURRENCY, code="unknown_currency", currency=code)
     return currency

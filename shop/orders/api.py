@@ -12,10 +12,12 @@ from rest_framework.views import APIView
 from shop.catalog.api import CURRENCY_PARAMETER
 from shop.core.errors import ErrorSerializer
 from shop.core.fields import MoneyField, RateField
+from shop.core.ids import IdField
+from shop.core.throttling import throttle_hit
 from shop.currency.selectors import base_currency_code, currency_active_get
 from shop.domain.money import format_amount
 from shop.orders import selectors
-from shop.orders.models import MAX_QUANTITY, Order, OrderLine
+from shop.orders.models import MAX_ORDER_LINES, MAX_QUANTITY, Order, OrderLine
 from shop.orders.selectors import CartQuote
 from shop.orders.services import cart as cart_services
 from shop.orders.services.orders import PlacedOrder, order_create
@@ -25,8 +27,22 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
-    description="The same key from the same user within 24 hours returns the first order again.",
+    description="The same key from the same user within 24 hours returns the first order again "
+    "(1 to 255 printable ASCII characters).",
 )
+
+
+TOO_MANY_ORDERS = "Too many orders; try again later."
+
+
+def order_throttle(request: Request) -> None:
+    """Orders per shopper (THROTTLE_ORDERS_PER_USER), checkout and direct orders together."""
+    throttle_hit(
+        scope="orders:user",
+        ident=str(request.user.pk),
+        setting="THROTTLE_ORDERS_PER_USER",
+        message=TOO_MANY_ORDERS,
+    )
 
 
 def quantity_field(**kwargs: Any) -> serializers.IntegerField:
@@ -81,13 +97,14 @@ class OrderSerializer(serializers.ModelSerializer[Order]):
 
 
 class OrderItemInputSerializer(serializers.Serializer[Any]):
-    goods = serializers.IntegerField(min_value=1)
+    goods = IdField()
     quantity = quantity_field()
 
 
 class OrderCreateSerializer(serializers.Serializer[Any]):
     currency = serializers.CharField(max_length=3, required=False, help_text="Default: the base currency.")
-    items = OrderItemInputSerializer(many=True, allow_empty=False)
+    # Refused before each line is read: a body of 1 MiB could hold 30,000 lines.
+    items = OrderItemInputSerializer(many=True, allow_empty=False, max_length=MAX_ORDER_LINES)  # type: ignore[call-arg]  # DRF ≥ 3.14 has it; the stubs lag
     max_order_sum = max_order_sum_field()
 
 
@@ -130,6 +147,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         request=OrderCreateSerializer, responses=ORDER_CREATED_RESPONSES, parameters=[IDEMPOTENCY_HEADER]
     )
     def create(self, request: Request) -> Response:
+        order_throttle(request)
         data = OrderCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         placed = order_create(
@@ -176,7 +194,7 @@ class CartQuoteSerializer(serializers.Serializer[Any]):
 
 
 class CartItemInputSerializer(serializers.Serializer[Any]):
-    goods = serializers.IntegerField(min_value=1)
+    goods = IdField()
     quantity = quantity_field(default=1)
 
 
@@ -192,9 +210,15 @@ class CheckoutSerializer(serializers.Serializer[Any]):
 class CartBaseView(APIView):
     permission_classes = (IsAuthenticated,)
 
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        # The currency of the answer is checked before the cart changes: a bad ?currency= is a
+        # 400 that changed nothing.
+        self.currency = currency_active_get(code=request.query_params.get("currency") or base_currency_code())
+
     def quote(self, request: Request) -> Response:
-        currency = currency_active_get(code=request.query_params.get("currency") or base_currency_code())
-        return Response(CartQuoteSerializer(selectors.cart_quote(user=request.user, currency=currency)).data)
+        quote = selectors.cart_quote(user=request.user, currency=self.currency)
+        return Response(CartQuoteSerializer(quote).data)
 
 
 class CartView(CartBaseView):
@@ -236,19 +260,19 @@ class CartItemView(CartBaseView):
         parameters=[CURRENCY_PARAMETER],
         responses={200: CartQuoteSerializer, 400: ErrorSerializer, 404: ErrorSerializer},
     )
-    def patch(self, request: Request, goods_id: int) -> Response:
+    def patch(self, request: Request, goods_id: str) -> Response:
         data = CartQuantitySerializer(data=request.data)
         data.is_valid(raise_exception=True)
         cart_services.cart_set_quantity(
-            user=request.user, goods_id=goods_id, quantity=data.validated_data["quantity"]
+            user=request.user, goods_id=int(goods_id), quantity=data.validated_data["quantity"]
         )
         return self.quote(request)
 
     @extend_schema(
         parameters=[CURRENCY_PARAMETER], responses={200: CartQuoteSerializer, 404: ErrorSerializer}
     )
-    def delete(self, request: Request, goods_id: int) -> Response:
-        cart_services.cart_remove_item(user=request.user, goods_id=goods_id)
+    def delete(self, request: Request, goods_id: str) -> Response:  # checked by IdPathMiddleware
+        cart_services.cart_remove_item(user=request.user, goods_id=int(goods_id))
         return self.quote(request)
 
 
@@ -261,6 +285,7 @@ class CheckoutView(APIView):
         request=CheckoutSerializer, responses=ORDER_CREATED_RESPONSES, parameters=[IDEMPOTENCY_HEADER]
     )
     def post(self, request: Request) -> Response:
+        order_throttle(request)
         data = CheckoutSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         placed = cart_services.cart_checkout(

@@ -7,6 +7,7 @@ from shop.catalog.models import Goods
 from shop.currency.models import Currency, ExchangeRate
 
 MAX_QUANTITY = 1000
+MAX_ORDER_LINES = 100  # distinct goods in one order (and so in one cart)
 QUANTITY_VALIDATORS = [MinValueValidator(1), MaxValueValidator(MAX_QUANTITY)]
 
 

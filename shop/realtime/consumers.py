@@ -14,6 +14,7 @@ from redis.exceptions import RedisError
 
 from shop.catalog.selectors import price_current_list
 from shop.core.errors import ShopError
+from shop.core.ids import parse_id
 from shop.currency.selectors import quote_get
 from shop.domain.money import Quote
 from shop.realtime.feed import dumps, price_entries, render_batch
@@ -88,7 +89,7 @@ class PriceFeedConsumer(LimitedWebsocketConsumer):
             self.goods = None
             await self.send_snapshot(None, request_id=message.get("id"))
             return
-        if not isinstance(goods, list) or not all(type(g) is int for g in goods):
+        if not isinstance(goods, list) or not all(type(g) is int and parse_id(g) for g in goods):
             await self.send_error(BAD_GOODS, message)
             return
         if len(goods) > settings.FEED_MAX_SUBSCRIPTION_GOODS:

@@ -158,7 +158,7 @@ def test_unknown_goods_is_json_404(anon: APIClient, usd: Any) -> None:
     response = anon.get("/api/goods/999999/")
     assert response.status_code == 404
     assert response.json()["detail"]
-    assert anon.get("/api/goods/not-a-number/").json()["code"] == "not_found"
+    assert anon.get("/api/goods/not-a-number/").json()["code"] == "invalid_id"  # 400
 
 
 # --- prices ----------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Production settings: check --deploy, the secret key, TLS switches, CORS, JSON logs with request ids."""
 
+import io
 import json
 import os
 import re
@@ -12,6 +13,7 @@ from typing import Any
 
 import pytest
 import yaml
+from django.core.management import call_command
 from django.test import Client
 from pytest_django.fixtures import Settings
 
@@ -49,17 +51,27 @@ def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     )
 
 
+def compose_file() -> dict[str, Any]:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+class Unset(Exception):
+    """A variable that docker compose requires (``${VAR:?message}``) was not given."""
+
+
 def compose_environment(operator: dict[str, str]) -> dict[str, str]:
-    """The web container's environment from docker-compose.yml, ``${VAR:-default}`` resolved
-    against what the operator exported."""
-    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
-    raw = compose["services"]["web"]["environment"]
+    """The web container's environment from docker-compose.yml, ``${VAR:-default}`` and
+    ``${VAR:?message}`` resolved against what the operator exported, as docker compose does."""
+    raw = compose_file()["services"]["web"]["environment"]
 
     def resolve(value: Any) -> str:
         def one(match: re.Match[str]) -> str:
-            return operator.get(match[1]) or match[2] or ""
+            name, kind, rest = match[1], match[2], match[3] or ""
+            if kind == ":?" and not operator.get(name):
+                raise Unset(rest)
+            return operator.get(name) or (rest if kind == ":-" else "")
 
-        return re.sub(r"\$\{(\w+)(?::?-([^}]*))?\}", one, str(value))
+        return re.sub(r"\$\{(\w+)(?:(:-|:\?)([^}]*))?\}", one, str(value))
 
     return {key: resolve(value) for key, value in raw.items()}
 
@@ -79,19 +91,49 @@ def test_check_deploy_is_clean_in_container_mode_with_the_production_variables()
 
 
 def test_without_them_check_deploy_names_each_switch() -> None:
-    env = compose_environment({})
+    env = compose_environment({"SECRET_KEY": PRODUCTION["SECRET_KEY"]})
     result = manage("check", "--deploy", env=env)
-    for check in ("security.W004", "security.W008", "security.W012", "security.W016", "shop.W001"):
+    for check in ("security.W004", "security.W008", "security.W012", "security.W016"):
         assert check in result.stderr, result.stderr
+
+
+def test_without_a_key_the_stack_mode_check_names_it(tmp_path: Path) -> None:
+    env = {
+        "DATABASE_URL": os.environ["DATABASE_URL"],
+        "REDIS_URL": os.environ["REDIS_URL"],
+        "VAR_DIR": str(tmp_path),
+    }
+    result = manage("check", "--deploy", env=env)
+    assert "shop.W001" in result.stderr
     assert SECRET_KEY_NOT_SET.split(":")[0] in result.stderr
 
 
-def test_the_compose_file_holds_no_secret_and_the_image_runs_unprivileged() -> None:
-    env = compose_environment({})
-    assert env["SECRET_KEY"] == ""
+def test_the_compose_file_holds_no_secret_and_requires_a_key() -> None:
+    with pytest.raises(Unset, match="set SECRET_KEY"):
+        compose_environment({})  # docker compose refuses to start, saying why
+    env = compose_environment({"SECRET_KEY": PRODUCTION["SECRET_KEY"]})
+    assert env["REQUIRE_SECRET_KEY"] == "true"
+    assert env["ADMIN_EMAIL"] == env["ADMIN_PASSWORD"] == ""  # no default account, no default password
+    assert env["EMAIL_URL"].startswith("filemail:///app/var/")  # sign-in links never go to the log
+    compose = compose_file()
+    assert compose["services"]["web"]["ports"] == ["${WEB_BIND:-127.0.0.1}:${PORT:-8000}:8000"]
+    for service in ("web", "worker", "beat"):  # one var volume: mail files and key survive re-creation
+        assert compose["services"][service]["volumes"] == ["appvar:/app/var"]
+    assert "appvar" in compose["volumes"]
+
+
+def test_the_image_installs_by_hash_and_runs_unprivileged_with_read_only_code() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "pip install --require-hashes -r requirements/base.lock" in dockerfile
     users = re.findall(r"^USER\s+(\S+)", dockerfile, flags=re.MULTILINE)
     assert users and users[-1] not in ("root", "0")
+    assert re.search(r"^COPY \. \.$", dockerfile, flags=re.MULTILINE)  # owned by root
+    assert re.findall(r"chown(?:\s+-\w+)*\s+\S+\s+(\S+)", dockerfile) == [
+        "/app/var"
+    ]  # the only writable folder
+    for lock in ("base.lock", "dev.lock"):
+        pins = [line for line in (ROOT / "requirements" / lock).read_text().splitlines() if "==" in line]
+        assert pins and all(line.rstrip().endswith("\\") for line in pins), lock  # each pin has its hashes
 
 
 def test_a_required_secret_key_must_be_set(tmp_path: Path) -> None:
@@ -174,3 +216,28 @@ def test_stack_mode_logs_json_lines_with_the_request_id(tmp_path: Path, usd: Any
     assert access["trace-42"]["status"] == 200
     assert {"time", "level", "message", "duration_ms", "method"} <= set(access["trace-42"])
     assert access[generated]["status"] == 200
+
+
+@pytest.mark.django_db
+def test_prepare_makes_no_staff_user_unless_told_and_never_resets_one(settings: Settings) -> None:
+    from shop.accounts.models import User
+    from shop.core.management.commands.prepare import NO_STAFF_USER
+
+    settings.ADMIN_EMAIL, settings.ADMIN_PASSWORD = "", ""
+    out = io.StringIO()
+    call_command("prepare", stdout=out)
+    assert NO_STAFF_USER in out.getvalue()
+    assert not User.objects.filter(is_staff=True).exists()
+
+    settings.ADMIN_EMAIL, settings.ADMIN_PASSWORD = "Boss@Example.com", "first-chosen-passphrase"
+    call_command("prepare", stdout=io.StringIO())
+    boss = User.objects.get(email="boss@example.com")
+    assert boss.is_staff and boss.is_superuser and boss.check_password("first-chosen-passphrase")
+    boss.set_password("changed-in-the-admin")
+    boss.save()
+
+    out = io.StringIO()
+    call_command("prepare", stdout=out)  # the next start
+    assert "left as it is" in out.getvalue()
+    boss.refresh_from_db()
+    assert boss.check_password("changed-in-the-admin")

@@ -10,8 +10,15 @@ from shop.accounts.models import User
 from shop.catalog.models import Goods
 from shop.core.errors import NotFound, ValidationError
 from shop.currency.selectors import currency_active_get
-from shop.orders.models import MAX_QUANTITY, Cart, CartItem, Order
-from shop.orders.services.orders import GOODS_UNAVAILABLE, QUANTITY_RANGE, PlacedOrder, place, place_once
+from shop.orders.models import MAX_ORDER_LINES, MAX_QUANTITY, Cart, CartItem, Order
+from shop.orders.services.orders import (
+    GOODS_UNAVAILABLE,
+    QUANTITY_RANGE,
+    TOO_MANY_LINES,
+    PlacedOrder,
+    place,
+    place_once,
+)
 
 CART_EMPTY = "The cart is empty; add goods before checking out."
 NOT_IN_CART = "This goods is not in the cart."
@@ -35,6 +42,8 @@ def cart_add_item(*, user: User, goods_id: int, quantity: int) -> CartItem:
     if not 1 <= total <= MAX_QUANTITY:
         raise ValidationError(QUANTITY_RANGE, code="quantity_range")
     if item is None:
+        if CartItem.objects.filter(cart=cart).count() >= MAX_ORDER_LINES:  # else it could not be ordered
+            raise ValidationError(TOO_MANY_LINES, code="too_many_lines")
         return CartItem.objects.create(
             cart=cart, goods=goods, quantity=quantity, added_price=cast(Decimal, goods.price)
         )

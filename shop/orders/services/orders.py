@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -18,7 +19,7 @@ from shop.currency.models import Currency
 from shop.currency.selectors import currency_active_get, rate_active
 from shop.domain.money import format_amount
 from shop.domain.orders import Line
-from shop.orders.models import MAX_QUANTITY, IdempotencyKey, Order, OrderLine
+from shop.orders.models import MAX_ORDER_LINES, MAX_QUANTITY, IdempotencyKey, Order, OrderLine
 from shop.orders.selectors import order_sum_of
 
 NO_ITEMS = "An order needs at least one item."
@@ -27,6 +28,9 @@ GOODS_UNAVAILABLE = "These goods cannot be ordered (unknown, inactive or without
 ORDER_SUM_TOO_HIGH = "The order sum is higher than max_order_sum; nothing was ordered."
 IDEMPOTENCY_KEY_REUSED = "This Idempotency-Key was used with a different request."
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
+IDEMPOTENCY_KEY_INVALID = "An Idempotency-Key is 1 to 255 printable ASCII characters."
+_IDEMPOTENCY_KEY = re.compile(r"[\x20-\x7e]{1,255}")
+TOO_MANY_LINES = f"An order has at most {MAX_ORDER_LINES} different goods."
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,8 @@ def merge_items(items: Iterable[tuple[int, int]]) -> dict[int, int]:
         merged[goods_id] = merged.get(goods_id, 0) + quantity
     if not merged:
         raise ValidationError(NO_ITEMS, code="no_items")
+    if len(merged) > MAX_ORDER_LINES:
+        raise ValidationError(TOO_MANY_LINES, code="too_many_lines")
     if any(not 1 <= quantity <= MAX_QUANTITY for quantity in merged.values()):
         raise ValidationError(QUANTITY_RANGE, code="quantity_range")
     return merged
@@ -140,6 +146,8 @@ def place_once(
     *, user: User, idempotency_key: str | None, request: object, place: Callable[[], Order]
 ) -> PlacedOrder:
     """Run ``place`` in one transaction, at most once per (user, Idempotency-Key)."""
+    if idempotency_key and not _IDEMPOTENCY_KEY.fullmatch(idempotency_key):
+        raise ValidationError(IDEMPOTENCY_KEY_INVALID, code="invalid_idempotency_key")
     with transaction.atomic():
         if idempotency_key:
             earlier = _claim_key(user=user, key=idempotency_key, print_=fingerprint(request))

@@ -4,10 +4,15 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from shop.accounts.services import user_ensure_staff
+from shop.accounts.services import user_create_staff_once
 from shop.catalog.services.history import price_partitions_ensure
 from shop.core.demo import demo_load
 from shop.core.schedules import schedules_ensure
+
+NO_STAFF_USER = (
+    "no staff user: set ADMIN_EMAIL and ADMIN_PASSWORD before the next start, "
+    "or run `python manage.py createsuperuser`"
+)
 
 
 class Command(BaseCommand):
@@ -20,6 +25,9 @@ class Command(BaseCommand):
         price_partitions_ensure()
         if demo_load():
             self.stdout.write("demo data loaded")
-        if settings.ADMIN_EMAIL and settings.ADMIN_PASSWORD:
-            user_ensure_staff(email=settings.ADMIN_EMAIL, password=settings.ADMIN_PASSWORD)
-            self.stdout.write(f"staff user {settings.ADMIN_EMAIL} ready")
+        if not (settings.ADMIN_EMAIL and settings.ADMIN_PASSWORD):
+            self.stdout.write(NO_STAFF_USER)
+        elif user_create_staff_once(email=settings.ADMIN_EMAIL, password=settings.ADMIN_PASSWORD):
+            self.stdout.write(f"staff user {settings.ADMIN_EMAIL} created")
+        else:
+            self.stdout.write(f"staff user {settings.ADMIN_EMAIL} exists (left as it is)")

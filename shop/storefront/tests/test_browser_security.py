@@ -1,0 +1,63 @@
+"""Every HTML page under the shop's Content-Security-Policy, loading nothing from other hosts."""
+
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import expect
+
+from shop.storefront.tests.browser import Console
+from shop.storefront.tests.conftest import Tab
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+WATCH_CSP = (
+    "window.__csp = [];"
+    "document.addEventListener('securitypolicyviolation',"
+    " e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));"
+)
+
+
+# ReDoc's sidebar shows Redocly's logo from their CDN; the policy blocks it (and only it).
+REDOCLY_LOGO = "img-src https://cdn.redoc.ly/redoc/logo-mini.svg"
+
+
+@pytest.mark.parametrize(
+    ("path", "shows", "blocked"),
+    [
+        ("/", "Currency", []),
+        ("/api/docs/", "/api/goods/", []),  # Swagger UI lists the operations
+        ("/api/redoc/", "tickshop API", [REDOCLY_LOGO]),  # ReDoc renders the schema's title
+        ("/api/goods/", "Goods List", []),  # DRF's browsable API
+        ("/admin/login/", "Django administration", []),
+    ],
+)
+def test_a_page_runs_under_the_csp_from_the_shop_alone(
+    server: str, tab: Tab, console: Console, path: str, shows: str, blocked: list[str]
+) -> None:
+    page = tab.open()
+    page.add_init_script(WATCH_CSP)
+    hosts: set[str] = set()  # of everything the page really loaded
+    page.on(
+        "requestfinished",
+        lambda request: request.url.startswith("http") and hosts.add(urlsplit(request.url).netloc),
+    )
+
+    response = page.goto(f"{server}{path}")
+
+    assert response is not None
+    policy = response.headers["content-security-policy"]
+    for directive in ("default-src 'self'", "script-src 'self'", "object-src 'none'", "base-uri 'none'",
+                      "frame-ancestors 'none'"):  # fmt: skip
+        assert directive in policy
+    expect(page.get_by_text(shows).first).to_be_visible()
+    page.wait_for_load_state("networkidle")
+    assert hosts == {urlsplit(server).netloc}
+    assert page.evaluate("window.__csp") == blocked
+    console.errors = [e for e in console.errors if not ("cdn.redoc.ly" in e and blocked)]
+    console.assert_clean()
+
+
+def test_the_storefront_allows_no_inline_styles(server: str, tab: Tab) -> None:
+    response = tab.open().goto(f"{server}/")
+    assert response is not None
+    assert "unsafe-inline" not in response.headers["content-security-policy"]
