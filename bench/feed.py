@@ -85,7 +85,10 @@ def main() -> None:
     goods_in_sale(args.goods)
     # all the clients come from 127.0.0.1: lift the per-address connection limit
     with server(
-        workers=args.workers, log_name="bench-feed-server.log", FEED_MAX_CONNECTIONS_PER_IP="100000"
+        workers=args.workers,
+        log_name="bench-feed-server.log",
+        FEED_MAX_CONNECTIONS_PER_IP="100000",
+        FEED_CONNECTS_PER_IP="",
     ) as port:
         committed, arrivals = asyncio.run(
             run(f"ws://127.0.0.1:{port}/ws/price_updates/", args.clients, args.batches, args.goods)

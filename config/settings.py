@@ -238,6 +238,8 @@ THROTTLE_ORDERS_PER_USER = env.str("THROTTLE_ORDERS_PER_USER", default="30/m")
 FEED_MAX_MESSAGE_BYTES = env.int("FEED_MAX_MESSAGE_BYTES", default=16 * 1024)
 FEED_MAX_SUBSCRIPTION_GOODS = env.int("FEED_MAX_SUBSCRIPTION_GOODS", default=1000)
 FEED_MAX_MESSAGES_PER_SECOND = env.int("FEED_MAX_MESSAGES_PER_SECOND", default=10)
+# New feed connections per client address ("N/period", counted across processes); empty: off.
+FEED_CONNECTS_PER_IP = env.str("FEED_CONNECTS_PER_IP", default="20/s")
 FEED_MAX_CONNECTIONS_PER_IP = env.int(
     "FEED_MAX_CONNECTIONS_PER_IP", default=100
 )  # per server process; 0: off

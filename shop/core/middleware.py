@@ -18,6 +18,13 @@ access_log = logging.getLogger("shop.request")
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")  # a proxy's id is kept if it looks like one
+# The storefront's pages behind the links in account e-mails carry a one-time token in the path.
+_TOKEN_IN_PATH = re.compile(r"^(/(?:activate|password-reset)/[^/]+/)[^/]+")
+
+
+def loggable_path(path: str) -> str:
+    """The path without secrets: ``/activate/MTI/c1x-9f…`` -> ``/activate/MTI/[redacted]``."""
+    return _TOKEN_IN_PATH.sub(r"\1[redacted]", path)
 
 
 class RequestIdMiddleware:
@@ -36,14 +43,15 @@ class RequestIdMiddleware:
             response = self.get_response(request)
             response[REQUEST_ID_HEADER] = rid
             if settings.LOG_REQUESTS:
+                path = loggable_path(request.path)
                 access_log.info(
                     "%s %s %s",
                     request.method,
-                    request.path,
+                    path,
                     response.status_code,
                     extra={
                         "method": request.method,
-                        "path": request.path,
+                        "path": path,
                         "status": response.status_code,
                         "duration_ms": round((time.monotonic() - started) * 1000, 1),
                         "client": request.META.get("REMOTE_ADDR"),

@@ -4,6 +4,7 @@ import asyncio
 import contextlib
 import json
 import time
+from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -28,10 +29,26 @@ UNKNOWN_GOODS = "Unknown goods (or goods without a price)."
 CLOSE_BAD_REQUEST = 4400
 
 
+# Every connect and every subscribe "all" wants the whole snapshot, the same one until the next
+# batch: it is read and rendered once per (seq, currency, rate) in each process. The age cap
+# bounds how long a price whose batch was never published (Redis down) could stay out of it.
+SNAPSHOT_MAX_AGE_SECONDS = 1.0
+_snapshots: dict[tuple[int, str, Decimal], tuple[float, list[dict[str, Any]]]] = {}
+
+
 def _snapshot(quote: Quote, goods_ids: set[int] | None) -> tuple[int, list[dict[str, Any]]]:
     seq = feed_seq_current()  # read before the prices: a batch after this is newer than the snapshot
+    key = (seq, quote.currency, quote.rate)
+    cached = _snapshots.get(key) if goods_ids is None else None
+    if cached is not None and time.monotonic() - cached[0] < SNAPSHOT_MAX_AGE_SECONDS:
+        return seq, cached[1]
     rows = price_current_list(goods_ids=goods_ids)
-    return seq, price_entries(((g, p, at.isoformat()) for g, p, at in rows), quote)
+    prices = price_entries(((g, p, at.isoformat()) for g, p, at in rows), quote)
+    if goods_ids is None:
+        if len(_snapshots) > 16:  # older seqs are never asked for again
+            _snapshots.clear()
+        _snapshots[key] = (time.monotonic(), prices)
+    return seq, prices
 
 
 class PriceFeedConsumer(LimitedWebsocketConsumer):

@@ -1,6 +1,9 @@
 """Limits of the live feed: what one WebSocket client may cost the server.
 
 - ``LimitedWebsocketConsumer`` (the feed consumer's base class):
+  * new connections per client address and second (FEED_CONNECTS_PER_IP, counted in
+    the cache like the account limits, so across every process): over it a client
+    gets an ``error`` event (``rate_limited``) and close code 4429;
   * connections per client address (per server process): over the limit a
     client gets an ``error`` event and close code 4429;
   * the largest client message: an ``error`` event and close code 1009;
@@ -28,9 +31,13 @@ from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+
+from shop.core.errors import RateLimited
+from shop.core.throttling import throttle_hit
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +51,7 @@ CLOSE_TOO_MANY_CONNECTIONS = 4429
 MESSAGE_TOO_BIG = "Messages are at most {limit} bytes."
 TOO_MANY_MESSAGES = "At most {limit} messages a second; the extra ones are ignored."
 TOO_MANY_CONNECTIONS = "Too many connections from your address (at most {limit})."
+TOO_MANY_CONNECTS = "Too many new connections from your address; wait a moment and connect again."
 TOO_MANY_GOODS = 'At most {limit} goods per subscription; subscribe to "all" instead.'
 
 # Open feed connections per client address in this process (one event loop: no lock needed).
@@ -133,6 +141,17 @@ class LimitedWebsocketConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  #
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Send) -> None:
         address = client_address(scope)
+        try:  # new connections per address and second, counted across the deployment
+            await sync_to_async(throttle_hit)(
+                scope="feed_connect:ip",
+                ident=address,
+                setting="FEED_CONNECTS_PER_IP",
+                message=TOO_MANY_CONNECTS,
+            )
+        except RateLimited as limited:
+            logger.warning("feed: %s refused, connecting too often", address)
+            await self.refuse(receive, send, _event("rate_limited", limited.message))
+            return
         most = settings.FEED_MAX_CONNECTIONS_PER_IP
         if most and connections[address] >= most:
             logger.warning("feed: %s refused, %d connections open from there", address, connections[address])

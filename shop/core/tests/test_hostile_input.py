@@ -1,7 +1,9 @@
 """Hostile input: ids, currency codes, keys and sizes are refused with a 4xx and change nothing."""
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +18,7 @@ from shop.core.ids import INVALID_ID, MAX_ID, parse_id
 from shop.orders.models import MAX_ORDER_LINES, CartItem, Order
 from shop.orders.services.orders import IDEMPOTENCY_KEY_INVALID, TOO_MANY_LINES
 from shop.tests.factories import GoodsFactory, SaleFactory
+from shop.tests.live import asgi_server, call, service_env
 
 pytestmark = pytest.mark.django_db
 
@@ -215,3 +218,16 @@ def test_candles_read_a_bounded_number_of_rows(
     candles = ok.json()["candles"]  # one, or two if the minute turned between the prices
     assert (candles[0]["open"], candles[-1]["close"]) == ("1.00", "4.00")
     assert (max(c["high"] for c in candles), min(c["low"] for c in candles)) == ("4.00", "1.00")
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_huge_number_does_not_stall_the_server(usd: Any, tmp_path: Path) -> None:
+    # was: converting -1e99999999 to an int held the GIL for minutes: HTTP, the feed and the
+    # ticker of that process stood still. Now each is refused before any conversion.
+    hostile = ["/api/prices/?goods=-1e99999999", "/api/goods/?sale=-1e99999999", "/api/goods/1e99999999/"]
+    with asgi_server(service_env(), tmp_path / "server.log") as base, ThreadPoolExecutor(10) as pool:
+        attacks = [pool.submit(call, f"{base}{path}") for path in hostile * 3]
+        health = pool.submit(call, f"{base}/healthz")  # while they are being answered
+        assert health.result(timeout=10)[0] == 200
+        assert [attack.result(timeout=10)[0] for attack in attacks] == [400] * len(attacks)

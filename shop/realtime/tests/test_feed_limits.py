@@ -10,11 +10,13 @@ from typing import Any
 import pytest
 import websockets
 
+from shop.realtime.consumers import BAD_GOODS
 from shop.realtime.limits import (
     CLOSE_MESSAGE_TOO_BIG,
     CLOSE_TOO_MANY_CONNECTIONS,
     MESSAGE_TOO_BIG,
     TOO_MANY_CONNECTIONS,
+    TOO_MANY_CONNECTS,
     TOO_MANY_GOODS,
     TOO_MANY_MESSAGES,
 )
@@ -135,3 +137,43 @@ def test_goods_per_subscription_are_limited(feed: str) -> None:
             assert (snapshot["id"], len(snapshot["prices"])) == ("three", 3)
 
     run_async(scenario())
+
+
+def test_ids_out_of_range_are_an_error_and_the_connection_stays(feed: str) -> None:
+    # was: the query with 10**20 failed in the database and ended the connection's handler
+    goods = GoodsFactory(price="1.00")
+
+    async def scenario() -> None:
+        async with websockets.connect(feed) as ws:
+            await next_of(ws, "snapshot")
+            for bad in ([10**20], [0], [-3], [True], ["1"], [2**63]):
+                await ws.send(json.dumps({"action": "subscribe", "goods": bad, "id": "x"}))
+                error = await next_of(ws, "error")
+                assert (error["detail"], error["id"]) == (BAD_GOODS, "x")
+                await asyncio.sleep(0.2)  # under the message rate limit
+            await ws.send(json.dumps({"action": "subscribe", "goods": [goods.id], "id": "ok"}))
+            snapshot = await next_of(ws, "snapshot")
+            assert (snapshot["id"], [p["goods"] for p in snapshot["prices"]]) == ("ok", [goods.id])
+
+    run_async(scenario())
+
+
+def test_new_connections_per_address_are_limited(usd: Any, tmp_path: Path) -> None:
+    env = service_env(FEED_CONNECTS_PER_IP="3/h")
+
+    async def scenario(url: str) -> None:
+        accepted = 0
+        for _ in range(8):  # one at a time: the open-connections limit plays no part
+            async with websockets.connect(url) as ws:
+                message = json.loads(await ws.recv())
+                if message["type"] == "error":
+                    assert message == {"type": "error", "code": "rate_limited", "detail": TOO_MANY_CONNECTS}
+                    assert await close_code(ws) == CLOSE_TOO_MANY_CONNECTIONS
+                    break
+                assert message["type"] == "snapshot"
+                accepted += 1
+        # three a window; six if the hour turned during the test
+        assert accepted in (3, 6)
+
+    with asgi_server(env, tmp_path / "server.log") as base:
+        run_async(scenario(base.replace("http://", "ws://") + "/ws/price_updates/"))
