@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/tickshop
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run stack test lint format services install lock bench clean
+.PHONY: run stack test lint format services install lock bench fuzz clean
 
 $(STAMP): $(LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ format: $(STAMP)
 test: $(STAMP) services lint
 	@scripts/chromium.sh
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PYTEST_ARGS)
+
+fuzz: $(STAMP) services  ## Schemathesis, every phase and role, 25 examples per operation, a new seed (FUZZ_SEED=… replays)
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) FUZZ_MAX_EXAMPLES=$${FUZZ_MAX_EXAMPLES:-25} FUZZ_RANDOM=1 \
+		$(BIN)/pytest -s shop/core/tests/test_fuzz.py
 
 bench: $(STAMP) services  ## every SPEC §9 benchmark, quick sizes (BENCH_ARGS=--full for the SPEC's)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)

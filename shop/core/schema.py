@@ -5,7 +5,7 @@ to all of them comes from one place, here, so the schema names every status
 the API really answers (the fuzz test checks it): 401 everywhere (a bad or
 expired token is refused even on public reads) and 503 when a service the
 shop needs is down; 400 wherever there is input (always an object: DRF's
-field errors or ``{detail, code}``); 403 on writes and on the user
+field errors or ``{detail, code}``), ids in paths included; 403 on writes and on the user
 endpoints; 404 where the path names an object, for stale cursors and for
 other users; 413 and 415 for bodies; 429 with ``Retry-After`` on the
 throttled account endpoints.
@@ -49,7 +49,8 @@ def document_error_responses(
                 "401": _error("The credentials sent are missing, invalid or expired."),
                 "503": _error("A service the shop depends on is unavailable; try again shortly."),
             }
-            if method in UNSAFE or has_body or any(p.get("in") == "query" for p in parameters):
+            # ...and wherever an id is in the path (not a whole number in range: 400, SPEC §6)
+            if method in UNSAFE or has_body or any(p.get("in") in ("query", "path") for p in parameters):
                 # Field errors or {detail, code}: an object either way, whatever a view documented.
                 responses["400"] = VALIDATION
             if any(p.get("in") == "path" or p.get("name") == "cursor" for p in parameters):
