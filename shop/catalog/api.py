@@ -11,6 +11,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
+    PolymorphicProxySerializer,
     extend_schema,
     extend_schema_field,
     extend_schema_view,
@@ -24,8 +25,9 @@ from shop.catalog import selectors
 from shop.catalog.models import Goods, Price, Sale
 from shop.catalog.services import goods as goods_services
 from shop.catalog.services import sales as sale_services
+from shop.catalog.services.goods import MAX_BULK_GOODS
 from shop.catalog.services.prices import price_create_manual
-from shop.core.errors import ErrorSerializer
+from shop.core.errors import ErrorSerializer, ValidationError
 from shop.core.fields import BASE_DECIMALS, MoneyField
 from shop.core.filters import DATETIME_OUT_OF_RANGE, UtcIsoDateTimeFilter
 from shop.core.ids import IdFilter, IdRelatedField
@@ -40,6 +42,8 @@ CURRENCY_PARAMETER = OpenApiParameter(
     description="Show prices in this currency (ISO 4217 code); default: the base currency.",
 )
 MAX_CANDLES = 5000
+BULK_SIZE = f"A list of goods holds 1 to {MAX_BULK_GOODS} of them."
+BULK_INVALID = "Some goods are invalid (rows by index); nothing was created."
 DATETIME = serializers.DateTimeField()
 NULLABLE_DECIMAL = {"type": "string", "format": "decimal", "nullable": True, "example": "12.30"}
 
@@ -241,6 +245,37 @@ class GoodsViewSet(viewsets.ModelViewSet[Goods]):
         context = super().get_serializer_context()
         context["quote"] = quote_get(code=self.request.query_params.get("currency"))
         return context
+
+    @extend_schema(
+        request=PolymorphicProxySerializer(
+            component_name="GoodsCreate",
+            serializers=[GoodsSerializer, GoodsSerializer(many=True)],
+            resource_type_field_name=None,
+            many=False,
+        ),
+        responses={
+            201: PolymorphicProxySerializer(
+                component_name="GoodsCreated",
+                serializers=[GoodsDetailSerializer, GoodsSerializer(many=True)],
+                resource_type_field_name=None,
+                many=False,
+            )
+        },
+        description=f"One goods, or a list of up to {MAX_BULK_GOODS} created all or nothing "
+        "(answered in the order sent, ids included; a 400 names the bad rows by index).",
+    )
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        if not isinstance(request.data, list):
+            return super().create(request, *args, **kwargs)
+        if not 1 <= len(request.data) <= MAX_BULK_GOODS:
+            raise ValidationError(BULK_SIZE, code="bulk_size")
+        rows = GoodsSerializer(data=request.data, many=True, context=self.get_serializer_context())
+        if not rows.is_valid():
+            # DRF gives the errors of a list as {index: field errors}, the valid rows left out
+            raise ValidationError(BULK_INVALID, code="invalid_rows", rows=rows.errors)
+        created = goods_services.goods_create_many(goods=rows.validated_data)
+        data = GoodsSerializer(created, many=True, context=self.get_serializer_context()).data
+        return Response(data, status=status.HTTP_201_CREATED)
 
     def perform_create(self, serializer: GoodsSerializer) -> None:
         goods = goods_services.goods_create(**serializer.validated_data)

@@ -1,11 +1,28 @@
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 from django.db import transaction
 
 from shop.catalog.models import Goods
+
+MAX_BULK_GOODS = 1000  # goods in one bulk create (one request)
 
 
 @transaction.atomic
 def goods_create(*, name: str, description: str = "", is_active: bool = True) -> Goods:
     return Goods.objects.create(name=name, description=description, is_active=is_active)
+
+
+@transaction.atomic
+def goods_create_many(*, goods: Sequence[Mapping[str, Any]]) -> list[Goods]:
+    """Create up to MAX_BULK_GOODS goods in one statement, all or nothing, in the order given
+    (their ids ascend in that order): a catalog import."""
+    return Goods.objects.bulk_create(
+        [
+            Goods(name=g["name"], description=g.get("description", ""), is_active=g.get("is_active", True))
+            for g in goods
+        ]
+    )
 
 
 @transaction.atomic

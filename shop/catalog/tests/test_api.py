@@ -348,3 +348,49 @@ def test_generate_prices_of_a_sale_that_is_not_running_is_409(staff: APIClient, 
     response = staff.put(f"/api/sales/{sale.id}/generate-prices/")
     assert response.status_code == 409
     assert response.json()["code"] == "sale_not_running"
+
+
+# --- bulk create ----------------------------------------------------------------
+
+
+def test_staff_create_a_list_of_goods_all_at_once_in_order(staff: APIClient, usd: Any) -> None:
+    rows = [{"name": f"Lamp {i}", "description": "bright", "is_active": i % 2 == 0} for i in range(1000)]
+
+    response = staff.post("/api/goods/", rows, format="json")
+
+    assert response.status_code == 201
+    created = response.json()
+    assert [g["name"] for g in created] == [r["name"] for r in rows]
+    assert [g["is_active"] for g in created] == [r["is_active"] for r in rows]
+    ids = [g["id"] for g in created]
+    assert ids == sorted(ids) and len(set(ids)) == 1000
+    assert created[0] | {"id": 0} == {
+        "id": 0, "name": "Lamp 0", "description": "bright", "is_active": True, "price": None,
+        "price_updated_at": None, "currency": "USD", "sale": None,
+    }  # fmt: skip
+    assert Goods.objects.filter(id__in=ids).count() == 1000
+
+
+def test_a_bad_row_creates_nothing_and_is_named(staff: APIClient, usd: Any) -> None:
+    rows = [{"name": "fine"}, {"description": "no name"}, {"name": "fine too"}, {"name": "x" * 300}]
+
+    response = staff.post("/api/goods/", rows, format="json")
+
+    assert response.status_code == 400
+    body = response.json()
+    assert (body["code"], sorted(body["rows"])) == ("invalid_rows", ["1", "3"])
+    assert "name" in body["rows"]["1"] and "name" in body["rows"]["3"]
+    assert not Goods.objects.exists()
+
+
+@pytest.mark.parametrize("size", [0, 1001])
+def test_a_list_holds_one_to_a_thousand_goods(staff: APIClient, usd: Any, size: int) -> None:
+    response = staff.post("/api/goods/", [{"name": "n"}] * size, format="json")
+    assert response.status_code == 400
+    assert response.json()["code"] == "bulk_size"
+    assert not Goods.objects.exists()
+
+
+def test_shoppers_cannot_bulk_create(shopper: APIClient, anon: APIClient) -> None:
+    assert shopper.post("/api/goods/", [{"name": "n"}], format="json").status_code == 403
+    assert anon.post("/api/goods/", [{"name": "n"}], format="json").status_code == 401
