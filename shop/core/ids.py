@@ -9,12 +9,14 @@ an OverflowError in SQLite and a dead feed connection in PostgreSQL.
 """
 
 import re
-from typing import Any
+from typing import Any, cast
 
 from django import forms
+from django.db.models import QuerySet
 from django_filters import Filter
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.relations import MANY_RELATION_KWARGS
 
 MAX_ID = 2**63 - 1
 INVALID_ID = f"A whole number from 1 to {MAX_ID} is required."
@@ -52,15 +54,37 @@ class IdField(serializers.Field):  # type: ignore[type-arg]
 
 
 class IdRelatedField(serializers.PrimaryKeyRelatedField):  # type: ignore[type-arg]
-    """A PrimaryKeyRelatedField that checks the id before it reaches the database."""
+    """A PrimaryKeyRelatedField that checks the id before it reaches the database; with
+    ``many=True``, all the ids are looked up in one query (a sale of 10,000 goods)."""
 
     default_error_messages = {**serializers.PrimaryKeyRelatedField.default_error_messages}
     default_error_messages["incorrect_type"] = INVALID_ID
+
+    @classmethod
+    def many_init(cls, *args: Any, **kwargs: Any) -> "ManyIdsRelatedField":
+        many = {key: value for key, value in kwargs.items() if key in MANY_RELATION_KWARGS}
+        return ManyIdsRelatedField(child_relation=cls(*args, **kwargs), **many)
 
     def to_internal_value(self, data: Any) -> Any:
         if parse_id(data) is None:
             self.fail("incorrect_type", data_type=type(data).__name__)
         return super().to_internal_value(data)
+
+
+class ManyIdsRelatedField(serializers.ManyRelatedField):
+    def to_internal_value(self, data: Any) -> list[Any]:
+        if isinstance(data, str) or not isinstance(data, list):
+            self.fail("not_a_list", input_type=type(data).__name__)
+        if not self.allow_empty and not data:
+            self.fail("empty")
+        ids = [parse_id(item) for item in data]
+        if None in ids:
+            self.child_relation.fail("incorrect_type", data_type=type(data[ids.index(None)]).__name__)
+        found = cast(QuerySet[Any], self.child_relation.get_queryset()).in_bulk(ids)
+        missing = [pk for pk in ids if pk not in found]
+        if missing:
+            self.child_relation.fail("does_not_exist", pk_value=missing[0])
+        return [found[pk] for pk in ids]
 
 
 class IdFormField(forms.Field):
