@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from shop.accounts.urls import form_login_urlpatterns
 from shop.catalog.api import GoodsViewSet, PriceViewSet, SaleViewSet
 from shop.core.views import healthz
 from shop.currency.api import CurrencyViewSet
@@ -21,6 +22,7 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("api/", include(router.urls)),
     path("api/", include("shop.orders.urls")),
+    *form_login_urlpatterns,  # the admin's and the browsable API's logins, behind the login limits
     path("api-auth/", include("rest_framework.urls")),
     path("auth/", include("shop.accounts.urls")),
     path("admin/", admin.site.urls),
