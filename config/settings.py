@@ -322,6 +322,8 @@ if _email["EMAIL_BACKEND"] == "django.core.mail.backends.filebased.EmailBackend"
     _email["EMAIL_FILE_PATH"] = "/" + _email["EMAIL_FILE_PATH"].lstrip("/")
 vars().update(_email)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="tickshop <noreply@tickshop.local>")
+# Seconds an SMTP connection may block: a mail server that stops answering frees its sender.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 # Who sends account e-mails, after commit and never in the request: "celery" (a task for the worker,
 # the stack default) or "thread" (a background thread of the web process, the embedded default).
 EMAIL_DELIVERY = env.str("EMAIL_DELIVERY", default="") or ("celery" if REDIS_URL else "thread")
