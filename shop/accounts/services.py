@@ -4,6 +4,7 @@ from functools import cache, partial
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
+from django.core.management import call_command
 from django.db import IntegrityError, connections, transaction
 
 from shop.accounts.emails import RENDERERS, AccountEmail
@@ -122,6 +123,4 @@ def account_email_send(*, kind: AccountEmail | str, user_id: int) -> bool:
 def tokens_flush_expired() -> None:
     """Delete the refresh tokens past their expiry (and their blacklist rows): SimpleJWT's
     ``flushexpiredtokens``, so the token tables do not grow without end."""
-    from django.core.management import call_command
-
     call_command("flushexpiredtokens")

@@ -1,7 +1,13 @@
 """Every password login — the JWT one, the admin's, the browsable API's — counts against one set of
 login limits; failed logins are keyed on (e-mail, client address), with a higher cap per e-mail."""
 
+import http.cookiejar
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +19,7 @@ from shop.accounts.models import User
 from shop.accounts.tests.helpers import PASSWORD
 from shop.accounts.throttles import MESSAGES
 from shop.tests.factories import UserFactory
+from shop.tests.live import asgi_server, call, service_env
 
 pytestmark = pytest.mark.django_db
 
@@ -144,3 +151,52 @@ def test_guesses_spread_over_many_addresses_hit_the_cap_per_email(settings: Sett
     assert outcome(jwt_login("192.0.2.10", owner.email, PASSWORD)) == LIMITED
     # other accounts are untouched
     assert outcome(jwt_login("198.51.100.50", bystander.email, PASSWORD)) == OK
+
+
+def live_form_login(base: str, path: str, email: str, password: str) -> tuple[int, str, str | None]:
+    """A browser's form login against a live server: the page, its CSRF cookie, the POST (no redirects
+    followed). Returns the status, the body and Retry-After."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirects())
+    with opener.open(f"{base}{path}", timeout=10) as page:
+        assert page.status == 200
+    token = next(cookie.value for cookie in jar if cookie.name == "csrftoken")
+    form = urllib.parse.urlencode(
+        {"username": email, "password": password, "csrfmiddlewaretoken": token, "next": "/"}
+    ).encode()
+    request = urllib.request.Request(f"{base}{path}", data=form, headers={"Referer": f"{base}{path}"})  # noqa: S310
+    try:
+        with opener.open(request, timeout=10) as answer:
+            return answer.status, answer.read().decode(), answer.headers["Retry-After"]
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode(), error.headers["Retry-After"]
+
+
+class NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_the_three_logins_share_the_limits_on_a_live_server(tmp_path: Path) -> None:
+    # given: the ASGI server, 3 failed logins per e-mail and client address
+    owner = UserFactory(email="owner@example.com", is_staff=True)
+    env = service_env(THROTTLE_LOGIN_PER_IP_AND_EMAIL="3/15m", PRICE_TICKER="off")
+    with asgi_server(env, tmp_path / "server.log") as base:
+        # when: a wrong guess through each login
+        admin = live_form_login(base, "/admin/login/", owner.email, "wrong-1")
+        browsable = live_form_login(base, "/api-auth/login/", owner.email, "wrong-2")
+        jwt = call(f"{base}/auth/jwt/create/", "POST", body={"email": owner.email, "password": "wrong-3"})
+        # then: refused as wrong, and from then on refused as over the limit by each of them
+        assert (admin[0], browsable[0], jwt[0]) == (200, 200, 401)
+        for path in ("/admin/login/", "/api-auth/login/"):
+            status, body, retry_after = live_form_login(base, path, owner.email, PASSWORD)
+            assert (status, json.loads(body)) == (429, {"detail": MESSAGES["login"], "code": "rate_limited"})
+            assert retry_after is not None and 1 <= int(retry_after) <= 900
+        assert call(
+            f"{base}/auth/jwt/create/", "POST", body={"email": owner.email, "password": PASSWORD}
+        ) == (
+            429,
+            {"detail": MESSAGES["login"], "code": "rate_limited"},
+        )
