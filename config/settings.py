@@ -223,9 +223,12 @@ ADMIN_PASSWORD = env.str("ADMIN_PASSWORD", default="")
 # --- Abuse limits -------------------------------------------------------------
 # Account endpoints, per client address and per e-mail address: "N/period" (s, m, h, d; "10/15m"
 # is 10 per 15 minutes); empty turns a limit off. Counted atomically in the cache (Redis in stack
-# mode), answered 429 + Retry-After. Logins count failed attempts per address.
+# mode), answered 429 + Retry-After. Every password login (/auth/jwt/create/, /admin/login/,
+# /api-auth/login/) counts against the LOGIN ones: all logins per client address, failed ones per
+# (e-mail, client address), and failed ones per e-mail from all addresses, a much higher cap.
 THROTTLE_LOGIN_PER_IP = env.str("THROTTLE_LOGIN_PER_IP", default="30/m")
-THROTTLE_LOGIN_PER_EMAIL = env.str("THROTTLE_LOGIN_PER_EMAIL", default="10/15m")
+THROTTLE_LOGIN_PER_IP_AND_EMAIL = env.str("THROTTLE_LOGIN_PER_IP_AND_EMAIL", default="10/15m")
+THROTTLE_LOGIN_PER_EMAIL = env.str("THROTTLE_LOGIN_PER_EMAIL", default="100/h")
 THROTTLE_REGISTER_PER_IP = env.str("THROTTLE_REGISTER_PER_IP", default="10/h")
 THROTTLE_REGISTER_PER_EMAIL = env.str("THROTTLE_REGISTER_PER_EMAIL", default="5/h")
 THROTTLE_PASSWORD_RESET_PER_IP = env.str("THROTTLE_PASSWORD_RESET_PER_IP", default="10/h")
@@ -289,6 +292,13 @@ DJOSER = {
     "EMAIL_FRONTEND_SITE_NAME": "tickshop",
     "HIDE_USERS": True,
     "TOKEN_MODEL": None,  # JWT only: DRF's authtoken is not installed (else DELETE /auth/users/me/ fails)
+    # Every account e-mail goes out after commit, outside the request (shop.accounts.emails).
+    "EMAIL": {
+        "activation": "shop.accounts.emails.DeferredActivationEmail",
+        "confirmation": "shop.accounts.emails.DeferredConfirmationEmail",
+        "password_reset": "shop.accounts.emails.DeferredPasswordResetEmail",
+        "password_changed_confirmation": "shop.accounts.emails.DeferredPasswordChangedEmail",
+    },
     "SERIALIZERS": {
         "user": "shop.accounts.serializers.UserSerializer",
         "current_user": "shop.accounts.serializers.UserSerializer",
@@ -326,6 +336,13 @@ if _email["EMAIL_BACKEND"] == "django.core.mail.backends.filebased.EmailBackend"
     _email["EMAIL_FILE_PATH"] = "/" + _email["EMAIL_FILE_PATH"].lstrip("/")
 vars().update(_email)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="tickshop <noreply@tickshop.local>")
+# Seconds an SMTP connection may block: a mail server that stops answering frees its sender.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+# Who sends account e-mails, after commit and never in the request: "celery" (a task for the worker,
+# the stack default) or "thread" (a background thread of the web process, the embedded default).
+EMAIL_DELIVERY = env.str("EMAIL_DELIVERY", default="") or ("celery" if REDIS_URL else "thread")
+if EMAIL_DELIVERY not in ("celery", "thread"):
+    raise environ.ImproperlyConfigured(f"EMAIL_DELIVERY must be celery or thread, not {EMAIL_DELIVERY!r}")
 
 # --- Security --------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -5,27 +5,46 @@ from typing import Any, cast
 from django.db import transaction
 from djoser.views import UserViewSet as DjoserUserViewSet
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
-from rest_framework_simplejwt.views import TokenObtainPairView
+from rest_framework_simplejwt.views import TokenBlacklistView, TokenObtainPairView
 
 from shop.accounts.models import User
-from shop.accounts.serializers import EmailSerializer, UserCreateSerializer
-from shop.accounts.services import user_revoke_refresh_tokens
-from shop.accounts.throttles import auth_throttle, login_succeeded
+from shop.accounts.serializers import EmailSerializer, RegisteredSerializer, UserCreateSerializer
+from shop.accounts.services import user_register, user_revoke_refresh_tokens
+from shop.accounts.throttles import auth_throttle, login_succeeded, login_throttle, requested_email
 
 
 class LoginView(TokenObtainPairView):
     """``POST /auth/jwt/create/``: SimpleJWT's login behind the abuse limits."""
 
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        email = auth_throttle(action="login", request=request)
+        email = requested_email(request)
+        login_throttle(request=request, email=email)
         response: Response = super().post(request, *args, **kwargs)  # a failed login raises: its hit stays
-        login_succeeded(email=email)
+        login_succeeded(request=request, email=email)
         return response
+
+
+@extend_schema(
+    summary="Log out",
+    description=(
+        "Blacklists the refresh token: it can never be used again (refresh answers 401). The access "
+        "token issued with it stays valid until it expires (15 minutes at most); drop it too."
+    ),
+    responses={
+        200: OpenApiResponse(
+            response={"type": "object", "properties": {}, "additionalProperties": False},
+            description="Logged out: the refresh token is dead.",
+        )
+    },
+)
+class LogoutView(TokenBlacklistView):
+    """``POST /auth/jwt/blacklist/ {refresh}``: SimpleJWT's blacklist view (SPEC §5)."""
 
 
 NO_CONTENT = {204: OpenApiResponse(description="Done (the same answer whether or not the address exists).")}
@@ -55,10 +74,22 @@ class UserViewSet(DjoserUserViewSet):
         return serializer_class
 
     # Sign-up and the two e-mails anyone can ask for sit behind the abuse limits.
+    @extend_schema(
+        request=UserCreateSerializer,
+        responses={201: RegisteredSerializer},
+        description=(
+            "Signs up an address. The answer is the same whether or not the address already has an "
+            "account (it does not tell who has one): a new address gets the activation e-mail, a taken "
+            "one an e-mail to its owner saying someone tried to register with it."
+        ),
+    )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         auth_throttle(action="register", request=request)
-        response: Response = super().create(request, *args, **kwargs)
-        return response
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        email = serializer.validated_data["email"]
+        user_register(email=email, password=serializer.validated_data["password"])
+        return Response(RegisteredSerializer({"email": email}).data, status=status.HTTP_201_CREATED)
 
     @action(["post"], detail=False)
     def reset_password(self, request: Request, *args: Any, **kwargs: Any) -> Response:

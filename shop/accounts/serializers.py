@@ -1,7 +1,6 @@
 # Separate from api.py: Djoser imports these while api.py imports Djoser's views.
 from typing import Any
 
-from django.db import IntegrityError
 from djoser.serializers import (
     ActivationSerializer as DjoserActivationSerializer,
 )
@@ -10,11 +9,8 @@ from djoser.serializers import (
 )
 from djoser.serializers import SendEmailResetSerializer, UserCreatePasswordRetypeSerializer
 from rest_framework import serializers
-from rest_framework.validators import UniqueValidator
 
 from shop.accounts.models import User
-
-EMAIL_TAKEN = "A user with this e-mail address already exists."
 
 
 class UserSerializer(serializers.ModelSerializer[User]):
@@ -25,12 +21,13 @@ class UserSerializer(serializers.ModelSerializer[User]):
 
 
 class UserCreateSerializer(UserCreatePasswordRetypeSerializer):
-    """Djoser's sign-up, with the address unique whatever its case (it is stored lower-cased)."""
+    """Djoser's sign-up input: e-mail, password (Django's validators) and its retype.
 
-    email = serializers.EmailField(
-        max_length=254,
-        validators=[UniqueValidator(queryset=User.objects.all(), lookup="iexact", message=EMAIL_TAKEN)],
-    )
+    Validation only: whether the address is taken is not checked here (a field
+    error would tell); shop.accounts.services.user_register decides.
+    """
+
+    email = serializers.EmailField(max_length=254)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -40,13 +37,11 @@ class UserCreateSerializer(UserCreatePasswordRetypeSerializer):
     def validate_email(self, value: str) -> str:
         return User.objects.normalize_login(value)
 
-    def create(self, validated_data: dict[str, Any]) -> User:
-        try:
-            user: User = self.perform_create(validated_data)
-        except IntegrityError:
-            # Lost a race with a sign-up for the same address: the same field error, not a bare list.
-            raise serializers.ValidationError({"email": [EMAIL_TAKEN]}) from None
-        return user
+
+class RegisteredSerializer(serializers.Serializer):
+    """The answer to a sign-up: the same whether or not the address already had an account."""
+
+    email = serializers.EmailField(read_only=True, help_text="The address, as stored (lower case).")
 
 
 class EmailSerializer(SendEmailResetSerializer):

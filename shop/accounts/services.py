@@ -1,6 +1,16 @@
-from django.db import transaction
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from functools import cache, partial
 
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.core.management import call_command
+from django.db import IntegrityError, connections, transaction
+
+from shop.accounts.emails import RENDERERS, AccountEmail
 from shop.accounts.models import User
+
+logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
@@ -24,3 +34,92 @@ def user_revoke_refresh_tokens(*, user: User) -> int:
         [BlacklistedToken(token=token) for token in tokens], ignore_conflicts=True
     )
     return len(created)
+
+
+def user_register(*, email: str, password: str) -> None:
+    """Sign up an address without telling whether it already has an account (SPEC §5).
+
+    A new address gets an inactive user and the activation e-mail; a taken one
+    (the address is stored lower-cased, so any case) gets nothing created and
+    its owner an e-mail saying someone tried to register with it. The caller
+    answers both alike. Both paths hash the password, the costly part, and both
+    e-mails go out after commit, outside the request, so neither the answer
+    nor its timing tells the two apart. Concurrent sign-ups of one address
+    make one user: the unique index decides, and the losers take the taken path.
+    """
+    email = User.objects.normalize_login(email)
+    password_hash = make_password(password)  # on both paths: the same work whoever owns the address
+    with transaction.atomic():
+        owner = User.objects.filter(email=email).first()
+        if owner is None:
+            try:
+                with transaction.atomic():
+                    user = User.objects.create(email=email, password=password_hash, is_active=False)
+            except IntegrityError:
+                # A concurrent sign-up committed this address first (PostgreSQL made this insert wait
+                # for it); its row is visible to the next statement.
+                owner = User.objects.get(email=email)
+            else:
+                account_email_schedule(kind=AccountEmail.ACTIVATION, user_id=user.pk)
+                return
+        account_email_schedule(kind=AccountEmail.SIGNUP_ATTEMPT, user_id=owner.pk)
+
+
+# --- Account e-mails ------------------------------------------------------------------------------
+
+
+@cache
+def _thread_pool() -> ThreadPoolExecutor:
+    """Embedded mode's senders: two threads of this process, made on first use."""
+    return ThreadPoolExecutor(max_workers=2, thread_name_prefix="account-email")
+
+
+def account_email_schedule(*, kind: AccountEmail, user_id: int) -> None:
+    """Send an account e-mail once the current transaction commits, outside the request.
+
+    ``EMAIL_DELIVERY=celery`` (stack mode) queues a task for the worker;
+    ``thread`` (embedded mode) sends it from a background thread of this
+    process. Either way the answer never waits for the mail server, and the
+    e-mail is rendered there from the user's id, as the database has them then.
+    """
+    transaction.on_commit(partial(_account_email_dispatch, kind=kind, user_id=user_id), robust=True)
+
+
+def _account_email_dispatch(*, kind: AccountEmail, user_id: int) -> None:
+    if settings.EMAIL_DELIVERY == "celery":
+        from shop.accounts.tasks import account_email_send_task  # the task module imports this one
+
+        account_email_send_task.delay(str(kind), user_id)
+        return
+    _thread_pool().submit(_account_email_send_in_thread, kind=kind, user_id=user_id)
+
+
+def _account_email_send_in_thread(*, kind: AccountEmail, user_id: int) -> None:
+    try:
+        account_email_send(kind=kind, user_id=user_id)
+    except Exception:
+        logger.exception("account e-mail %s to user %s not sent", kind, user_id)
+    finally:
+        connections.close_all()  # this thread's connections only; back to the pool
+
+
+def account_email_send(*, kind: AccountEmail | str, user_id: int) -> bool:
+    """Render the account e-mail ``kind`` for the user as they are now, and send it.
+
+    False when there is nothing to send: the user is gone, or an activation
+    e-mail finds the account already active.
+    """
+    kind = AccountEmail(kind)
+    user = User.objects.filter(pk=user_id).first()
+    if user is None or (kind is AccountEmail.ACTIVATION and user.is_active):
+        logger.info("account e-mail %s to user %s: nothing to send", kind, user_id)
+        return False
+    RENDERERS[kind](None, {"user": user}).send([user.email])
+    logger.info("account e-mail %s sent to user %s", kind, user_id)
+    return True
+
+
+def tokens_flush_expired() -> None:
+    """Delete the refresh tokens past their expiry (and their blacklist rows): SimpleJWT's
+    ``flushexpiredtokens``, so the token tables do not grow without end."""
+    call_command("flushexpiredtokens")

@@ -11,10 +11,15 @@ from shop.tests.factories import UserFactory
 
 
 @pytest.fixture
-def mailbox(settings: Settings, tmp_path: Path) -> Mailbox:
-    """Mail goes through Django's file backend, as ``EMAIL_URL=filemail:///dir`` configures."""
+def mailbox(settings: Settings, tmp_path: Path, celery_eager: None) -> Mailbox:
+    """Mail goes through Django's file backend, as ``EMAIL_URL=filemail:///dir`` configures.
+
+    Account e-mails leave after commit (tests using this need ``transaction=True``) through the
+    e-mail task, run here in the test's own process; test_email_delivery.py uses a real worker.
+    """
     settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     settings.EMAIL_FILE_PATH = str(tmp_path)
+    settings.EMAIL_DELIVERY = "celery"
     return Mailbox(tmp_path)
 
 

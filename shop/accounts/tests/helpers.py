@@ -2,6 +2,9 @@
 
 import email
 import re
+import socket
+import threading
+import time
 from email.message import EmailMessage
 from email.policy import default as default_policy
 from pathlib import Path
@@ -26,7 +29,8 @@ class Mailbox:
 
     def messages(self) -> list[EmailMessage]:
         found: list[EmailMessage] = []
-        for path in sorted(self.directory.glob("*.log")):
+        # In the order they were written (the file names only tell the second).
+        for path in sorted(self.directory.glob("*.log"), key=lambda p: (p.stat().st_mtime_ns, p.name)):
             for chunk in path.read_bytes().split(_SEPARATOR):
                 if chunk.strip():
                     message = email.message_from_bytes(chunk, policy=default_policy)
@@ -73,3 +77,65 @@ def obtain_tokens(client: APIClient, email_address: str, password: str = PASSWOR
     assert response.status_code == 200, response.content
     body: dict[str, Any] = response.json()
     return body
+
+
+def wait_for_mail(
+    mailbox: Mailbox, address: str, count: int = 1, timeout: float = 60.0
+) -> list[EmailMessage]:
+    """The messages to ``address`` once there are ``count`` of them (they leave after the answer)."""
+    deadline = time.monotonic() + timeout
+    while len(found := mailbox.to(address)) < count:
+        assert time.monotonic() < deadline, f"no {count} message(s) to {address} within {timeout} s: {found}"
+        time.sleep(0.1)
+    return found
+
+
+class HeldSmtpServer:
+    """A local SMTP server that holds every connection, before its greeting, until released.
+
+    A sender that waits for it is stuck until ``release()``: a request that
+    sent its e-mail itself could not answer before then.
+    """
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port: int = self.listener.getsockname()[1]
+        self.connected = threading.Event()
+        self.released = threading.Event()
+        self.messages: list[EmailMessage] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def release(self) -> None:
+        self.released.set()
+
+    def close(self) -> None:
+        self.released.set()
+        self.listener.close()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._session, args=(conn,), daemon=True).start()
+
+    def _session(self, conn: socket.socket) -> None:
+        self.connected.set()
+        self.released.wait(60)
+        with conn, conn.makefile("rb") as reader:
+            conn.sendall(b"220 held.test ESMTP\r\n")
+            while line := reader.readline():
+                verb = line[:4].upper()
+                if verb == b"DATA":
+                    conn.sendall(b"354 go ahead\r\n")
+                    data = b"".join(iter(reader.readline, b".\r\n"))
+                    message = email.message_from_bytes(data, policy=default_policy)
+                    assert isinstance(message, EmailMessage)
+                    self.messages.append(message)
+                    conn.sendall(b"250 queued\r\n")
+                elif verb == b"QUIT":
+                    conn.sendall(b"221 bye\r\n")
+                    return
+                else:  # EHLO, MAIL FROM, RCPT TO, RSET, NOOP
+                    conn.sendall(b"250 ok\r\n")

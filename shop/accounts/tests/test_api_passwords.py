@@ -15,7 +15,7 @@ from shop.accounts.tests.helpers import (
 )
 from shop.tests.factories import UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)  # e-mails leave after commit
 
 NO_ACCOUNT = "No active account found with the given credentials"
 

@@ -57,7 +57,9 @@ def shop(usd: Any, tmp_path: Path) -> Any:
     CurrencyFactory(code="JPY", decimals=0, rate="157.5")
     goods = [GoodsFactory(price=f"{10 + i}.00") for i in range(3)]
     SaleFactory(goods=goods[:2])
-    env = service_env(PRICE_TICKER="off", EMAIL_URL=f"filemail:///{tmp_path / 'mail'}", **NO_LIMITS)
+    env = service_env(
+        PRICE_TICKER="off", EMAIL_URL=f"filemail:///{tmp_path / 'mail'}", EMAIL_DELIVERY="thread", **NO_LIMITS
+    )
     with asgi_server(env, tmp_path / "server.log") as base:
         yield base
 

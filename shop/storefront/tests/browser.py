@@ -54,7 +54,13 @@ class Console:
 @contextmanager
 def shop_server(tmp_path: Path, **env: str) -> Iterator[str]:
     """The project's ASGI server (HTTP and the feed) on the test database; yields its base URL."""
-    overrides = {"PRICE_TICKER": "off", "EMAIL_URL": f"filemail:///{tmp_path / 'mail'}", **env}
+    # No Celery worker runs beside it: account e-mails go out from the server's own thread (embedded mode's way).
+    overrides = {
+        "PRICE_TICKER": "off",
+        "EMAIL_URL": f"filemail:///{tmp_path / 'mail'}",
+        "EMAIL_DELIVERY": "thread",
+        **env,
+    }
     with asgi_server(service_env(**overrides), tmp_path / "server.log") as base:
         yield base
 

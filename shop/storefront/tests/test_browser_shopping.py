@@ -119,10 +119,17 @@ def test_register_activate_log_in_and_check_out(
     expect(mine.get_by_role("row").filter(has_text="Chess set")).to_contain_text("3")
     expect(cart.get_by_text("Your cart is empty.")).to_be_visible()
 
-    # log out: the session is gone from the tab
-    page.get_by_role("button", name="Log out").click()
+    # log out: the server revokes the refresh token, and the session is gone from the tab
+    refresh = page.evaluate("sessionStorage.getItem('tickshop.refresh')")
+    with page.expect_response(re.compile(r"/auth/jwt/blacklist/$")) as revoked:
+        page.get_by_role("button", name="Log out").click()
+    assert revoked.value.status == 200
     expect(page.get_by_role("button", name="Log in")).to_be_visible()
     assert page.evaluate("Object.keys(sessionStorage)") == []
+    assert call(server, "POST", "/auth/jwt/refresh/", body={"refresh": refresh}) == (
+        401,
+        {"detail": "Token is blacklisted", "code": "token_not_valid"},
+    )
     expect(orders).to_be_hidden()
     console.assert_clean()
 

@@ -107,14 +107,23 @@ def test_unknown_paths_stay_json_404(client: Client) -> None:
     assert response.json()["code"] == "not_found"
 
 
-def test_the_activation_e_mail_links_to_the_activation_page(client: Client, settings: Any) -> None:
-    # given: the e-mail a registration sends (SPEC §5: SITE_URL + /activate/{uid}/{token})
+def test_the_activation_e_mail_links_to_the_activation_page(
+    client: Client, settings: Any, celery_eager: None, django_capture_on_commit_callbacks: Any
+) -> None:
+    # given: the e-mail a registration sends (SPEC §5: SITE_URL + /activate/{uid}/{token}), after
+    # commit, by the e-mail task (run in this process here)
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    response = client.post(
-        "/auth/users/",
-        {"email": "new@example.com", "password": "violet-kettle-7391", "re_password": "violet-kettle-7391"},
-        content_type="application/json",
-    )
+    settings.EMAIL_DELIVERY = "celery"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/auth/users/",
+            {
+                "email": "new@example.com",
+                "password": "violet-kettle-7391",
+                "re_password": "violet-kettle-7391",
+            },
+            content_type="application/json",
+        )
     assert response.status_code == 201, response.content
     link = re.search(r"https?://\S+/activate/\S+", mail.outbox[0].body)
     assert link, mail.outbox[0].body

@@ -159,7 +159,13 @@ export async function logIn(email, password) {
   return answer;
 }
 
-export function logOut(reason = null) {
+/** Log out: the server blacklists the refresh token (it can never be used again), then the tab forgets both. */
+export async function logOut(reason = null) {
+  clearTimeout(timer);
+  if (refreshing) await refreshing.catch(() => {}); // a rotation in flight: revoke the token it brings
+  const token = sessionStorage.getItem(REFRESH);
+  // Refused or unreachable, the tab still forgets the tokens; the refresh token then dies when it expires.
+  if (token) await request("/auth/jwt/blacklist/", { method: "POST", body: { refresh: token } });
   clear();
   notify(reason);
 }

@@ -160,7 +160,15 @@ $("#resend").addEventListener("click", () =>
     (email) => `If ${email} has an account that still needs activating, a new link is on its way.`,
   ),
 );
-$("#logout").addEventListener("click", () => logOut("You are logged out."));
+$("#logout").addEventListener("click", async (event) => {
+  const button = event.currentTarget;
+  button.disabled = true; // one logout at a time: the server revokes the session's refresh token
+  try {
+    await logOut("You are logged out.");
+  } finally {
+    button.disabled = false;
+  }
+});
 
 // --- Start ---------------------------------------------------------------------
 

@@ -1,0 +1,84 @@
+"""Account e-mails: rendered and sent outside the request, from ids (SPEC §5).
+
+Djoser builds its e-mails in the request and sends them there, so the answer
+waits for the mail server and its timing tells whether an address has an
+account. Here Djoser's ``EMAIL`` classes are replaced by ``Deferred*`` ones
+that only note (kind, user id); ``shop.accounts.services.account_email_schedule``
+hands that to the worker (stack mode) or a background thread (embedded mode)
+after the transaction commits, and ``account_email_send`` renders the e-mail
+there, with the user as the database has them then, through the classes in
+``RENDERERS``.
+"""
+
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from django.contrib.auth.tokens import default_token_generator
+from djoser import email as djoser_email
+from djoser import utils
+from djoser.conf import settings as djoser_settings
+
+
+class AccountEmail(StrEnum):
+    ACTIVATION = "activation"
+    CONFIRMATION = "confirmation"
+    PASSWORD_RESET = "password_reset"  # noqa: S105 - a kind of e-mail, not a password
+    PASSWORD_CHANGED = "password_changed_confirmation"  # noqa: S105
+    SIGNUP_ATTEMPT = "signup_attempt"  # someone tried to register with an address that has an account
+
+
+class SignupAttemptEmail(djoser_email.BaseDjoserEmail):  # type: ignore[misc]
+    """To the owner of an address someone tried to register again; with an activation link while the
+    account is not active yet (the owner may have lost the first one)."""
+
+    template_name = "accounts/email/signup_attempt.html"
+
+    def get_context_data(self) -> dict[str, Any]:
+        context: dict[str, Any] = super().get_context_data()
+        user = context["user"]
+        if not user.is_active:
+            context["uid"] = utils.encode_uid(user.pk)
+            context["token"] = default_token_generator.make_token(user)
+            context["url"] = djoser_settings.ACTIVATION_URL.format(**context)
+        return context
+
+
+RENDERERS: dict[AccountEmail, type[djoser_email.BaseDjoserEmail]] = {
+    AccountEmail.ACTIVATION: djoser_email.ActivationEmail,
+    AccountEmail.CONFIRMATION: djoser_email.ConfirmationEmail,
+    AccountEmail.PASSWORD_RESET: djoser_email.PasswordResetEmail,
+    AccountEmail.PASSWORD_CHANGED: djoser_email.PasswordChangedConfirmationEmail,
+    AccountEmail.SIGNUP_ATTEMPT: SignupAttemptEmail,
+}
+
+
+class DeferredEmail:
+    """What Djoser's views see as an e-mail class (``cls(request, context).send(to)``): sending it
+    schedules the e-mail of ``kind`` for the context's user, to go out after commit."""
+
+    kind: ClassVar[AccountEmail]
+
+    def __init__(self, request: Any = None, context: dict[str, Any] | None = None, *args: Any, **kwargs: Any):
+        self.user_id: int = (context or {})["user"].pk
+
+    def send(self, to: list[str], *args: Any, **kwargs: Any) -> None:
+        # Imported here: the services import RENDERERS from this module.
+        from shop.accounts.services import account_email_schedule
+
+        account_email_schedule(kind=self.kind, user_id=self.user_id)  # to the user's address, as Djoser's
+
+
+class DeferredActivationEmail(DeferredEmail):
+    kind = AccountEmail.ACTIVATION
+
+
+class DeferredConfirmationEmail(DeferredEmail):
+    kind = AccountEmail.CONFIRMATION
+
+
+class DeferredPasswordResetEmail(DeferredEmail):
+    kind = AccountEmail.PASSWORD_RESET
+
+
+class DeferredPasswordChangedEmail(DeferredEmail):
+    kind = AccountEmail.PASSWORD_CHANGED

@@ -1,0 +1,25 @@
+from smtplib import SMTPException
+
+from celery import shared_task
+
+from shop.accounts.services import account_email_send, tokens_flush_expired
+
+
+@shared_task(
+    name="accounts.account_email_send",
+    ignore_result=True,
+    time_limit=60,
+    soft_time_limit=50,
+    autoretry_for=(SMTPException, OSError),  # the mail server is down or refused: later, with backoff
+    retry_backoff=5,
+    max_retries=6,
+)
+def account_email_send_task(kind: str, user_id: int) -> bool:
+    """An account e-mail (activation, reset, ...), rendered here from the user's id."""
+    return account_email_send(kind=kind, user_id=user_id)
+
+
+@shared_task(name="accounts.flush_expired_tokens", ignore_result=True, time_limit=600, soft_time_limit=540)
+def flush_expired_tokens_task() -> None:
+    """Beat's daily entry point for ``manage.py flushexpiredtokens``."""
+    tokens_flush_expired()
