@@ -174,7 +174,7 @@ def test_an_order_has_at_most_so_many_lines(shopper: APIClient, usd: Any) -> Non
 
 
 def test_orders_per_shopper_are_limited(shopper: APIClient, usd: Any, settings: Settings) -> None:
-    settings.THROTTLE_ORDERS_PER_USER = "3/m"
+    settings.THROTTLE_ORDERS_PER_USER = "3/d"
     goods = GoodsFactory(price="1.00")
     body = {"items": [{"goods": goods.id, "quantity": 1}]}
     answers = [shopper.post("/api/orders/", body, format="json") for _ in range(3)]
