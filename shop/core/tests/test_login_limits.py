@@ -58,7 +58,7 @@ def outcome(response: Any) -> str:
     """What a login answered: logged in, refused (wrong password), or over a limit."""
     if response.status_code == 429:
         assert response.json() == {"detail": MESSAGES["login"], "code": "rate_limited"}
-        assert 1 <= int(response["Retry-After"]) <= 3600
+        assert 1 <= int(response["Retry-After"]) <= 86400
         return LIMITED
     json = response.get("Content-Type") == "application/json"
     if response.status_code == 302 or (response.status_code == 200 and json):
@@ -76,7 +76,7 @@ def owner() -> User:
 def test_each_password_login_is_limited_per_client_address(
     settings: Settings, owner: User, kind: str
 ) -> None:
-    # given: 3 logins a minute from one address
+    # given: 3 logins a day from one address (a window no test straddles)
     settings.THROTTLE_LOGIN_PER_IP = "3/d"
     login = LOGINS[kind]
 
