@@ -97,6 +97,12 @@ DROP_NOT_READING = "not_reading"  # its socket did not drain for FEED_SEND_TIMEO
 DROP_TOO_MANY_CONNECTIONS = "too_many_connections"
 DROP_MESSAGE_TOO_BIG = "message_too_big"
 
+# Every outcome and reason is exposed from the start, at 0, so rates and alerts see a series.
+for _outcome in (ORDER_CREATED, ORDER_REPLAYED, ORDER_SUM_TOO_HIGH, ORDER_INVALID):
+    ORDERS.labels(_outcome)
+for _reason in (DROP_SLOW_READER, DROP_NOT_READING, DROP_TOO_MANY_CONNECTIONS, DROP_MESSAGE_TOO_BIG):
+    FEED_DROPPED.labels(_reason)
+
 
 def _pid_of(path: str) -> tuple[str, int] | None:
     """(host, pid) of a metrics file ``<kind>[_<mode>]_<host>-<pid>.db``."""
