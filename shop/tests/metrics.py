@@ -4,7 +4,7 @@ import urllib.request
 
 from prometheus_client.parser import text_string_to_metric_families
 
-TOKEN = "test-metrics-token"  # noqa: S105 - a test server's scrape token
+TOKEN = "test-metrics-token"
 
 
 def sample(text: str, name: str, **labels: str) -> float:
