@@ -42,6 +42,7 @@ format: $(STAMP)
 
 test: $(STAMP) services lint
 	@scripts/chromium.sh
+	@scripts/nginx.sh
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PYTEST_ARGS)
 
 bench: $(STAMP) services  ## every SPEC §9 benchmark, quick sizes (BENCH_ARGS=--full for the SPEC's)
