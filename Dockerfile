@@ -17,7 +17,7 @@ RUN pip install -r requirements/base.lock
 
 RUN useradd --create-home --uid 10001 tickshop
 COPY --chown=tickshop:tickshop . .
-RUN mkdir -p /app/var/static && chown -R tickshop:tickshop /app/var \
+RUN mkdir -p /app/var/static /app/var/metrics && chown -R tickshop:tickshop /app/var \
     && SECRET_KEY=collectstatic-only DATABASE_URL=sqlite:////tmp/build.sqlite3 \
        python manage.py collectstatic --noinput --verbosity 0
 

@@ -10,7 +10,7 @@ never write each other's files.
 Start-up (``serve``, the Celery worker and beat) calls ``metrics_dir_prepare``,
 which removes the files of processes of this host that are gone; each scrape
 drops the "live" gauges of dead processes (feed connections) so a crashed
-worker's clients are not counted forever.
+worker's clients are not counted forever, and their files of zeros.
 """
 
 import contextlib
@@ -30,6 +30,7 @@ from prometheus_client import (
     multiprocess,
     values,
 )
+from prometheus_client.mmap_dict import MmapedDict
 
 _HOST = re.sub(r"[^A-Za-z0-9.-]", "-", socket.gethostname()) or "host"
 
@@ -145,11 +146,27 @@ def metrics_dir_prepare() -> None:
                 os.remove(path)
 
 
+def _only_zeros(path: str) -> bool:
+    try:
+        values_ = MmapedDict.read_all_values_from_file(path)  # type: ignore[no-untyped-call]
+        return all(value == 0 for _, value, _, _ in values_)
+    except (OSError, ValueError):
+        return False
+
+
 def metrics_text() -> bytes:
-    """Every process' samples, summed, in Prometheus' text format."""
+    """Every process' samples, summed, in Prometheus' text format.
+
+    Processes that are gone: their live gauges (feed connections) stop counting, and files that
+    hold nothing but zeros are removed (short-lived commands, ``celery inspect`` health checks,
+    import the metrics too and would otherwise leave a file each)."""
     directory = str(settings.PROMETHEUS_MULTIPROC_DIR)
     for identifier in _dead_processes(directory):
         multiprocess.mark_process_dead(identifier, directory)  # type: ignore[no-untyped-call]  # live gauges only
+        for path in glob.glob(os.path.join(directory, f"*_{identifier}.db")):
+            if _only_zeros(path):
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(path)
     registry = CollectorRegistry()
     multiprocess.MultiProcessCollector(registry, path=directory)  # type: ignore[no-untyped-call]
     return generate_latest(registry)

@@ -4,6 +4,7 @@ beat sharing one metrics directory, one database and one Redis."""
 import asyncio
 import os
 import signal
+import sys
 import time
 from contextlib import ExitStack
 from pathlib import Path
@@ -172,3 +173,33 @@ def subprocess_pid_that_exited() -> int:
     proc = subprocess.Popen(["true"])
     proc.wait()
     return proc.pid
+
+
+def test_a_scrape_removes_the_zero_files_of_dead_processes(
+    tmp_path: Path, settings: Any, client: Any
+) -> None:
+    # given: a short-lived command left files of zeros, a dead worker left real counts
+    settings.PROMETHEUS_MULTIPROC_DIR = tmp_path
+    settings.METRICS_TOKEN = TOKEN
+    host = process_identifier().rsplit("-", 1)[0]
+    dead = subprocess_pid_that_exited()
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    code = (
+        "import os, sys; from prometheus_client import values, Counter;"
+        f"values.ValueClass = values.MultiProcessValue(lambda: '{host}-{dead}');"
+        "c = Counter('tickshop_orders', 'x', ('outcome',)); c.labels('created').inc(float(sys.argv[1]))"
+    )
+    import subprocess
+
+    subprocess.run([sys.executable, "-c", code, "0"], env=env, check=True)
+    zeros = tmp_path / f"counter_{host}-{dead}.db"
+    assert zeros.exists()
+    # when: scraped
+    response = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
+    # then: the zeros are gone; a dead process' counts stay in the sum
+    assert response.status_code == 200
+    assert not zeros.exists()
+    subprocess.run([sys.executable, "-c", code, "3"], env=env, check=True)
+    text = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}").content.decode()
+    assert zeros.exists()
+    assert sample(text, "tickshop_orders_total", outcome="created") == 3
