@@ -44,8 +44,9 @@ def test_monitoring_profile_scrapes_with_the_token_and_provisions_the_dashboard(
     assert job["metrics_path"] == "/metrics"
     assert job["authorization"]["credentials_file"] == "/etc/prometheus/metrics_token"
     assert compose()["configs"]["metrics_token"]["content"] == "${METRICS_TOKEN:-}"
-    assert "./deploy/grafana/tickshop.json:/var/lib/grafana/dashboards/tickshop.json:ro" in (
-        services["grafana"]["volumes"]
+    assert (
+        "./deploy/grafana/tickshop.json:/var/lib/grafana/dashboards/tickshop.json:ro"
+        in (services["grafana"]["volumes"])
     )
 
 
