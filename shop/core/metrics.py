@@ -47,7 +47,9 @@ Path(settings.PROMETHEUS_MULTIPROC_DIR).mkdir(parents=True, exist_ok=True)
 values.ValueClass = values.MultiProcessValue(process_identifier)  # type: ignore[no-untyped-call]
 
 # Seconds: from a cached read (1 ms) to a slow tick of 100,000 goods.
-DURATION_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+DURATION_BUCKETS = (
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.35, 0.5, 0.75, 1.0, 1.5, 2.5, 5.0, 10.0, 30.0,
+)  # fmt: skip
 GOODS_BUCKETS = (0, 1, 10, 100, 1_000, 10_000, 100_000, 1_000_000)
 
 HTTP_REQUESTS = Counter("tickshop_http_requests", "HTTP requests answered.", ("method", "route", "status"))
