@@ -46,6 +46,7 @@ test: $(STAMP) services lint
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PYTEST_ARGS)
 
 bench: $(STAMP) services  ## every SPEC §9 benchmark, quick sizes (BENCH_ARGS=--full for the SPEC's)
+	@scripts/nginx.sh  # bench/scale.py puts nginx in front of the web processes
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 lock:  ## re-resolve requirements/*.lock from requirements/*.in (needs uv)

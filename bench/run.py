@@ -23,6 +23,7 @@ QUICK = [
     ["feed.py", "--clients", "1000", "--batches", "10", "--goods", "100"],
     ["orders.py", "--orders", "2000", "--clients", "50"],
     ["slots.py", "--minutes", "1", "--goods", "10000"],
+    ["scale.py", "--goods", "1000", "--seconds", "15"],
 ]
 FULL = [
     ["tick.py", "--goods", "1000,10000,100000", "--ticks", "20"],
@@ -31,6 +32,7 @@ FULL = [
     ["feed.py", "--clients", "1000", "--batches", "30", "--goods", "100"],
     ["orders.py", "--orders", "10000", "--clients", "50"],
     ["slots.py", "--minutes", "10", "--goods", "10000"],
+    ["scale.py", "--goods", "10000", "--seconds", "30"],
 ]
 
 
