@@ -21,7 +21,7 @@ import pytest
 import websockets
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from shop.catalog.models import Price
+from shop.catalog.models import Price, Tick
 from shop.core.schedules import schedules_ensure
 from shop.orders.models import Order
 from shop.orders.selectors import order_invariant_violations
@@ -66,6 +66,8 @@ def deployment(tmp_path: Path, **settings: str) -> Iterator[Deployment]:
         stack.enter_context(celery("worker", env, tmp_path / "worker.log"))
         stack.enter_context(celery("beat", env, tmp_path / "beat.log"))
         proxy = stack.enter_context(nginx([one, two], tmp_path / "nginx"))
+        # ready once beat and the worker tick (they take a while to start on a loaded machine)
+        wait_until(Tick.objects.exists, timeout=120)
         yield Deployment(proxy, tmp_path / "nginx", [one, two], [proc_one, proc_two])
 
 

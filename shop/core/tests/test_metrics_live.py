@@ -44,7 +44,7 @@ def test_a_scrape_sums_every_web_and_celery_process(usd: Any, tmp_path: Path) ->
         stack.enter_context(celery("beat", env, tmp_path / "beat.log"))
 
         # then: the worker's ticks are in the web server's scrape
-        wait_until(lambda: sample(scrape(one), "tickshop_tick_duration_seconds_count") >= 2, timeout=60)
+        wait_until(lambda: sample(scrape(one), "tickshop_tick_duration_seconds_count") >= 2, timeout=120)
         text = scrape(one)
         assert sample(text, "tickshop_tick_goods_sum") >= 2
         assert time.time() - sample(text, "tickshop_tick_last_success_timestamp_seconds") < 30
@@ -127,7 +127,7 @@ def test_healthz_says_stalled_while_beat_is_frozen(usd: Any, tmp_path: Path) -> 
             return status, body["ticks"]
 
         wait_until(
-            lambda: ticks(strict=True) == (200, ticks()[1]) and ticks()[1]["status"] == "ok", timeout=60
+            lambda: ticks(strict=True) == (200, ticks()[1]) and ticks()[1]["status"] == "ok", timeout=120
         )
         skipped_before = sample(scrape(web), "tickshop_tick_slots_skipped_total")
         # when: beat is frozen
