@@ -206,3 +206,27 @@ def test_a_scrape_removes_the_zero_files_of_dead_processes(
     text = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}").content.decode()
     assert zeros.exists()
     assert sample(text, "tickshop_orders_total", outcome="created") == 3
+
+
+def test_feed_drops_are_counted_by_reason(usd: Any, tmp_path: Path) -> None:
+    # given: a server allowing one feed connection per address and messages of 1 KiB
+    env = stack_env(tmp_path, FEED_MAX_CONNECTIONS_PER_IP="1", FEED_MAX_MESSAGE_BYTES="1024")
+    with asgi_server(env, tmp_path / "web.log") as base:
+        feed = base.replace("http", "ws") + "/ws/price_updates/"
+
+        async def scenario() -> None:
+            async with websockets.connect(feed) as first:
+                await next_of(first, "snapshot")
+                # when: a second connection from the same address, then an oversized message
+                async with websockets.connect(feed) as second:
+                    assert (await next_of(second, "error"))["code"] == "too_many_connections"
+                await first.send("x" * 2048)
+                assert (await next_of(first, "error"))["code"] == "message_too_big"
+
+        asyncio.run(asyncio.wait_for(scenario(), 30))
+        # then
+        text = scrape(base)
+        assert sample(text, "tickshop_feed_dropped_total", reason="too_many_connections") == 1
+        assert sample(text, "tickshop_feed_dropped_total", reason="message_too_big") == 1
+        assert sample(text, "tickshop_feed_dropped_total", reason="slow_reader") == 0
+        wait_until(lambda: sample(scrape(base), "tickshop_feed_connections") == 0, timeout=15)
