@@ -21,7 +21,7 @@ RUN useradd --create-home --uid 10001 tickshop
 COPY . .
 RUN SECRET_KEY=collectstatic-only DATABASE_URL=sqlite:////tmp/build.sqlite3 \
        python manage.py collectstatic --noinput --verbosity 0 \
-    && mkdir -p /app/var/mail && chown -R tickshop:tickshop /app/var
+    && mkdir -p /app/var/mail /app/var/metrics && chown -R tickshop:tickshop /app/var
 
 USER tickshop
 EXPOSE 8000

@@ -42,6 +42,7 @@ format: $(STAMP)
 
 test: $(STAMP) services lint
 	@scripts/chromium.sh
+	@scripts/nginx.sh
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PYTEST_ARGS)
 
 fuzz: $(STAMP) services  ## Schemathesis, every phase and role, 25 examples per operation, a new seed (FUZZ_SEED=… replays)
@@ -49,6 +50,7 @@ fuzz: $(STAMP) services  ## Schemathesis, every phase and role, 25 examples per 
 		$(BIN)/pytest -s shop/core/tests/test_fuzz.py
 
 bench: $(STAMP) services  ## every SPEC §9 benchmark, quick sizes (BENCH_ARGS=--full for the SPEC's)
+	@scripts/nginx.sh  # bench/scale.py puts nginx in front of the web processes
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 lock:  ## re-resolve requirements/*.lock from requirements/*.in, with hashes (needs uv)

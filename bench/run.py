@@ -24,6 +24,7 @@ QUICK = [
     ["orders.py", "--orders", "2000", "--clients", "50"],
     ["slots.py", "--minutes", "1", "--goods", "10000"],
     ["catalog.py", "--goods", "10000"],
+    ["scale.py", "--goods", "1000", "--seconds", "15"],
 ]
 FULL = [
     ["tick.py", "--goods", "1000,10000,100000", "--ticks", "20"],
@@ -33,6 +34,7 @@ FULL = [
     ["orders.py", "--orders", "10000", "--clients", "50"],
     ["slots.py", "--minutes", "10", "--goods", "10000"],
     ["catalog.py", "--goods", "10000"],
+    ["scale.py", "--goods", "10000", "--seconds", "30"],
 ]
 
 

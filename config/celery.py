@@ -2,7 +2,7 @@ import os
 from typing import Any
 
 from celery import Celery
-from celery.signals import setup_logging
+from celery.signals import beat_init, setup_logging, worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -19,3 +19,12 @@ def use_django_logging(**kwargs: Any) -> None:
     from django.conf import settings
 
     dictConfig(settings.LOGGING)
+
+
+@worker_init.connect
+@beat_init.connect
+def prepare_metrics(**kwargs: Any) -> None:
+    """Worker and beat write their metrics where the web processes read them (SPEC §11)."""
+    from shop.core.metrics import metrics_dir_prepare
+
+    metrics_dir_prepare()

@@ -94,6 +94,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "shop.core.middleware.MetricsMiddleware",  # outermost: its time covers the whole answer
     "shop.core.middleware.RequestIdMiddleware",
     "shop.core.middleware.HealthCheckMiddleware",  # before host and TLS checks: probes use 127.0.0.1
     "django.middleware.security.SecurityMiddleware",
@@ -250,6 +251,15 @@ FEED_MAX_CONNECTIONS_PER_IP = env.int(
 # does not read for this long is dropped.
 FEED_SEND_QUEUE = env.int("FEED_SEND_QUEUE", default=64)
 FEED_SEND_TIMEOUT_SECONDS = env.float("FEED_SEND_TIMEOUT_SECONDS", default=10.0)
+
+# --- Operations: metrics and health (SPEC §11) ---------------------------------
+# Every process of the deployment (web workers, Celery, beat) writes its metrics here; a scrape of
+# /metrics sums them. Processes that share it must share this directory (one host, or a volume).
+PROMETHEUS_MULTIPROC_DIR = Path(env.str("PROMETHEUS_MULTIPROC_DIR", default="") or Path(VAR_DIR, "metrics"))
+# GET /metrics needs "Authorization: Bearer <METRICS_TOKEN>"; unset, /metrics is a 404.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# /healthz says "stalled" when a sale is running and no tick committed for this many intervals.
+TICKS_STALLED_INTERVALS = env.int("TICKS_STALLED_INTERVALS", default=3)
 
 # --- REST API --------------------------------------------------------------
 REST_FRAMEWORK = {

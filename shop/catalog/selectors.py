@@ -1,13 +1,16 @@
 from collections.abc import Collection
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
+from django.conf import settings
 from django.db import connection
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from shop.catalog.models import Goods, Price, PriceCandle, Sale
+from shop.catalog.models import Goods, Price, PriceCandle, Sale, Tick
 from shop.core.errors import ValidationError
+from shop.core.health import HealthReport
 from shop.domain.candles import Candle, candles
 
 
@@ -146,3 +149,19 @@ def price_candles(*, goods_id: int, seconds: int, since: datetime, until: dateti
     if len(points) > MAX_CANDLE_ROWS:
         raise ValidationError(TOO_MANY_CANDLE_ROWS, code="too_many_prices")
     return candles(points, seconds=seconds)
+
+
+def ticks_health(*, now: datetime | None = None) -> HealthReport:
+    """``{"status": "ok"|"stalled"|"idle", "last_at"}`` for ``/healthz``: ``stalled`` when a sale is
+    running and no tick committed for TICKS_STALLED_INTERVALS intervals (counted from the sale's
+    start when it started later than the newest tick)."""
+    now = now or timezone.now()
+    last_at = Tick.objects.order_by("-slot").values_list("started_at", flat=True).first()
+    running = sale_running_list(at=now).aggregate(count=Count("id"), since=Max("starts_at"))
+    body: dict[str, Any] = {"last_at": last_at.isoformat() if last_at else None}
+    if not running["count"]:
+        return HealthReport(body={"status": "idle", **body})
+    window = timedelta(seconds=settings.TICKS_STALLED_INTERVALS * settings.PRICE_TICK_SECONDS)
+    since = max((t for t in (last_at, running["since"]) if t is not None), default=None)
+    stalled = since is None or now - since > window
+    return HealthReport(body={"status": "stalled" if stalled else "ok", **body}, ok=not stalled)

@@ -26,6 +26,7 @@ from django.http import HttpRequest
 from redis.exceptions import RedisError
 
 from shop.core.errors import RateLimited
+from shop.core.metrics import THROTTLED
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +99,7 @@ def throttle_hit(*, scope: str, ident: str, setting: str, message: str) -> None:
         return
     if count is not None and count > rate.limit:
         logger.info("throttle %s: over %d per %d s", scope, rate.limit, rate.window)
+        THROTTLED.labels(scope).inc()
         raise RateLimited(message, retry_after=start + rate.window - now)
 
 

@@ -1,16 +1,42 @@
+import hmac
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from shop.core.health import health_check
+from shop.core.health import health_check, health_reports
+from shop.core.metrics import metrics_text
+
+METRICS_UNAUTHORIZED = "Send Authorization: Bearer <METRICS_TOKEN>."
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
+    """200 while the database (and Redis) answer, else 503. A stalled ticker keeps it at 200 (the web
+    tier is fine; a load balancer must not pull it) but ``?strict=1`` answers 503 then."""
     checks = health_check()
     ok = all(value == "ok" for value in checks.values())
-    body = {"status": "ok" if ok else "unavailable", "mode": settings.RUN_MODE, **checks}
+    reports = health_reports() if checks["database"] == "ok" else {}
+    body: dict[str, Any] = {"status": "ok" if ok else "unavailable", "mode": settings.RUN_MODE, **checks}
+    body.update({name: report.body for name, report in reports.items()})
+    if ok and request.GET.get("strict") not in (None, "", "0", "false"):
+        failing = [name for name, report in reports.items() if not report.ok]
+        if failing:
+            body["status"], ok = "degraded", False
+            body["failing"] = failing
     return JsonResponse(body, status=200 if ok else 503)
+
+
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus' text format, every process of the deployment summed (SPEC §11)."""
+    token = settings.METRICS_TOKEN
+    if not token:
+        return json_not_found(request)
+    given = request.headers.get("Authorization", "")
+    if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+        response = JsonResponse({"detail": METRICS_UNAUTHORIZED, "code": "not_authenticated"}, status=401)
+        response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
+    return HttpResponse(metrics_text(), content_type="text/plain; version=0.0.4; charset=utf-8")
 
 
 def json_not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:

@@ -1,16 +1,19 @@
+import functools
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from shop.catalog.api import CURRENCY_PARAMETER
-from shop.core.errors import ErrorSerializer
+from shop.core import metrics
+from shop.core.errors import Conflict, ErrorSerializer, ShopError
 from shop.core.fields import MoneyField, RateField
 from shop.core.ids import IdField
 from shop.core.throttling import throttle_hit
@@ -123,6 +126,30 @@ ORDER_CREATED_RESPONSES = {
 }
 
 
+def counted_order(view: Callable[..., Response]) -> Callable[..., Response]:
+    """``tickshop_orders_total{outcome}`` for an order-creating view: created, replayed (an
+    Idempotency-Key's earlier order), order_sum_too_high (the 409 of max_order_sum) or invalid."""
+
+    @functools.wraps(view)
+    def counted(*args: Any, **kwargs: Any) -> Response:
+        try:
+            response = view(*args, **kwargs)
+        except ShopError as exc:
+            if isinstance(exc, Conflict) and exc.code == "order_sum_too_high":
+                metrics.ORDERS.labels(metrics.ORDER_SUM_TOO_HIGH).inc()
+            elif exc.status_code < 500:  # a service down (503) is no fault of the order
+                metrics.ORDERS.labels(metrics.ORDER_INVALID).inc()
+            raise
+        except (exceptions.ValidationError, exceptions.ParseError):
+            metrics.ORDERS.labels(metrics.ORDER_INVALID).inc()
+            raise
+        replayed = response.get("Idempotent-Replayed") == "true"
+        metrics.ORDERS.labels(metrics.ORDER_REPLAYED if replayed else metrics.ORDER_CREATED).inc()
+        return response
+
+    return counted
+
+
 def placed_response(placed: PlacedOrder) -> Response:
     response = Response(OrderSerializer(placed.order).data, status=status.HTTP_201_CREATED)
     if placed.replayed:
@@ -146,6 +173,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     @extend_schema(
         request=OrderCreateSerializer, responses=ORDER_CREATED_RESPONSES, parameters=[IDEMPOTENCY_HEADER]
     )
+    @counted_order
     def create(self, request: Request) -> Response:
         order_throttle(request)
         data = OrderCreateSerializer(data=request.data)
@@ -284,6 +312,7 @@ class CheckoutView(APIView):
     @extend_schema(
         request=CheckoutSerializer, responses=ORDER_CREATED_RESPONSES, parameters=[IDEMPOTENCY_HEADER]
     )
+    @counted_order
     def post(self, request: Request) -> Response:
         order_throttle(request)
         data = CheckoutSerializer(data=request.data)

@@ -18,7 +18,7 @@ from shop.core.errors import ShopError
 from shop.core.ids import parse_id
 from shop.currency.selectors import quote_get
 from shop.domain.money import Quote
-from shop.realtime.feed import dumps, price_entries, render_batch
+from shop.realtime.feed import batch_time, dumps, price_entries, render_batch
 from shop.realtime.limits import TOO_MANY_GOODS, LimitedWebsocketConsumer
 from shop.realtime.publisher import FEED_GROUP, feed_seq_current
 
@@ -131,7 +131,8 @@ class PriceFeedConsumer(LimitedWebsocketConsumer):
     async def feed_prices(self, message: dict[str, Any]) -> None:
         """A committed batch from shop.realtime.publisher."""
         self.seq = max(self.seq, message["seq"])
-        await self.send(text_data=render_batch(message, self.quote, self.goods))
+        text = render_batch(message, self.quote, self.goods)
+        await self.outbox.put({"type": "websocket.send", "text": text}, written_at=batch_time(message))
         self.last_sent = time.monotonic()
 
     async def beat(self) -> None:

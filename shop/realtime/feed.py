@@ -3,6 +3,7 @@
 import json
 from collections import OrderedDict
 from collections.abc import Collection, Iterable
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -33,6 +34,11 @@ def batch_rows(message: dict[str, Any]) -> list[tuple[int, Decimal]]:
         pairs = (item.split(":") for item in message["prices"].split(",") if item)
         rows = _remember(_rows, key, [(int(goods), Decimal(amount)) for goods, amount in pairs])
     return rows
+
+
+def batch_time(message: dict[str, Any]) -> float:
+    """The batch's write time (its prices' ``created_at``, read just before commit), Unix seconds."""
+    return datetime.fromisoformat(message["at"]).timestamp()
 
 
 def price_entries(prices: Iterable[tuple[int, Decimal, str]], quote: Quote) -> list[dict[str, Any]]:

@@ -38,6 +38,15 @@ from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIO
 
 from shop.core.errors import RateLimited
 from shop.core.throttling import throttle_hit
+from shop.core.metrics import (
+    DROP_MESSAGE_TOO_BIG,
+    DROP_NOT_READING,
+    DROP_SLOW_READER,
+    DROP_TOO_MANY_CONNECTIONS,
+    FEED_BATCH_LAG,
+    FEED_CONNECTIONS,
+    FEED_DROPPED,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -74,13 +83,14 @@ class Outbox:
     ``put`` never waits for the socket. At most ``limit`` data messages wait;
     one more sets ``overflowed`` and is dropped. Control messages (accept,
     close) always queue. After a failed send or a close, everything else is
-    dropped: the connection is gone.
+    dropped: the connection is gone. A batch put with its ``written_at`` (Unix
+    time) is measured once written: ``tickshop_feed_batch_lag_seconds``.
     """
 
     def __init__(self, send: Send, limit: int) -> None:
         self._send = send
         self.limit = limit
-        self._queue: deque[Message] = deque()
+        self._queue: deque[tuple[Message, float | None]] = deque()
         self._ready = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
@@ -88,13 +98,13 @@ class Outbox:
         self.closed = False
         self._writer = asyncio.ensure_future(self._write())
 
-    async def put(self, message: Message) -> None:
+    async def put(self, message: Message, written_at: float | None = None) -> None:
         if self.closed:
             return
         if message["type"] == "websocket.send" and len(self._queue) >= self.limit > 0:
             self.overflowed.set()
             return
-        self._queue.append(message)
+        self._queue.append((message, written_at))
         self._idle.clear()
         self._ready.set()
 
@@ -108,12 +118,14 @@ class Outbox:
                 self._ready.clear()
                 await self._ready.wait()
                 continue
-            message = self._queue.popleft()
+            message, written_at = self._queue.popleft()
             try:
                 await self._send(message)
             except (OSError, RuntimeError):  # the client is gone (uvicorn's ClientDisconnected is an OSError)
                 self._finish()
                 return
+            if written_at is not None:
+                FEED_BATCH_LAG.observe(max(0.0, time.time() - written_at))
             if message["type"] == "websocket.close":
                 self._finish()
                 return
@@ -155,11 +167,13 @@ class LimitedWebsocketConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  #
         most = settings.FEED_MAX_CONNECTIONS_PER_IP
         if most and connections[address] >= most:
             logger.warning("feed: %s refused, %d connections open from there", address, connections[address])
+            FEED_DROPPED.labels(DROP_TOO_MANY_CONNECTIONS).inc()
             await self.refuse(
                 receive, send, _event("too_many_connections", TOO_MANY_CONNECTIONS.format(limit=most))
             )
             return
         connections[address] += 1
+        FEED_CONNECTIONS.inc()
         self.outbox = outbox = Outbox(send, settings.FEED_SEND_QUEUE)
         consumer = asyncio.ensure_future(super().__call__(scope, receive, outbox.put))
         overflow = asyncio.ensure_future(outbox.overflowed.wait())
@@ -171,6 +185,7 @@ class LimitedWebsocketConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  #
                 logger.warning(
                     "feed: %s cannot keep up (%d messages waiting); closing", address, outbox.limit
                 )
+                FEED_DROPPED.labels(DROP_SLOW_READER).inc()
                 consumer.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await consumer
@@ -181,6 +196,7 @@ class LimitedWebsocketConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  #
         finally:
             overflow.cancel()
             outbox.stop()
+            FEED_CONNECTIONS.dec()
             connections[address] -= 1
             if connections[address] <= 0:
                 del connections[address]
@@ -199,6 +215,7 @@ class LimitedWebsocketConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  #
         size = len(data.encode()) if data is not None else len(message.get("bytes") or b"")
         biggest = settings.FEED_MAX_MESSAGE_BYTES
         if size > biggest:
+            FEED_DROPPED.labels(DROP_MESSAGE_TOO_BIG).inc()
             await self.send(text_data=_event("message_too_big", MESSAGE_TOO_BIG.format(limit=biggest)))
             await self.close(code=CLOSE_MESSAGE_TOO_BIG)
             return
@@ -245,6 +262,7 @@ class SlowReaderGuard(WebSocketsSansIOProtocol):
 
     def _abort_stalled(self) -> None:
         self._stalled = None
+        FEED_DROPPED.labels(DROP_NOT_READING).inc()
         logger.warning(
             "feed: %s has not read for %.0f s; connection dropped",
             self.client[0] if self.client else "a client",

@@ -14,6 +14,7 @@ from shop.catalog.models import Goods, Price, Sale
 from shop.catalog.selectors import goods_active_ids_of_sale
 from shop.catalog.services.prices import PriceBatch, prices_record
 from shop.core.errors import Conflict, RateLimited, ServiceUnavailable, ValidationError
+from shop.core.metrics import THROTTLED
 from shop.domain.pricing import draw_prices
 
 SALE_BOUNDS_INVALID = "min_price must be greater than 0 and not greater than max_price."
@@ -108,6 +109,7 @@ def _claim_generation_slot(sale_id: int) -> None:
         held_until = cache.get(key) or expires
     except RedisError as exc:
         raise ServiceUnavailable() from exc
+    THROTTLED.labels("generate_prices").inc()
     raise RateLimited(GENERATE_TOO_SOON.format(seconds=interval), retry_after=held_until - time.time())
 
 

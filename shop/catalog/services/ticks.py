@@ -14,6 +14,7 @@ from shop.catalog.models import Price, Tick
 from shop.catalog.selectors import goods_active_ids_of_sale, sale_running_list
 from shop.catalog.services.prices import prices_record
 from shop.core.db import atomic_try_lock
+from shop.core.metrics import TICK_DURATION, TICK_GOODS, TICK_LAST_SUCCESS, TICK_SLOTS_SKIPPED
 from shop.domain.pricing import RandInt, draw_prices
 
 logger = logging.getLogger(__name__)
@@ -53,6 +54,7 @@ def tick_run(*, slot: int | None = None, randint: RandInt = random.randint) -> T
                 tick = Tick.objects.create(slot=slot, started_at=timezone.now())
         except IntegrityError:
             return TickResult(slot=slot, status="duplicate")
+        previous = Tick.objects.filter(slot__lt=slot).values_list("slot", flat=True).first()  # newest first
         amounts: dict[int, Decimal] = {}
         sale_ids: dict[int, int] = {}
         for sale in sale_running_list():
@@ -69,5 +71,11 @@ def tick_run(*, slot: int | None = None, randint: RandInt = random.randint) -> T
         tick.goods_count = len(amounts)
         tick.duration_ms = int((time.monotonic() - started) * 1000)
         tick.save(update_fields=("goods_count", "duration_ms"))
+    # Committed: the metrics count it (the slots between the previous tick and this one got none).
+    TICK_DURATION.observe(time.monotonic() - started)
+    TICK_GOODS.observe(tick.goods_count)
+    TICK_LAST_SUCCESS.set(time.time())
+    if previous is not None and slot - previous > 1:
+        TICK_SLOTS_SKIPPED.inc(slot - previous - 1)
     logger.info("tick %s: %d goods repriced in %d ms", slot, tick.goods_count, tick.duration_ms)
     return TickResult(slot=slot, status="done", goods_count=tick.goods_count, duration_ms=tick.duration_ms)

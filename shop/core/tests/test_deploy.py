@@ -118,7 +118,7 @@ def test_the_compose_file_holds_no_secret_and_requires_a_key() -> None:
     assert env["ADMIN_EMAIL"] == env["ADMIN_PASSWORD"] == ""  # no default account, no default password
     assert env["EMAIL_URL"].startswith("filemail:///app/var/")  # sign-in links never go to the log
     compose = compose_file()
-    assert compose["services"]["web"]["ports"] == ["${WEB_BIND:-127.0.0.1}:${PORT:-8000}:8000"]
+    assert compose["services"]["web"]["ports"] == ["${WEB_BIND:-127.0.0.1}:${WEB_PORTS:-8000}:8000"]
     for service in ("web", "worker", "beat"):  # one var volume: mail files and key survive re-creation
         assert compose["services"][service]["volumes"] == ["appvar:/app/var"]
     assert "appvar" in compose["volumes"]

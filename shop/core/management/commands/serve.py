@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
+from shop.core.metrics import metrics_dir_prepare
 from shop.realtime.limits import SlowReaderGuard
 
 
@@ -29,6 +30,7 @@ class Command(BaseCommand):
             f"  live feed  {base.replace('http', 'ws', 1)}/ws/price_updates/\n"
         )
         self.stdout.flush()
+        metrics_dir_prepare()  # before the workers start: they inherit PROMETHEUS_MULTIPROC_DIR
         uvicorn.run(
             "config.asgi:application",
             host=settings.HOST,
