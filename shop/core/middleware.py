@@ -13,7 +13,6 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from shop.core import logging as shop_logging
 from shop.core.ids import INVALID_ID, parse_id
-from shop.core.views import healthz
 from shop.core.metrics import HTTP_DURATION, HTTP_REQUESTS
 from shop.core.views import healthz, metrics
 

@@ -37,7 +37,6 @@ from django.conf import settings
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 from shop.core.errors import RateLimited
-from shop.core.throttling import throttle_hit
 from shop.core.metrics import (
     DROP_MESSAGE_TOO_BIG,
     DROP_NOT_READING,
@@ -47,6 +46,7 @@ from shop.core.metrics import (
     FEED_CONNECTIONS,
     FEED_DROPPED,
 )
+from shop.core.throttling import throttle_hit
 
 logger = logging.getLogger(__name__)
 
