@@ -119,7 +119,12 @@ class FeedTap:
         server.on_message(server_sent)
 
     def resubscriptions(self) -> list[dict[str, Any]]:
-        return [m for m in self.from_page if m.get("action") == "subscribe" and m.get("goods") == "all"]
+        """The page's requests for a fresh snapshot after a gap in ``seq``."""
+        return [
+            m
+            for m in self.from_page
+            if m.get("action") == "subscribe" and str(m.get("id", "")).startswith("feed-resync")
+        ]
 
 
 def goods_row(page: Page, name: str) -> Any:

@@ -2,6 +2,7 @@
 
 import json
 import re
+from html import unescape
 from typing import Any
 
 import pytest
@@ -17,9 +18,9 @@ CONTROLS = ("Currency", "Email", "Password", "Register", "Log in", "Log out", "C
 
 
 def config_of(html: str) -> dict[str, Any]:
-    found = re.search(r'<script id="storefront-config" type="application/json">(.*?)</script>', html, re.S)
+    found = re.search(r'<body data-config="([^"]*)">', html)
     assert found, "the page carries its configuration"
-    return json.loads(found.group(1))
+    return json.loads(unescape(found.group(1)))
 
 
 @pytest.fixture

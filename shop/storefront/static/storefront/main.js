@@ -4,6 +4,7 @@ import { api, config, errorText, isLoggedIn, logIn, logOut, me, onAuthChange, re
 import { Board } from "./board.js";
 import { Cart } from "./cart.js";
 import { PriceFeed } from "./feed.js";
+import { keepCurrency } from "./links.js";
 
 const $ = (selector) => document.querySelector(selector);
 const CURRENCY_KEY = "tickshop.currency";
@@ -36,8 +37,10 @@ const STATUS_TEXT = {
   failed: "Live prices are not available in this currency",
 };
 
+// Only the goods on this page of the board: the feed does not send the rest of the catalog.
 const feed = new PriceFeed({
   path: config.feedPath,
+  goods: config.goods,
   onSnapshot: (message) => {
     board.apply(message, { flash: true });
     cart.pricesChanged(message.prices.map((p) => p.goods));
@@ -65,6 +68,7 @@ function useCurrency(code, { chosen = true } = {}) {
   url.searchParams.set("currency", code);
   history.replaceState(null, "", url);
   localStorage.setItem(CURRENCY_KEY, code);
+  keepCurrency(code);
 }
 
 select.addEventListener("change", () => useCurrency(select.value));
