@@ -266,9 +266,7 @@ def test_pages_carry_no_inline_script_or_style(client: Client, shop: dict[str, A
     ):
         html = client.get(path).content.decode()
         scripts = re.findall(r"<script\b[^>]*>", html)
-        assert all(
-            re.fullmatch(r'<script type="module" src="/static/[\w/.-]+">', s) for s in scripts
-        )
+        assert all(re.fullmatch(r'<script type="module" src="/static/[\w/.-]+">', s) for s in scripts)
         assert not re.search(r"\sstyle=", html) and "<style" not in html, path
         assert not re.search(r"\son\w+=", html), path  # no inline event handlers
         assert "http://" not in html.replace("http://www.w3.org", "") and "https://" not in html, path
