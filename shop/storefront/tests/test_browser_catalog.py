@@ -38,6 +38,17 @@ def priced_goods(tap: FeedTap) -> set[int]:
     return {p["goods"] for m in tap.to_page if m["type"] in ("snapshot", "prices") for p in m["prices"]}
 
 
+def follows(page: Page, tap: FeedTap, ids: list[int]) -> None:
+    """The page subscribed to exactly these goods, and the feed's next batch carries no others."""
+    until(page, lambda: any(m.get("action") == "subscribe" and m.get("goods") == ids for m in tap.from_page))
+    request = [m for m in tap.from_page if m.get("action") == "subscribe" and m.get("goods") == ids][-1]
+    until(page, lambda: any(m["type"] == "snapshot" and m.get("id") == request["id"] for m in tap.to_page))
+    start = next(i for i, m in enumerate(tap.to_page) if m.get("id") == request["id"])
+    until(page, lambda: any(m["type"] == "prices" and m["prices"] for m in tap.to_page[start:]))
+    after = [m for m in tap.to_page[start:] if m["type"] in ("snapshot", "prices")]
+    assert {p["goods"] for m in after for p in m["prices"]} == set(ids)
+
+
 def both_sizes(page: Page, name: str) -> None:
     """Screenshots at desktop size (what the screen shows) and phone size (the whole page);
     on the phone nothing is wider than the screen."""
@@ -92,20 +103,29 @@ def test_board_pages_search_and_a_goods_page(server: str, tab: Tab, console: Con
 
     # when: the next page
     page.get_by_role("link", name="Next page").click()
-    # then: the next 50, and a new feed connection follows those instead
+    # then: the next 50, and the same feed connection follows those instead
     expect(page).to_have_url(f"{server}/?page=2")
     expect(rows.first).to_contain_text("Goods 00051")
     expect(rows).to_have_count(50)
     expect(page.get_by_role("link", name="Previous page")).to_be_visible()
-    until(page, lambda: len(tap.connections) == 2)
-    assert feed_goods(tap.connections[1]) == [g.id for g in goods[50:100]]
+    expect(page.get_by_role("heading", name="Live prices")).to_be_focused()
+    second = [g.id for g in goods[50:100]]
+    follows(page, tap, second)
+    assert len(tap.connections) == 1
+    # and the browser's Back button brings the first page back, feed included
+    page.go_back()
+    expect(rows.first).to_contain_text("Goods 00001")
+    follows(page, tap, on_screen)
+    page.go_forward()
+    expect(rows.first).to_contain_text("Goods 00051")
+    follows(page, tap, second)
 
     # when: searching
     search = page.get_by_role("searchbox", name="Search")
     search.fill("goods 0011")
     search.press("Enter")
     # then: ten goods, and the search lives in the address
-    expect(page).to_have_url(re.compile(r"/\?search=goods\+0011&sort=name$"))
+    expect(page).to_have_url(re.compile(r"/\?search=goods\+0011$"))
     expect(rows).to_have_count(10)
     expect(page.get_by_role("link", name="Next page")).to_have_count(0)
     expect(page.get_by_role("searchbox", name="Search")).to_have_value("goods 0011")

@@ -166,6 +166,54 @@ $("#resend").addEventListener("click", () =>
 );
 $("#logout").addEventListener("click", () => logOut("You are logged out."));
 
+// --- Pages of the board: fetched and swapped in, the feed re-subscribed to the goods on screen --
+
+let boardRequest = 0;
+
+async function showBoard(url, { push = true } = {}) {
+  const mine = ++boardRequest; // the last click wins
+  let doc;
+  try {
+    const response = await fetch(url, { headers: { Accept: "text/html" }, credentials: "same-origin" });
+    if (!response.ok) throw new Error(String(response.status));
+    doc = new DOMParser().parseFromString(await response.text(), "text/html");
+  } catch {
+    location.assign(url); // let the browser show it, or its error
+    return;
+  }
+  if (mine !== boardRequest) return;
+  const next = JSON.parse(doc.body.dataset.config);
+  for (const id of ["goods", "board-count", "board-pager"]) {
+    $(`#${id}`).replaceWith(doc.getElementById(id));
+  }
+  for (const id of ["search", "sort"]) $(`#${id}`).value = doc.getElementById(id).value;
+  board.load($("#goods"), next.currency);
+  feed.subscribe(next.goods);
+  board.loadHistory();
+  keepCurrency(select.value);
+  if (push) history.pushState(null, "", url);
+  // Keyboard and screen-reader users start again at the top of the new page.
+  $("#goods-heading").focus();
+  $("#goods-heading").scrollIntoView({ block: "start" });
+}
+
+document.addEventListener("click", (event) => {
+  const link = event.target.closest?.("#board-pager a");
+  if (!link || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+  event.preventDefault();
+  showBoard(link.getAttribute("href"));
+});
+
+$("#board-query").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const params = new URLSearchParams(new FormData(event.target));
+  if (!params.get("search")) params.delete("search");
+  if (params.get("sort") === "name") params.delete("sort");
+  showBoard(params.size ? `/?${params}` : "/");
+});
+
+window.addEventListener("popstate", () => showBoard(location.pathname + location.search, { push: false }));
+
 // --- Start ---------------------------------------------------------------------
 
 const wanted = new URL(location.href).searchParams.get("currency") || localStorage.getItem(CURRENCY_KEY);
