@@ -39,10 +39,21 @@ def test_board_cart_checkout_orders_and_goods_page_pass_axe_and_the_keyboard(
     page = tab.open()
     enforce_csp(page)
 
-    # the board, logged out
+    # the board, logged out; its search and sort from the keyboard
     page.goto(f"{server}/")
     expect(page.locator("#feed-status")).to_have_attribute("data-state", "live")
     assert_accessible(page)
+    tab_to(page, "searchbox", "Search")
+    page.keyboard.type("e")
+    tab_to(page, "combobox", "Sort by")
+    page.keyboard.press("ArrowDown")  # price, low to high
+    tab_to(page, "button", "Show")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(f"{server}/?search=e&sort=price")
+    expect(page.locator("#goods > li")).to_have_count(9)  # not "Backpack 30 l", "Yoga mat", "Smart watch"
+    names = page.locator("#goods .goods-name").all_inner_texts()
+    assert all("e" in name.lower() for name in names), names
+    tab_to(page, "link", names[0])
     # the cart
     log_in(page, shopper.email, FACTORY_PASSWORD)
     goods_row(page, "Chess set").get_by_role("button", name="Add to cart").click()

@@ -78,11 +78,15 @@ def test_index_is_read_only(client: Client, shop: dict[str, Any]) -> None:
 
 
 def test_static_files_are_served(client: Client) -> None:
-    for name in ("main.js", "api.js", "board.js", "cart.js", "feed.js", "activate.js", "reset.js"):
+    for name in (
+        "main.js", "api.js", "board.js", "cart.js", "feed.js", "activate.js", "reset.js", "goods.js", "chart.js",
+        "links.js",
+    ):  # fmt: skip
         response = client.get(f"/static/storefront/{name}")
         assert response.status_code == 200, name
         assert "javascript" in response["Content-Type"], name
     assert client.get("/static/storefront/storefront.css")["Content-Type"].startswith("text/css")
+    assert client.get("/static/storefront/favicon.svg")["Content-Type"].startswith("image/svg+xml")
 
 
 @pytest.mark.parametrize("suffix", ["", "/"])
