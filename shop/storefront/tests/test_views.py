@@ -3,6 +3,7 @@
 import json
 import re
 from html import unescape
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -274,3 +275,15 @@ def test_pages_carry_no_inline_script_or_style(client: Client, shop: dict[str, A
         assert not re.search(r"\sstyle=", html) and "<style" not in html, path
         assert not re.search(r"\son\w+=", html), path  # no inline event handlers
         assert "http://" not in html.replace("http://www.w3.org", "") and "https://" not in html, path
+
+
+def test_the_vendored_axe_core_is_the_locked_one() -> None:
+    # The browser tests' copy of axe-core comes from package-lock.json (`make vendor`), licence included.
+    root = Path(__file__).resolve().parents[3]
+    vendor = Path(__file__).parent / "vendor" / "axe-core"
+    locked = json.loads((root / "package-lock.json").read_text())["packages"]["node_modules/axe-core"][
+        "version"
+    ]
+    assert (vendor / "VERSION").read_text().strip() == locked
+    assert (vendor / "axe.min.js").read_text()[:40].startswith(f"/*! axe v{locked}")
+    assert "Mozilla Public License" in (vendor / "LICENSE").read_text()
