@@ -7,10 +7,13 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import Page, WebSocketRoute, expect
 
+from shop.accounts.tests.helpers import PASSWORD as FACTORY_PASSWORD
 from shop.storefront.tests.browser import (
     Console,
     FeedTap,
+    access_token,
     assert_accessible,
+    call,
     enforce_csp,
     goods_row,
     screenshot,
@@ -18,7 +21,7 @@ from shop.storefront.tests.browser import (
 )
 from shop.storefront.tests.catalog import catalog_create, history_seed
 from shop.storefront.tests.conftest import Tab
-from shop.tests.factories import CurrencyFactory
+from shop.tests.factories import CurrencyFactory, GoodsFactory, UserFactory
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -213,4 +216,36 @@ def test_a_board_of_10000_ticking_goods_flashes_on_the_first_tick(
     assert {"goods": first["goods"], "price": first["price"]} in [
         {"goods": p["goods"], "price": p["price"]} for m in earliest for p in m["prices"]
     ], (first, earliest)
+    console.assert_clean()
+
+
+@pytest.mark.server_env(PRICE_TICKER="off")  # only the test sets prices
+def test_a_board_page_with_a_goods_that_has_no_price_yet(server: str, tab: Tab, console: Console) -> None:
+    # given: 54 priced goods and a newcomer without a price, on the second page of the board
+    catalog_create(54)
+    newcomer = GoodsFactory(name="Goods 00055 (new)")
+    staff = UserFactory(is_staff=True)
+    page = tab.open()
+    tap = FeedTap()
+    tap.install(page)
+    page.goto(f"{server}/")
+    expect(page.locator("#feed-status")).to_have_attribute("data-state", "live")
+    # when: the next page; the feed refuses to subscribe to a goods without a price
+    page.get_by_role("link", name="Next page").click()
+    expect(page.locator("#goods > li")).to_have_count(5)
+    # then: the page connects again with the ids in the address, which takes it
+    until(page, lambda: len(tap.connections) == 2)
+    assert newcomer.id in feed_goods(tap.connections[1])
+    expect(page.locator("#feed-status")).to_have_attribute("data-state", "live")
+    row = goods_row(page, "Goods 00055 (new)")
+    expect(row.locator(".amount")).to_have_text("—")
+    expect(row.get_by_role("button", name="Add to cart")).to_be_disabled()
+    # and the newcomer's first price reaches it
+    token = access_token(server, staff.email, FACTORY_PASSWORD)
+    status, _ = call(
+        server, "POST", "/api/prices/", token=token, body={"goods": newcomer.id, "amount": "12.50"}
+    )
+    assert status == 201
+    expect(row.locator(".amount")).to_have_text("12.50")
+    expect(row.get_by_role("button", name="Add to cart")).to_be_enabled()
     console.assert_clean()
