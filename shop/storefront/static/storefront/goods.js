@@ -135,10 +135,17 @@ class History {
     this.refreshing = (async () => {
       const answer = await api(`/api/prices/?goods=${GOODS}&limit=${HISTORY_PAGE}`, { auth: false });
       if (!answer.ok) return;
-      const newer = answer.data.results.filter((p) => !this.shown.has(p.id));
+      const results = answer.data.results;
+      const newer = results.filter((p) => !this.shown.has(p.id));
+      if (newer.length === results.length) {
+        // Nothing of it on screen yet (a first price, or a tab that slept through many ticks):
+        // start again from this page, so the table never skips prices.
+        this.shown.clear();
+        this.body.replaceChildren(...results.map((p) => this.row(p)));
+        this.setNext(answer.data.next);
+        return;
+      }
       this.body.prepend(...newer.map((p) => this.row(p)));
-      if (this.next === null && this.shown.size === newer.length) this.setNext(answer.data.next);
-      this.empty.hidden = this.shown.size > 0;
     })().finally(() => {
       this.refreshing = null;
       if (this.again) {
