@@ -122,6 +122,18 @@ def test_board_pages_search_and_a_goods_page(server: str, tab: Tab, console: Con
     page.go_forward()
     expect(rows.first).to_contain_text("Goods 00051")
     follows(page, tap, second)
+    # a link within the page (#cart, #account) is no page change: nothing is fetched, the focus stays
+    fetched: list[str] = []
+    page.on(
+        "request", lambda r: r.resource_type == "fetch" and "/api/" not in r.url and fetched.append(r.url)
+    )
+    page.evaluate("location.hash = '#cart'")
+    page.get_by_role("link", name="Next page").click()
+    expect(rows.first).to_contain_text("Goods 00101")
+    assert fetched == [f"{server}/?page=3"], fetched
+    page.go_back()  # the #cart entry of page 2
+    page.go_back()  # page 2
+    expect(rows.first).to_contain_text("Goods 00051")
 
     # when: searching
     search = page.get_by_role("searchbox", name="Search")

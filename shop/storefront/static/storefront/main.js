@@ -67,6 +67,7 @@ function useCurrency(code, { chosen = true } = {}) {
   const url = new URL(location.href);
   url.searchParams.set("currency", code);
   history.replaceState(null, "", url);
+  boardShown = boardAddress();
   localStorage.setItem(CURRENCY_KEY, code);
   keepCurrency(code);
 }
@@ -169,6 +170,10 @@ $("#logout").addEventListener("click", () => logOut("You are logged out."));
 // --- Pages of the board: fetched and swapped in, the feed re-subscribed to the goods on screen --
 
 let boardRequest = 0;
+// The address of the board page on screen: a popstate for another one (Back, Forward) shows that
+// page; one for a link within this page (#cart, #account) must not.
+let boardShown = location.pathname + location.search;
+const boardAddress = () => location.pathname + location.search;
 
 async function showBoard(url, { push = true } = {}) {
   const mine = ++boardRequest; // the last click wins
@@ -192,6 +197,7 @@ async function showBoard(url, { push = true } = {}) {
   board.loadHistory();
   keepCurrency(select.value);
   if (push) history.pushState(null, "", url);
+  boardShown = boardAddress();
   // Keyboard and screen-reader users start again at the top of the new page.
   $("#goods-heading").focus();
   $("#goods-heading").scrollIntoView({ block: "start" });
@@ -212,7 +218,9 @@ $("#board-query").addEventListener("submit", (event) => {
   showBoard(params.size ? `/?${params}` : "/");
 });
 
-window.addEventListener("popstate", () => showBoard(location.pathname + location.search, { push: false }));
+window.addEventListener("popstate", () => {
+  if (boardAddress() !== boardShown) showBoard(boardAddress(), { push: false });
+});
 
 // --- Start ---------------------------------------------------------------------
 
