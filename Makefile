@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/tickshop
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run stack test lint format services install lock bench fuzz clean
+.PHONY: run stack test lint format services install lock bench fuzz clean vendor
 
 $(STAMP): $(LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -56,6 +56,11 @@ bench: $(STAMP) services  ## every SPEC §9 benchmark, quick sizes (BENCH_ARGS=-
 lock:  ## re-resolve requirements/*.lock from requirements/*.in, with hashes (needs uv)
 	cd requirements && uv pip compile --quiet --universal --python-version 3.11 --generate-hashes base.in -o base.lock
 	cd requirements && uv pip compile --quiet --universal --python-version 3.11 --generate-hashes dev.in -o dev.lock
+
+vendor:  ## refresh the browser tests' copy of axe-core from package-lock.json (needs npm)
+	npm ci --no-audit --no-fund
+	cp node_modules/axe-core/axe.min.js node_modules/axe-core/LICENSE node_modules/axe-core/LICENSE-3RD-PARTY.txt shop/storefront/tests/vendor/axe-core/
+	node -p 'require("axe-core/package.json").version' > shop/storefront/tests/vendor/axe-core/VERSION
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

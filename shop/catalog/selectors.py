@@ -5,7 +5,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from shop.catalog.models import Goods, Price, PriceCandle, Sale, Tick
@@ -38,6 +38,29 @@ def goods_list(*, include_inactive: bool = False) -> QuerySet[Goods]:
     running = Sale.objects.filter(running_sales_q(timezone.now()), goods=OuterRef("pk"))
     qs = Goods.objects.annotate(running_sale_id=Subquery(running.values("id")[:1]))
     return qs if include_inactive else qs.filter(is_active=True)
+
+
+# The board's orders: key -> what a shopper reads. Goods without a price come last.
+BOARD_SORTS = {"name": "Name", "price": "Price, low to high", "-price": "Price, high to low"}
+_BOARD_ORDER = {
+    "name": (F("name").asc(), F("id").asc()),
+    "price": (F("price").asc(nulls_last=True), F("id").asc()),
+    "-price": (F("price").desc(nulls_last=True), F("id").asc()),
+}
+
+
+def goods_board(*, search: str = "", sort: str = "name") -> QuerySet[Goods]:
+    """Active goods for the storefront's board: names containing ``search``, in one of
+    ``BOARD_SORTS``; only the columns a board row shows."""
+    qs = Goods.objects.filter(is_active=True).only("id", "name", "description", "price")
+    if search:
+        qs = qs.filter(name__icontains=search)
+    return qs.order_by(*_BOARD_ORDER[sort])
+
+
+def goods_shown_get(*, goods_id: int) -> Goods | None:
+    """An active goods for its storefront page; None when unknown or inactive."""
+    return Goods.objects.filter(id=goods_id, is_active=True).first()
 
 
 def goods_in_sale_q(sale_id: int) -> Q:

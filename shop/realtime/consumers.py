@@ -26,6 +26,7 @@ MALFORMED = "Messages must be JSON objects."
 UNKNOWN_ACTION = "Unknown action; use subscribe or unsubscribe."
 BAD_GOODS = 'goods must be a list of goods ids or "all".'
 UNKNOWN_GOODS = "Unknown goods (or goods without a price)."
+BAD_GOODS_QUERY = "goods in the address must be goods ids separated by commas."
 CLOSE_BAD_REQUEST = 4400
 
 
@@ -34,6 +35,21 @@ CLOSE_BAD_REQUEST = 4400
 # bounds how long a price whose batch was never published (Redis down) could stay out of it.
 SNAPSHOT_MAX_AGE_SECONDS = 1.0
 _snapshots: dict[tuple[int, str, Decimal], tuple[float, list[dict[str, Any]]]] = {}
+
+
+def _goods_query(values: list[str]) -> set[int] | None:
+    """``?goods=1,2,3``: the goods the connection starts narrowed to (None: every goods).
+
+    Unlike ``subscribe`` it takes goods that have no price yet (or no longer
+    exist): a page asks for the goods it shows, and a goods' first price
+    reaches it when it comes. Raises ValueError when malformed.
+    """
+    if not values:
+        return None
+    ids = [parse_id(part) for part in values[-1].split(",") if part]
+    if None in ids:
+        raise ValueError(BAD_GOODS_QUERY)
+    return set(ids)  # type: ignore[arg-type]  # None was refused
 
 
 def _snapshot(quote: Quote, goods_ids: set[int] | None) -> tuple[int, list[dict[str, Any]]]:
@@ -67,9 +83,25 @@ class PriceFeedConsumer(LimitedWebsocketConsumer):
             await self.send_event({"type": "error", "detail": exc.message, "code": exc.code})
             await self.close(code=CLOSE_BAD_REQUEST)
             return
+        try:
+            raw = parse_qs(self.scope.get("query_string", b"").decode(), keep_blank_values=True)
+            self.goods = _goods_query(raw.get("goods", []))
+        except ValueError as exc:
+            await self.accept()
+            await self.send_event({"type": "error", "detail": str(exc), "code": "bad_goods"})
+            await self.close(code=CLOSE_BAD_REQUEST)
+            return
+        if self.goods is not None and len(self.goods) > settings.FEED_MAX_SUBSCRIPTION_GOODS:
+            limit = settings.FEED_MAX_SUBSCRIPTION_GOODS
+            await self.accept()
+            await self.send_event(
+                {"type": "error", "detail": TOO_MANY_GOODS.format(limit=limit), "code": "too_many_goods"}
+            )
+            await self.close(code=CLOSE_BAD_REQUEST)
+            return
         await self.join_feed()
         await self.accept()
-        await self.send_snapshot(None, request_id=None)
+        await self.send_snapshot(self.goods, request_id=None)
         self.heartbeat = asyncio.create_task(self.beat())
 
     async def join_feed(self) -> None:

@@ -1,16 +1,24 @@
 """The storefront (SPEC §8): server-rendered pages that a little JavaScript keeps live."""
 
+import json
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
+from django.core.paginator import Paginator
+from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from shop.catalog.selectors import goods_list
+from shop.catalog.selectors import BOARD_SORTS, goods_board, goods_shown_get
 from shop.core.errors import ShopError
 from shop.currency.selectors import base_currency_code, currency_list, quote_get
 from shop.domain.money import Quote
+
+PAGE_SIZE = 50  # goods per board page (SPEC §8)
+SEARCH_MAX = 100  # characters of a search that count
+GOODS_ID_MAX = 2**63 - 1
 
 
 def _quote(code: str | None) -> Quote:
@@ -21,38 +29,103 @@ def _quote(code: str | None) -> Quote:
         return quote_get(code=None)
 
 
+def _currencies() -> list[dict[str, Any]]:
+    return [
+        {"code": c.code, "name": c.name, "decimals": c.decimals, "rate": str(rate)}
+        for c in currency_list(active_only=True).order_by("code")
+        if (rate := getattr(c, "rate", None)) is not None  # annotated; none yet: not offered
+    ]
+
+
 def _config(**extra: Any) -> dict[str, Any]:
     return {"baseCurrency": base_currency_code(), "feedPath": "/ws/price_updates/", **extra}
+
+
+def _page(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
+    """Render a page; its configuration travels in a data attribute, not in a <script>
+    (the Content-Security-Policy allows no inline script)."""
+    config_json = json.dumps(context["config"], cls=DjangoJSONEncoder, separators=(",", ":"))
+    return render(request, template, {**context, "config_json": config_json}, status=status)
+
+
+def _board_url(**params: Any) -> str:
+    """The board's address for these parameters, leaving out the defaults."""
+    kept = {key: value for key, value in params.items() if value and not (key == "page" and value == 1)}
+    return f"/?{urlencode(kept)}" if kept else "/"
 
 
 @require_safe
 def index(request: HttpRequest) -> HttpResponse:
     quote = _quote(request.GET.get("currency"))
-    currencies = [
-        {"code": c.code, "name": c.name, "decimals": c.decimals, "rate": str(rate)}
-        for c in currency_list(active_only=True).order_by("code")
-        if (rate := getattr(c, "rate", None)) is not None  # annotated; none yet: not offered
-    ]
+    currencies = _currencies()
+    search = request.GET.get("search", "").strip()[:SEARCH_MAX]
+    sort = request.GET.get("sort", "")
+    sort = sort if sort in BOARD_SORTS else "name"
+    # A page past the end (or not a number) shows the nearest page: a shared link keeps working.
+    page = Paginator(goods_board(search=search, sort=sort), PAGE_SIZE).get_page(request.GET.get("page"))
     goods = [
         {"id": g.id, "name": g.name, "description": g.description, "price": quote.show(g.price)}
-        for g in goods_list().order_by("id")
+        for g in page.object_list
     ]
+    currency = "" if quote.is_base else quote.currency
+    links = {"search": search, "sort": "" if sort == "name" else sort, "currency": currency}
     context = {
         "quote": quote,
         "currencies": currencies,
         "goods": goods,
+        "page": page,
+        "search": search,
+        "sort": sort,
+        "sorts": BOARD_SORTS,
+        "next_url": _board_url(**links, page=page.next_page_number()) if page.has_next() else None,
+        "previous_url": _board_url(**links, page=page.previous_page_number())
+        if page.has_previous()
+        else None,
         "config": _config(
-            currency=quote.currency, currencies=currencies, tickSeconds=settings.PRICE_TICK_SECONDS
+            currency=quote.currency,
+            currencies=currencies,
+            tickSeconds=settings.PRICE_TICK_SECONDS,
+            goods=[g["id"] for g in goods],
         ),
     }
-    return render(request, "storefront/index.html", context)
+    return _page(request, "storefront/index.html", context)
+
+
+@require_safe
+def goods_detail(request: HttpRequest, goods_id: str) -> HttpResponse:
+    number = int(goods_id)
+    goods = goods_shown_get(goods_id=number) if number <= GOODS_ID_MAX else None
+    if goods is None:
+        return not_found(request)
+    quote = _quote(request.GET.get("currency"))
+    currencies = _currencies()
+    context = {
+        "quote": quote,
+        "currencies": currencies,
+        "goods": goods,
+        "price": quote.show(goods.price),
+        "config": _config(
+            currency=quote.currency,
+            currencies=currencies,
+            tickSeconds=settings.PRICE_TICK_SECONDS,
+            goods=[goods.id],
+            goodsId=goods.id,
+            goodsName=goods.name,
+        ),
+    }
+    return _page(request, "storefront/goods.html", context)
+
+
+def not_found(request: HttpRequest) -> HttpResponse:
+    """The shop's own 404 page, for addresses of the storefront."""
+    return _page(request, "storefront/404.html", {"config": _config()}, status=404)
 
 
 @require_safe
 def activate(request: HttpRequest, uid: str, token: str) -> HttpResponse:
-    return render(request, "storefront/activate.html", {"config": _config(uid=uid, token=token)})
+    return _page(request, "storefront/activate.html", {"config": _config(uid=uid, token=token)})
 
 
 @require_safe
 def password_reset(request: HttpRequest, uid: str, token: str) -> HttpResponse:
-    return render(request, "storefront/password_reset.html", {"config": _config(uid=uid, token=token)})
+    return _page(request, "storefront/password_reset.html", {"config": _config(uid=uid, token=token)})

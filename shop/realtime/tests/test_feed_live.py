@@ -12,7 +12,7 @@ from channels.db import database_sync_to_async
 from websockets.exceptions import InvalidStatus
 
 from shop.catalog.services.prices import prices_record
-from shop.realtime.consumers import BAD_GOODS, MALFORMED, UNKNOWN_ACTION, UNKNOWN_GOODS
+from shop.realtime.consumers import BAD_GOODS, BAD_GOODS_QUERY, MALFORMED, UNKNOWN_ACTION, UNKNOWN_GOODS
 from shop.tests.factories import CurrencyFactory, GoodsFactory
 from shop.tests.live import asgi_server, next_of, run_async, service_env
 
@@ -113,5 +113,47 @@ def test_browser_origins_are_checked(server: str) -> None:
         assert refused.value.response.status_code == 403
         async with websockets.connect(server, origin="http://127.0.0.1") as ws:  # type: ignore[arg-type]
             assert (await next_of(ws, "snapshot"))["type"] == "snapshot"
+
+    run_async(scenario())
+
+
+def test_connecting_narrowed_to_some_goods(server: str) -> None:
+    # given: three priced goods and one without a price yet
+    g1, g2, g3 = (GoodsFactory(price=amount) for amount in ("10.00", "20.00", "30.00"))
+    unpriced = GoodsFactory()
+
+    async def scenario() -> None:
+        # when: a page connects for the goods it shows (one of them has no price yet)
+        async with websockets.connect(f"{server}?currency=EUR&goods={g1.id},{g3.id},{unpriced.id}") as ws:
+            # then: the snapshot holds only those with a price
+            snapshot = await next_of(ws, "snapshot")
+            assert [(p["goods"], p["price"]) for p in snapshot["prices"]] == [
+                (g1.id, "5.00"),
+                (g3.id, "15.00"),
+            ]
+            # batches carry only its goods, the first price of the unpriced one included
+            await record(amounts={g2.id: Decimal("2.00"), unpriced.id: Decimal("4.00")}, source="manual")
+            batch = await next_of(ws, "prices")
+            assert (batch["seq"], [(p["goods"], p["price"]) for p in batch["prices"]]) == (
+                snapshot["seq"] + 1,
+                [(unpriced.id, "2.00")],
+            )
+            # a batch without its goods still arrives, so seq stays gapless
+            await record(amounts={g2.id: Decimal("3.00")}, source="manual")
+            assert (await next_of(ws, "prices"))["prices"] == []
+            # and it can change its subscription like any client
+            await ws.send(json.dumps({"action": "subscribe", "goods": [g2.id], "id": "page-2"}))
+            assert [p["goods"] for p in (await next_of(ws, "snapshot"))["prices"]] == [g2.id]
+        # an empty list: none of them (a page that shows no goods)
+        async with websockets.connect(f"{server}?goods=") as ws:
+            assert (await next_of(ws, "snapshot"))["prices"] == []
+        # malformed: an error, and the connection is closed as a bad request
+        for bad in ("1,x", "-1", "1;2", "9" * 20):
+            async with websockets.connect(f"{server}?goods={bad}") as ws:
+                error = await next_of(ws, "error")
+                assert (error["detail"], error["code"]) == (BAD_GOODS_QUERY, "bad_goods")
+                with pytest.raises(websockets.ConnectionClosed) as closed:
+                    await ws.recv()
+                assert closed.value.rcvd is not None and closed.value.rcvd.code == 4400
 
     run_async(scenario())

@@ -23,6 +23,9 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+    # Pages that enforce_csp serves through Playwright would otherwise count as public and be
+    # refused their own WebSocket on 127.0.0.1 (Chromium's local-network-access checks).
+    "--disable-features=LocalNetworkAccessChecks",
 ]
 ARTIFACTS = ROOT / "artifacts" / "storefront"
 PASSWORD = "violet-kettle-7391"
@@ -125,7 +128,12 @@ class FeedTap:
         server.on_message(server_sent)
 
     def resubscriptions(self) -> list[dict[str, Any]]:
-        return [m for m in self.from_page if m.get("action") == "subscribe" and m.get("goods") == "all"]
+        """The page's requests for a fresh snapshot after a gap in ``seq``."""
+        return [
+            m
+            for m in self.from_page
+            if m.get("action") == "subscribe" and str(m.get("id", "")).startswith("feed-resync")
+        ]
 
 
 def goods_row(page: Page, name: str) -> Any:
@@ -146,3 +154,77 @@ def until(page: Page, predicate: Callable[[], Any], timeout: float = 15.0) -> No
     while not predicate():
         assert time.monotonic() < deadline, "gave up waiting"
         page.wait_for_timeout(100)
+
+
+# --- Accessibility, the Content-Security-Policy and screenshots --------------------------------
+
+AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
+SCREENSHOTS = ROOT / "var" / "screenshots"
+CSP = "default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+# The shop's HTML pages (not its static files, the API or the feed).
+_PAGES = re.compile(r"^https?://[^/]+/(\?[^#]*)?$|/goods/[^/]*/?(\?[^#]*)?$|/(activate|password-reset)/")
+
+
+def enforce_csp(page: Page) -> None:
+    """Serve the shop's pages with the Content-Security-Policy that production sends, whatever
+    this server sends: a page that needs an inline script or style then fails (the Console sees it)."""
+
+    def handle(route: Any) -> None:
+        response = route.fetch()
+        headers = {**response.headers, "content-security-policy": CSP}
+        route.fulfill(response=response, headers=headers)
+
+    page.route(_PAGES, handle)
+
+
+def axe_problems(page: Page) -> list[dict[str, Any]]:
+    """axe-core's serious and critical violations on the page as it is now."""
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        # Evaluated through the DevTools protocol, which the page's CSP does not govern.
+        page.evaluate(AXE.read_text())
+    violations = page.evaluate(
+        """async () => {
+          const result = await axe.run(document, {resultTypes: ["violations"]});
+          return result.violations.map((v) => ({
+            id: v.id, impact: v.impact, help: v.help,
+            nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ")),
+          }));
+        }"""
+    )
+    return [v for v in violations if v["impact"] in ("serious", "critical")]
+
+
+def assert_accessible(page: Page) -> None:
+    problems = axe_problems(page)
+    assert problems == [], json.dumps(problems, indent=1)
+
+
+def focus_is_visible(page: Page) -> bool:
+    """The focused element shows an outline (the shop's :focus-visible style)."""
+    return bool(
+        page.evaluate(
+            """() => {
+              const style = getComputedStyle(document.activeElement);
+              return style.outlineStyle !== "none" && parseFloat(style.outlineWidth) >= 2;
+            }"""
+        )
+    )
+
+
+def tab_to(page: Page, role: str, name: str, *, limit: int = 80) -> None:
+    """Press Tab until the control with this role and name has the focus; each stop shows it."""
+    target = page.get_by_role(role, name=name, exact=True)  # type: ignore[arg-type]
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if target.evaluate("(el) => el === document.activeElement"):
+            assert focus_is_visible(page), f"{role} {name!r} has the focus but does not show it"
+            return
+    raise AssertionError(f"{role} {name!r} is not reachable with Tab")
+
+
+def screenshot(page: Page, name: str, *, full_page: bool = True) -> Path:
+    """A screenshot kept as an artefact of the test run (var/screenshots/, not committed)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=path, full_page=full_page)
+    return path

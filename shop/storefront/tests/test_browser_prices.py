@@ -53,6 +53,10 @@ def test_prices_move_with_flash_arrow_and_sparkline(server: str, tab: Tab, conso
     expect(chess.locator(".amount")).to_have_text(listed["results"][0]["price"])  # 59.80
     expect(chess.locator(".ccy")).to_have_text("EUR")
     expect(espresso.locator(".ccy")).to_have_text("EUR")
+    # and its link leads to the goods' page in EUR too
+    expect(chess.get_by_role("link", name="Chess set")).to_have_attribute(
+        "href", re.compile(r"^/goods/\d+/\?currency=EUR$")
+    )
     in_eur = amount.inner_text()
     expect(amount).not_to_have_text(in_eur)
     # and the choice survives a reload

@@ -2,6 +2,8 @@
 
 import json
 import re
+from html import unescape
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -9,6 +11,7 @@ from django.core import mail
 from django.test import Client
 from django.urls import resolve
 
+from shop.storefront.tests.catalog import catalog_create
 from shop.tests.factories import CurrencyFactory, GoodsFactory
 
 pytestmark = pytest.mark.django_db
@@ -17,9 +20,9 @@ CONTROLS = ("Currency", "Email", "Password", "Register", "Log in", "Log out", "C
 
 
 def config_of(html: str) -> dict[str, Any]:
-    found = re.search(r'<script id="storefront-config" type="application/json">(.*?)</script>', html, re.S)
+    found = re.search(r'<body data-config="([^"]*)">', html)
     assert found, "the page carries its configuration"
-    return json.loads(found.group(1))
+    return json.loads(unescape(found.group(1)))
 
 
 @pytest.fixture
@@ -76,11 +79,15 @@ def test_index_is_read_only(client: Client, shop: dict[str, Any]) -> None:
 
 
 def test_static_files_are_served(client: Client) -> None:
-    for name in ("main.js", "api.js", "board.js", "cart.js", "feed.js", "activate.js", "reset.js"):
+    for name in (
+        "main.js", "api.js", "board.js", "cart.js", "feed.js", "activate.js", "reset.js", "goods.js", "chart.js",
+        "links.js",
+    ):  # fmt: skip
         response = client.get(f"/static/storefront/{name}")
         assert response.status_code == 200, name
         assert "javascript" in response["Content-Type"], name
     assert client.get("/static/storefront/storefront.css")["Content-Type"].startswith("text/css")
+    assert client.get("/static/storefront/favicon.svg")["Content-Type"].startswith("image/svg+xml")
 
 
 @pytest.mark.parametrize("suffix", ["", "/"])
@@ -133,3 +140,159 @@ def test_the_activation_e_mail_links_to_the_activation_page(
     config = config_of(client.get(path).content.decode())
     activated = client.post("/auth/users/activation/", config, content_type="application/json")
     assert activated.status_code == 204
+
+
+# --- The board at catalog scale ------------------------------------------------------------
+
+
+def rows_of(html: str) -> list[str]:
+    """The goods names of the board's rows, in order."""
+    return re.findall(r'<a class="goods-link" href="/goods/\d+/[^"]*">([^<]*)</a>', html)
+
+
+def link(html: str, name: str) -> str | None:
+    found = re.search(rf'<a class="button" rel="\w+" href="([^"]*)">{name}</a>', html)
+    return unescape(found.group(1)) if found else None
+
+
+def test_the_board_shows_50_goods_a_page_with_page_links(client: Client, usd: Any) -> None:
+    # given: 120 goods
+    goods = catalog_create(120)
+    # when: the first page
+    html = client.get("/").content.decode()
+    # then: 50 rows linking to their pages, a Next page link and no Previous page link
+    assert rows_of(html) == [f"Goods {n:05d}" for n in range(1, 51)]
+    assert f'href="/goods/{goods[0].id}/">Goods 00001</a>' in html
+    assert link(html, "Next page") == "/?page=2" and link(html, "Previous page") is None
+    assert "120 goods · page 1 of 3" in html
+    assert config_of(html)["goods"] == [g.id for g in goods[:50]]  # the feed follows these only
+    # the last page: the 20 left, a way back and none forward
+    html = client.get("/?page=3").content.decode()
+    assert rows_of(html) == [f"Goods {n:05d}" for n in range(101, 121)]
+    assert (link(html, "Next page"), link(html, "Previous page")) == (None, "/?page=2")
+    # a page past the end or not a number: the nearest page, not an error
+    assert rows_of(client.get("/?page=99").content.decode())[0] == "Goods 00101"
+    assert rows_of(client.get("/?page=x").content.decode())[0] == "Goods 00001"
+
+
+def test_the_board_searches_by_name_and_sorts_keeping_the_query_in_its_links(
+    client: Client, usd: Any
+) -> None:
+    # given: 60 goods "Lamp …" among 140 others
+    CurrencyFactory(code="EUR", rate="0.5")
+    catalog_create(70, name="Chair")
+    catalog_create(60, name="Lamp")  # prices 1.00 … 60.00
+    catalog_create(70, name="Table")
+    # when: searching (case does not matter), by price, highest first, in EUR
+    html = client.get("/", {"search": "lamp", "sort": "-price", "currency": "EUR"}).content.decode()
+    # then: only lamps, the dearest first, and the search box keeps the words
+    assert rows_of(html) == [f"Lamp {n:05d}" for n in range(60, 10, -1)]
+    assert re.search(r'class="amount">30\.00</span>\s*<span class="ccy">EUR</span>', html)  # 60.00 USD
+    assert 'id="search" name="search" type="search" value="lamp"' in html
+    assert '<option value="-price" selected>' in html
+    assert "60 goods match “lamp” · page 1 of 2" in html
+    assert link(html, "Next page") == "/?search=lamp&sort=-price&currency=EUR&page=2"
+    html = client.get(link(html, "Next page")).content.decode()
+    assert rows_of(html) == [f"Lamp {n:05d}" for n in range(10, 0, -1)]
+    assert link(html, "Previous page") == "/?search=lamp&sort=-price&currency=EUR"
+    # the goods links keep the currency
+    assert re.search(r'href="/goods/\d+/\?currency=EUR">Lamp 00010<', html)
+    # lowest price first; by name
+    html = client.get("/", {"sort": "price"}).content.decode()
+    assert rows_of(html)[:3] == ["Chair 00001", "Lamp 00001", "Table 00001"]
+    assert rows_of(client.get("/", {"search": "TABLE 0000"}).content.decode()) == [
+        f"Table {n:05d}" for n in range(1, 10)
+    ]
+    # nothing found: said so, with a way back
+    html = client.get("/", {"search": "sofa"}).content.decode()
+    assert rows_of(html) == [] and "No goods match “sofa”" in html and link(html, "Next page") is None
+
+
+def test_the_board_of_10000_goods_in_a_running_sale_stays_small(client: Client, usd: Any) -> None:
+    # given: 10,000 goods that a running sale reprices on every tick
+    catalog_create(10_000, in_sale=True)
+    # when
+    response = client.get("/")
+    # then: one page of 50, and the whole page under 200 KB
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert len(rows_of(html)) == 50 and "10000 goods · page 1 of 200" in html
+    assert len(response.content) < 200_000, len(response.content)
+
+
+# --- Goods pages ----------------------------------------------------------------------------
+
+
+def test_the_goods_page_shows_the_goods_its_live_price_chart_and_history(
+    client: Client, shop: dict[str, Any]
+) -> None:
+    lamp = shop["lamp"]
+    # when
+    response = client.get(f"/goods/{lamp.id}/", {"currency": "JPY"})
+    # then
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<h1 id="goods-title">Desk lamp</h1>' in html and "A fine thing." in html
+    assert re.search(r'class="amount">1203</span>\s*<span class="ccy">JPY</span>', html)
+    assert re.search(r">Quantity <input[^>]*>", html) and ">Add to cart</button>" in html
+    assert 'role="img" aria-label="Price history"' in html
+    assert re.findall(r'data-interval="(\w+)" aria-pressed', html) == ["1m", "1h", "1d"]
+    assert '<th scope="col">Time</th><th scope="col">Price (USD)</th><th scope="col">Source</th>' in html
+    assert ">Load more</button>" in html and "goods.js" in html
+    config = config_of(html)
+    assert (config["goodsId"], config["goodsName"], config["goods"], config["currency"]) == (
+        lamp.id,
+        "Desk lamp",
+        [lamp.id],
+        "JPY",
+    )
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/goods/{inactive}/",
+        "/goods/987654/",
+        "/goods/9223372036854775808/",
+        "/goods/99999999999999999999999/",
+        "/goods/abc/",
+        "/goods/{lamp}",
+    ],
+)
+def test_unknown_or_inactive_goods_are_a_404_page(client: Client, shop: dict[str, Any], path: str) -> None:
+    inactive = GoodsFactory(name="Retired", price="5.00", is_active=False)
+    response = client.get(path.format(inactive=inactive.id, lamp=shop["lamp"].id))
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+    html = response.content.decode()
+    assert "We cannot find that page" in html and 'href="/">Browse all goods</a>' in html
+    assert "storefront.css" in html and "Retired" not in html
+
+
+def test_pages_carry_no_inline_script_or_style(client: Client, shop: dict[str, Any]) -> None:
+    # The Content-Security-Policy allows scripts from the shop's files only, and no style attributes.
+    for path in (
+        "/",
+        f"/goods/{shop['lamp'].id}/",
+        "/goods/0/",
+        "/activate/MQ/abc",
+        "/password-reset/MQ/abc",
+    ):
+        html = client.get(path).content.decode()
+        scripts = re.findall(r"<script\b[^>]*>", html)
+        assert all(re.fullmatch(r'<script type="module" src="/static/[\w/.-]+">', s) for s in scripts)
+        assert not re.search(r"\sstyle=", html) and "<style" not in html, path
+        assert not re.search(r"\son\w+=", html), path  # no inline event handlers
+        assert "http://" not in html.replace("http://www.w3.org", "") and "https://" not in html, path
+
+
+def test_the_vendored_axe_core_is_the_locked_one() -> None:
+    # The browser tests' copy of axe-core comes from package-lock.json (`make vendor`), licence included.
+    root = Path(__file__).resolve().parents[3]
+    vendor = Path(__file__).parent / "vendor" / "axe-core"
+    locked = json.loads((root / "package-lock.json").read_text())["packages"]["node_modules/axe-core"][
+        "version"
+    ]
+    assert (vendor / "VERSION").read_text().strip() == locked
+    assert (vendor / "axe.min.js").read_text()[:40].startswith(f"/*! axe v{locked}")
+    assert "Mozilla Public License" in (vendor / "LICENSE").read_text()

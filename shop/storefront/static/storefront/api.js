@@ -5,7 +5,8 @@ const REFRESH = "tickshop.refresh";
 const RENEW_AT = "tickshop.renewAt"; // local clock, ms: when to refresh the access token
 const EARLY_MS = 60_000; // refresh a minute before the access token expires
 
-export const config = JSON.parse(document.getElementById("storefront-config").textContent);
+// The page's configuration, in a data attribute: the Content-Security-Policy allows no inline script.
+export const config = JSON.parse(document.body.dataset.config);
 
 const listeners = new Set();
 let timer = null;

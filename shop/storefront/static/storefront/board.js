@@ -22,15 +22,22 @@ export function compareAmounts(a, b) {
 
 export class Board {
   constructor(list, { currency, onAdd }) {
-    this.rows = new Map();
     this.currency = currency;
     this.rate = 1;
+    this.onAdd = onAdd;
+    this.load(list, currency);
+  }
+
+  /** Take the rows of ``list``, a page of the board rendered by the server in ``currency``. */
+  load(list, currency) {
+    this.list = list;
+    this.rows = new Map();
     for (const li of list.querySelectorAll("li[data-goods]")) {
       const id = Number(li.dataset.goods);
       const amount = li.querySelector(".amount");
       const row = {
         li,
-        name: li.querySelector(".goods-name").textContent,
+        name: li.querySelector(".goods-name").textContent.trim(),
         amount,
         ccy: li.querySelector(".ccy"),
         move: li.querySelector(".move"),
@@ -41,7 +48,7 @@ export class Board {
         priceCurrency: currency, // the server rendered the page in this currency
         series: [], // [{t: ms, v: base-currency units}] for the sparkline only
       };
-      row.add.addEventListener("click", () => onAdd(id, row));
+      row.add.addEventListener("click", () => this.onAdd(id, row));
       this.rows.set(id, row);
     }
   }
@@ -109,8 +116,8 @@ export class Board {
     await Promise.all(
       this.ids().map(async (id) => {
         const answer = await api(`/api/prices/?goods=${id}&limit=${HISTORY}`, { auth: false });
-        if (!answer.ok) return;
         const row = this.rows.get(id);
+        if (!answer.ok || !row) return; // gone with a page change meanwhile
         const points = answer.data.results.map((p) => ({ t: Date.parse(p.created_at), v: Number(p.amount) })).reverse();
         // Points the feed delivered while the history loaded are newer: keep them after it.
         const last = points.length ? points[points.length - 1].t : -Infinity;

@@ -36,7 +36,13 @@ export function renderOrder(order) {
   const body = $("tbody", article);
   for (const item of order.items) {
     const tr = document.createElement("tr");
-    for (const text of [item.goods_name, item.quantity, item.unit_price, item.line_total]) {
+    const name = document.createElement("td");
+    const link = document.createElement("a");
+    link.href = `/goods/${item.goods}/`; // its page: the price history since the order
+    link.textContent = item.goods_name;
+    name.append(link);
+    tr.append(name);
+    for (const text of [item.quantity, item.unit_price, item.line_total]) {
       const td = document.createElement("td");
       td.textContent = String(text);
       tr.append(td);

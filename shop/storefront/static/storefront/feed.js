@@ -1,10 +1,12 @@
 // The live price feed (SPEC §7): reconnects with backoff, resynchronises on a gap in seq.
+// A page that shows some goods only asks for those (``goods``), from the first message on.
 
 const MAX_DELAY_MS = 30_000;
 
 export class PriceFeed {
-  constructor({ path, onSnapshot, onPrices, onStatus }) {
+  constructor({ path, goods = null, onSnapshot, onPrices, onStatus }) {
     this.path = path;
+    this.goods = goods; // ids, or null for every goods
     this.onSnapshot = onSnapshot;
     this.onPrices = onPrices;
     this.onStatus = onStatus;
@@ -27,7 +29,8 @@ export class PriceFeed {
   open() {
     this.stop();
     const scheme = location.protocol === "https:" ? "wss" : "ws";
-    const url = `${scheme}://${location.host}${this.path}?currency=${encodeURIComponent(this.currency)}`;
+    let url = `${scheme}://${location.host}${this.path}?currency=${encodeURIComponent(this.currency)}`;
+    if (this.goods !== null) url += `&goods=${this.goods.join(",")}`;
     const socket = new WebSocket(url);
     this.socket = socket;
     this.seq = null;
@@ -85,16 +88,31 @@ export class PriceFeed {
       case "heartbeat":
         if (this.seq !== null && message.seq > this.seq) this.resync(); // a batch went missing
         break;
+      case "error":
+        // A goods of ours left the shop since the page was drawn: start over with a new connection,
+        // which takes any ids (the subscribe action refuses unknown ones).
+        if (typeof message.id === "string" && message.id.startsWith("feed-")) this.open();
+        break;
       default:
-        break; // errors of our own requests and types we do not know
+        break; // types we do not know
     }
   }
 
-  /** A batch went missing: ask for a fresh snapshot of everything. */
+  /** Follow these goods from now on (null: every goods); answered by a snapshot of them. */
+  subscribe(goods) {
+    this.goods = goods;
+    this.send(goods ?? "all", `feed-subscribe-${++this.resyncs}`);
+  }
+
+  /** A batch went missing: ask for a fresh snapshot of our goods. */
   resync() {
     this.resyncs += 1;
+    this.send(this.goods ?? "all", `feed-resync-${this.resyncs}`);
+  }
+
+  send(goods, id) {
     if (this.socket && this.socket.readyState === WebSocket.OPEN) {
-      this.socket.send(JSON.stringify({ action: "subscribe", goods: "all", id: `resync-${this.resyncs}` }));
+      this.socket.send(JSON.stringify({ action: "subscribe", goods, id }));
     }
   }
 }

@@ -4,6 +4,7 @@ import { api, config, errorText, isLoggedIn, logIn, logOut, me, onAuthChange, re
 import { Board } from "./board.js";
 import { Cart } from "./cart.js";
 import { PriceFeed } from "./feed.js";
+import { keepCurrency } from "./links.js";
 
 const $ = (selector) => document.querySelector(selector);
 const CURRENCY_KEY = "tickshop.currency";
@@ -36,8 +37,10 @@ const STATUS_TEXT = {
   failed: "Live prices are not available in this currency",
 };
 
+// Only the goods on this page of the board: the feed does not send the rest of the catalog.
 const feed = new PriceFeed({
   path: config.feedPath,
+  goods: config.goods,
   onSnapshot: (message) => {
     board.apply(message, { flash: true });
     cart.pricesChanged(message.prices.map((p) => p.goods));
@@ -64,7 +67,9 @@ function useCurrency(code, { chosen = true } = {}) {
   const url = new URL(location.href);
   url.searchParams.set("currency", code);
   history.replaceState(null, "", url);
+  boardShown = boardAddress();
   localStorage.setItem(CURRENCY_KEY, code);
+  keepCurrency(code);
 }
 
 select.addEventListener("change", () => useCurrency(select.value));
@@ -168,6 +173,61 @@ $("#logout").addEventListener("click", async (event) => {
   } finally {
     button.disabled = false;
   }
+});
+
+// --- Pages of the board: fetched and swapped in, the feed re-subscribed to the goods on screen --
+
+let boardRequest = 0;
+// The address of the board page on screen: a popstate for another one (Back, Forward) shows that
+// page; one for a link within this page (#cart, #account) must not.
+let boardShown = location.pathname + location.search;
+const boardAddress = () => location.pathname + location.search;
+
+async function showBoard(url, { push = true } = {}) {
+  const mine = ++boardRequest; // the last click wins
+  let doc;
+  try {
+    const response = await fetch(url, { headers: { Accept: "text/html" }, credentials: "same-origin" });
+    if (!response.ok) throw new Error(String(response.status));
+    doc = new DOMParser().parseFromString(await response.text(), "text/html");
+  } catch {
+    location.assign(url); // let the browser show it, or its error
+    return;
+  }
+  if (mine !== boardRequest) return;
+  const next = JSON.parse(doc.body.dataset.config);
+  for (const id of ["goods", "board-count", "board-pager"]) {
+    $(`#${id}`).replaceWith(doc.getElementById(id));
+  }
+  for (const id of ["search", "sort"]) $(`#${id}`).value = doc.getElementById(id).value;
+  board.load($("#goods"), next.currency);
+  feed.subscribe(next.goods);
+  board.loadHistory();
+  keepCurrency(select.value);
+  if (push) history.pushState(null, "", url);
+  boardShown = boardAddress();
+  // Keyboard and screen-reader users start again at the top of the new page.
+  $("#goods-heading").focus();
+  $("#goods-heading").scrollIntoView({ block: "start" });
+}
+
+document.addEventListener("click", (event) => {
+  const link = event.target.closest?.("#board-pager a");
+  if (!link || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+  event.preventDefault();
+  showBoard(link.getAttribute("href"));
+});
+
+$("#board-query").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const params = new URLSearchParams(new FormData(event.target));
+  if (!params.get("search")) params.delete("search");
+  if (params.get("sort") === "name") params.delete("sort");
+  showBoard(params.size ? `/?${params}` : "/");
+});
+
+window.addEventListener("popstate", () => {
+  if (boardAddress() !== boardShown) showBoard(boardAddress(), { push: false });
 });
 
 // --- Start ---------------------------------------------------------------------
