@@ -49,7 +49,7 @@ def _goods_query(values: list[str]) -> set[int] | None:
     ids = [parse_id(part) for part in values[-1].split(",") if part]
     if None in ids:
         raise ValueError(BAD_GOODS_QUERY)
-    return set(ids)  # type: ignore[arg-type]  # None was refused
+    return {i for i in ids if i is not None}
 
 
 def _snapshot(quote: Quote, goods_ids: set[int] | None) -> tuple[int, list[dict[str, Any]]]:
