@@ -144,8 +144,12 @@ class HealthCheckMiddleware:
 ID_PATH_PARAMETERS = ("pk", "id", "goods_id")
 
 
+# The JSON API's paths (SPEC §6); the storefront answers a bad id in a page's path with its 404 page.
+API_PATHS = ("/api/", "/auth/")
+
+
 class IdPathMiddleware:
-    """A path whose id is not a plain integer in range is a 400 before any view runs."""
+    """An API path whose id is not a plain integer in range is a 400 before any view runs."""
 
     def __init__(self, get_response: Any) -> None:
         self.get_response = get_response
@@ -157,6 +161,8 @@ class IdPathMiddleware:
     def process_view(
         self, request: HttpRequest, view: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> HttpResponse | None:
+        if not request.path.startswith(API_PATHS):
+            return None
         for name in ID_PATH_PARAMETERS:
             if name in kwargs and parse_id(kwargs[name]) is None:
                 return JsonResponse({"detail": INVALID_ID, "code": "invalid_id"}, status=400)
