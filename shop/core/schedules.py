@@ -30,6 +30,8 @@ def schedules() -> list[Schedule]:
         # A tick that could not start within its slot expires: never replayed.
         Schedule("price tick", "catalog.price_tick", 1, expires_seconds=tick),
         Schedule("price history", "catalog.price_history_maintain", 3600),
+        # Sales that started or ended, and webhook deliveries whose kick was lost.
+        Schedule("webhooks", "webhooks.sweep", settings.WEBHOOK_SWEEP_SECONDS),
         # With the manual provider staff post rates themselves: nothing to fetch.
         Schedule(
             "exchange rates",
