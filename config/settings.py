@@ -220,7 +220,8 @@ ADMIN_EMAIL = env.str("ADMIN_EMAIL", default="")
 ADMIN_PASSWORD = env.str("ADMIN_PASSWORD", default="")
 
 # --- Webhooks (SPEC §12) -----------------------------------------------------
-# Who sends: "celery" (the worker of the "webhooks" queue; stack mode) or "thread" (embedded mode).
+# Who sends: "celery" (the worker of the "webhooks" queue; stack mode), "thread" (embedded mode)
+# or "off" (deliveries are recorded and wait).
 WEBHOOK_DELIVERY = env.str("WEBHOOK_DELIVERY", default="celery" if REDIS_URL else "thread")
 # Webhook URLs must be https and resolve to public addresses; these lift that (development, tests).
 WEBHOOK_ALLOW_HTTP = env.bool("WEBHOOK_ALLOW_HTTP", default=False)

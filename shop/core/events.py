@@ -36,7 +36,7 @@ class EventType(StrEnum):
     RATE_CHANGED = "rate.changed"
 
 
-Listener = Callable[[EventType, Any], None]
+Listener = Callable[[EventType, Any], object]
 _listeners: list[Listener] = []
 
 

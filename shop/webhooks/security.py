@@ -60,7 +60,7 @@ def url_target(url: str) -> Target:
         infos = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError) as exc:
         raise ValidationError(URL_NOT_RESOLVED, code="webhook_url_unresolved") from exc
-    addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
+    addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
     if not addresses:
         raise ValidationError(URL_NOT_RESOLVED, code="webhook_url_unresolved")
     if not settings.WEBHOOK_ALLOW_PRIVATE:

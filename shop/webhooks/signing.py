@@ -11,7 +11,7 @@ import time
 
 SIGNATURE_HEADER = "Tickshop-Signature"
 EVENT_ID_HEADER = "Tickshop-Event-Id"
-SECRET_PREFIX = "whsec_"
+SECRET_PREFIX = "whsec_"  # noqa: S105 - a prefix, not a secret
 
 
 def secret_new() -> str:

@@ -1,7 +1,7 @@
 from celery import shared_task
 
-from shop.webhooks.services.delivery import FLUSH_BUDGET_SECONDS, deliveries_sweep, endpoint_flush
-from shop.webhooks.services.events import sale_states_sync
+from shop.webhooks.services.delivery import FLUSH_BUDGET_SECONDS, endpoint_flush
+from shop.webhooks.sweeper import sweep
 
 
 @shared_task(
@@ -18,5 +18,4 @@ def webhook_endpoint_flush_task(endpoint_id: int) -> int:
 @shared_task(name="webhooks.sweep", ignore_result=True, time_limit=60, soft_time_limit=50)
 def webhooks_sweep_task() -> None:
     """Beat's entry point: sale.started / sale.ended, and deliveries whose kick was lost."""
-    sale_states_sync()
-    deliveries_sweep()
+    sweep()

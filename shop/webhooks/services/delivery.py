@@ -11,8 +11,9 @@ import http.client
 import logging
 import random
 import socket
+import ssl
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
@@ -52,12 +53,13 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
     """TLS to the checked address, with the certificate verified for the URL's host name."""
 
     def __init__(self, target: Target, timeout: float) -> None:
-        super().__init__(target.host, target.port, timeout=timeout)
+        self.tls = ssl.create_default_context()  # verifies the certificate and the host name
+        super().__init__(target.host, target.port, timeout=timeout, context=self.tls)
         self.address = target.address
 
     def connect(self) -> None:
         sock = socket.create_connection((self.address, self.port), self.timeout)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+        self.sock = self.tls.wrap_socket(sock, server_hostname=self.host)
 
 
 def _post(target: Target, body: bytes, headers: dict[str, str]) -> int:
@@ -110,7 +112,7 @@ def delivery_attempt(*, delivery: WebhookDelivery) -> bool:
 
 @transaction.atomic
 def _settle(
-    *, delivery: WebhookDelivery, at: object, ok: bool, status_code: int | None, error: str, started: float
+    *, delivery: WebhookDelivery, at: datetime, ok: bool, status_code: int | None, error: str, started: float
 ) -> None:
     WebhookAttempt.objects.create(
         delivery=delivery,

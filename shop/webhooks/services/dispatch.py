@@ -23,8 +23,8 @@ def endpoint_kick(*, endpoint_id: int, delay: float = 0.0) -> None:
         if settings.WEBHOOK_DELIVERY == "celery":
             from shop.webhooks.tasks import webhook_endpoint_flush_task
 
-            webhook_endpoint_flush_task.apply_async(args=[endpoint_id], countdown=delay)
-        else:
+            webhook_endpoint_flush_task.apply_async(args=(endpoint_id,), countdown=delay)
+        elif settings.WEBHOOK_DELIVERY == "thread":
             timer = threading.Timer(delay, _flush_in_thread, kwargs={"endpoint_id": endpoint_id})
             timer.daemon = True
             timer.start()

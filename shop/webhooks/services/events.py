@@ -55,8 +55,13 @@ def event_record(kind: EventType, subject: Any) -> WebhookEvent | None:
             WebhookDelivery(endpoint_id=endpoint_id, event=event, event_type=kind, next_attempt_at=now)
             for endpoint_id in endpoint_ids
         )
-        transaction.on_commit(lambda: [endpoint_kick(endpoint_id=e) for e in endpoint_ids])
+        transaction.on_commit(lambda: _kick_all(endpoint_ids))
     return event
+
+
+def _kick_all(endpoint_ids: list[int]) -> None:
+    for endpoint_id in endpoint_ids:
+        endpoint_kick(endpoint_id=endpoint_id)
 
 
 def sale_states_sync() -> tuple[list[int], list[int]]:
