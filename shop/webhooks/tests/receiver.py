@@ -46,7 +46,7 @@ def receiver() -> Iterator[Receiver]:
     state = Receiver(url=f"http://127.0.0.1:{server.server_address[1]}/hooks")
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             with state.lock:
                 state.received.append(Received(self.path, dict(self.headers.items()), body))
