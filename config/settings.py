@@ -330,6 +330,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "shop.core.schema.document_error_responses",
+        "shop.webhooks.schema.document_webhook_events",
     ],
 }
 

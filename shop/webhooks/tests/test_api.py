@@ -21,11 +21,16 @@ pytestmark = pytest.mark.django_db
 PUBLIC_URL = "https://93.184.215.14/hooks"  # a public literal address: resolving it asks no DNS
 
 
+@pytest.fixture(autouse=True)
+def _send_nothing(settings: Settings) -> None:
+    """Rows only: these tests register public addresses, and nothing may ever be sent to them."""
+    settings.WEBHOOK_DELIVERY = "off"
+
+
 @pytest.fixture
 def local_ok(settings: Settings) -> None:
     settings.WEBHOOK_ALLOW_HTTP = True
     settings.WEBHOOK_ALLOW_PRIVATE = True
-    settings.WEBHOOK_DELIVERY = "off"  # rows only: these tests send nothing
 
 
 def register(client: APIClient, url: str = PUBLIC_URL, events: Any = ("order.created",)) -> Any:
