@@ -14,7 +14,9 @@ throttled account endpoints.
 from typing import Any
 
 from drf_spectacular import openapi
+from rest_framework.permissions import SAFE_METHODS
 
+from shop.core.permissions import StaffWriteOrReadOnly
 from shop.core.throttling import THROTTLED_PATHS
 
 ERROR = {"$ref": "#/components/schemas/Error"}
@@ -90,6 +92,14 @@ class AutoSchema(openapi.AutoSchema):
     ``sales_generate_prices_update``). Those keep their path alone:
     ``auth_jwt_create``, ``cart_checkout``, ``sales_generate_prices``.
     """
+
+    def get_auth(self) -> list[dict[str, list[str]]]:
+        """Public reads say so (``{}``: no credentials needed), so generators accept an anonymous client."""
+        auths = list(super().get_auth())
+        anonymous_reads = any(isinstance(p, StaffWriteOrReadOnly) for p in self.view.get_permissions())
+        if anonymous_reads and self.method in SAFE_METHODS and {} not in auths:
+            auths.append({})
+        return auths
 
     def get_operation_id(self) -> str:
         tokens = [token.replace("-", "_") for token in self._tokenize_path()]
