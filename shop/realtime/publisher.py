@@ -73,4 +73,7 @@ def publish_prices(batch: "PriceBatch") -> None:
         return
     logger.debug("feed: batch %s published (%d prices)", message["seq"], len(batch.rows))
     # After the feed's own send, so nobody listening can delay the feed.
-    event_emit(kind=EventType.PRICES_BATCH, subject=PublishedBatch(seq=message["seq"], batch=batch))
+    try:
+        event_emit(kind=EventType.PRICES_BATCH, subject=PublishedBatch(seq=message["seq"], batch=batch))
+    except Exception:
+        logger.exception("feed: batch %s not recorded for webhooks", message["seq"])

@@ -51,6 +51,8 @@ class WebhookDelivery(models.Model):
     event = models.ForeignKey(WebhookEvent, on_delete=models.CASCADE, related_name="deliveries")
     # Copied from the event: the sender keeps prices.batch deliveries of one endpoint in order.
     event_type = models.CharField(max_length=40, choices=EVENT_CHOICES)
+    # prices.batch only: the feed's seq, the order batches go out in.
+    seq = models.BigIntegerField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)

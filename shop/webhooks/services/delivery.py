@@ -192,19 +192,18 @@ def _due(endpoint_id: int) -> bool:
 
 
 def _sendable(pending: list[WebhookDelivery]) -> list[WebhookDelivery]:
-    """The pending deliveries that may go now, in order (batches never overtake a batch)."""
+    """The pending deliveries that may go now, oldest first; of the batches only the one
+    with the lowest ``seq``, and only when it is due (batches never overtake a batch)."""
     now = timezone.now()
-    batch_waiting = False
-    ready = []
-    for delivery in pending:
-        is_batch = delivery.event_type == EventType.PRICES_BATCH
-        if is_batch and batch_waiting:
-            continue
-        if delivery.next_attempt_at is not None and delivery.next_attempt_at <= now:
-            ready.append(delivery)
-        if is_batch:
-            batch_waiting = True  # only the oldest pending batch may go
-    return ready
+    batches = [d for d in pending if d.event_type == EventType.PRICES_BATCH]
+    head = min(batches, key=lambda d: (d.seq or 0, d.id)) if batches else None
+    return [
+        d
+        for d in pending
+        if (d.event_type != EventType.PRICES_BATCH or d is head)
+        and d.next_attempt_at is not None
+        and d.next_attempt_at <= now
+    ]
 
 
 def _flush_held(endpoint_id: int, deadline: float) -> int:

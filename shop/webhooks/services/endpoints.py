@@ -67,6 +67,7 @@ def delivery_redeliver(*, delivery: WebhookDelivery) -> WebhookDelivery:
         endpoint_id=delivery.endpoint_id,
         event_id=delivery.event_id,
         event_type=delivery.event_type,
+        seq=delivery.seq,
         next_attempt_at=timezone.now(),
     )
     transaction.on_commit(lambda: endpoint_kick(endpoint_id=again.endpoint_id))

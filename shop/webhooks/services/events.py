@@ -52,7 +52,13 @@ def event_record(kind: EventType, subject: Any) -> WebhookEvent | None:
             body=event_body(event_id=event_id, kind=kind, created_at=now, data=data),
         )
         WebhookDelivery.objects.bulk_create(
-            WebhookDelivery(endpoint_id=endpoint_id, event=event, event_type=kind, next_attempt_at=now)
+            WebhookDelivery(
+                endpoint_id=endpoint_id,
+                event=event,
+                event_type=kind,
+                seq=data.get("seq"),
+                next_attempt_at=now,
+            )
             for endpoint_id in endpoint_ids
         )
         transaction.on_commit(lambda: _kick_all(endpoint_ids))
