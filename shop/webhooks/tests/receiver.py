@@ -29,6 +29,9 @@ class Receiver:
     script: list[int] = field(default_factory=list)
     received: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # When set, every request is held unanswered until ``release`` is set (a stuck endpoint).
+    hold: bool = False
+    release: threading.Event = field(default_factory=threading.Event)
 
     def events(self, kind: str | None = None) -> list[dict[str, Any]]:
         with self.lock:
@@ -51,6 +54,8 @@ def receiver() -> Iterator[Receiver]:
             with state.lock:
                 state.received.append(Received(self.path, dict(self.headers.items()), body))
                 status = state.script.pop(0) if state.script else 200
+            if state.hold:
+                state.release.wait(60)
             self.send_response(status)
             self.send_header("Content-Length", "0")
             self.end_headers()
@@ -64,5 +69,6 @@ def receiver() -> Iterator[Receiver]:
     try:
         yield state
     finally:
+        state.release.set()
         server.shutdown()
         server.server_close()

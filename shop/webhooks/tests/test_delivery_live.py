@@ -5,6 +5,7 @@ has a deadline, and retries are shrunk through WEBHOOK_RETRY_BASE_SECONDS."""
 import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +15,14 @@ from pytest_django.fixtures import Settings
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from shop.tests.factories import CurrencyFactory, GoodsFactory, UserFactory
+from shop.catalog.models import Tick
+from shop.core.schedules import schedules_ensure
+from shop.tests.factories import CurrencyFactory, GoodsFactory, SaleFactory, UserFactory
 from shop.tests.live import (
     CELERY,
     asgi_server,
     call,
+    celery,
     free_port,
     next_of,
     process,
@@ -232,3 +236,32 @@ def test_a_private_address_is_refused_at_delivery_too(
     delivery = WebhookDelivery.objects.get()
     assert "not public" in delivery.last_error and delivery.last_status_code is None
     assert delivery.status == "pending" and hook.received == []
+
+
+def test_a_stuck_endpoint_never_delays_ticks(staff: APIClient, usd: Any, local: None, tmp_path: Path) -> None:
+    # given: a running sale ticked by the usual worker and beat, and an endpoint for every
+    # batch whose server accepts connections and never answers
+    goods = [GoodsFactory(price="1.00") for _ in range(3)]
+    SaleFactory(goods=goods, min_price=Decimal("10.00"), max_price=Decimal("11.00"))
+    schedules_ensure()
+    env = service_env(**LOCAL)
+    with receiver() as hook:
+        hook.hold = True
+        for _ in range(3):  # more stuck senders than the ticking worker has processes
+            register(staff, hook.url, ["prices.batch"])
+        with (
+            webhooks_worker(tmp_path / "webhooks.log"),
+            celery("worker", env, tmp_path / "worker.log"),
+            celery("beat", env, tmp_path / "beat.log"),
+        ):
+            # when: a delivery is stuck at the endpoint
+            hook.wait_for(1, timeout=60)
+            stuck_at = Tick.objects.count()
+            # then: ticks go on, slot after slot, while it is stuck
+            wait_until(lambda: Tick.objects.count() >= stuck_at + 3, timeout=60)
+            assert not WebhookDelivery.objects.filter(status="succeeded").exists()
+    slots = sorted(Tick.objects.values_list("slot", flat=True))
+    assert slots == list(range(slots[0], slots[0] + len(slots))), f"skipped slots: {slots}"
+    # and the batches waited in seq order behind the stuck one
+    seqs = [e["data"]["seq"] for e in hook.events("prices.batch")]
+    assert seqs == sorted(seqs)
