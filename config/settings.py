@@ -310,6 +310,8 @@ DJOSER = {
     "SERIALIZERS": {
         "user": "shop.accounts.serializers.UserSerializer",
         "current_user": "shop.accounts.serializers.UserSerializer",
+        "activation": "shop.accounts.serializers.UidActivationSerializer",
+        "password_reset_confirm": "shop.accounts.serializers.UidPasswordResetConfirmSerializer",
     },
     "PERMISSIONS": {
         "user_list": ["rest_framework.permissions.IsAdminUser"],

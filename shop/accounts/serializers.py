@@ -2,7 +2,12 @@
 from typing import Any
 
 from django.db import IntegrityError
-from djoser.serializers import SendEmailResetSerializer, UserCreatePasswordRetypeSerializer
+from djoser.serializers import (
+    ActivationSerializer,
+    PasswordResetConfirmSerializer,
+    SendEmailResetSerializer,
+    UserCreatePasswordRetypeSerializer,
+)
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
@@ -48,3 +53,26 @@ class EmailSerializer(SendEmailResetSerializer):
 
     def validate_email(self, value: str) -> str:
         return User.objects.normalize_login(value)
+
+
+class UidIsTextMixin:
+    """Djoser decodes ``uid`` from the raw input, which in JSON may be a number, a list, ...:
+    anything but text is the invalid-uid field error, never a 500."""
+
+    initial_data: Any
+    error_messages: dict[str, str]
+
+    def validate(self, attrs: dict[str, Any]) -> Any:
+        if not isinstance(self.initial_data.get("uid", ""), str):
+            raise serializers.ValidationError(
+                {"uid": [self.error_messages["invalid_uid"]]}, code="invalid_uid"
+            )
+        return super().validate(attrs)
+
+
+class UidActivationSerializer(UidIsTextMixin, ActivationSerializer):
+    pass
+
+
+class UidPasswordResetConfirmSerializer(UidIsTextMixin, PasswordResetConfirmSerializer):
+    pass

@@ -70,3 +70,13 @@ def test_browsable_api_offers_its_raw_json_form(staff_user: User, usd: Any) -> N
         "/api/goods/", {"name": "Kettle", "description": "Steel"}, content_type="application/json"
     )
     assert created.status_code == 201, created.content
+
+
+@pytest.mark.parametrize("path", ["/auth/users/activation/", "/auth/users/reset_password_confirm/"])
+@pytest.mark.parametrize("uid", [-5, 12, [], {}, None, True])
+def test_json_uid_that_is_not_text_is_a_field_error(anon: APIClient, path: str, uid: Any) -> None:
+    # JSON can carry what a form never could: a number or a list where Djoser expects text
+    body = {"uid": uid, "token": "abc", "new_password": "a long new passphrase 42"}
+    response = anon.post(path, body)
+    assert response.status_code == 400, response.content
+    assert "uid" in response.json()

@@ -25,6 +25,12 @@ for a deleted one), `rate.changed` a `WebhookRate`).
 * URLs must be https and resolve to public addresses."""
 
 
+FORBIDDEN = {
+    "description": "Staff only.",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+}
+
+
 def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
@@ -76,6 +82,13 @@ def document_webhook_events(
         },
         "required": ["id", "type", "created_at", "data"],
     }
+    # Staff only, reads included: shoppers get 403 there too (the common hook documents
+    # 403 on writes only).
+    for path, operations in result.get("paths", {}).items():
+        if path.startswith("/api/webhooks/"):
+            for operation in operations.values():
+                if isinstance(operation, dict) and "responses" in operation:
+                    operation["responses"].setdefault("403", FORBIDDEN)
     tags = result.setdefault("tags", [])
     tags.append({"name": "webhooks", "description": DELIVERIES})
     return result
