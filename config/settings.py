@@ -234,6 +234,8 @@ WEBHOOK_RETRY_FACTOR = env.float("WEBHOOK_RETRY_FACTOR", default=3.0)
 WEBHOOK_RETRY_FOR_SECONDS = env.int("WEBHOOK_RETRY_FOR_SECONDS", default=24 * 3600)
 # How often the sweep looks for sales that started or ended and for deliveries left behind.
 WEBHOOK_SWEEP_SECONDS = env.int("WEBHOOK_SWEEP_SECONDS", default=5)
+# Delivered and failed events (with their delivery log) are kept this many days.
+WEBHOOK_LOG_DAYS = env.int("WEBHOOK_LOG_DAYS", default=30)
 # Retries further off than this are left to the sweep instead of a delayed task.
 WEBHOOK_KICK_MAX_DELAY_SECONDS = env.float("WEBHOOK_KICK_MAX_DELAY_SECONDS", default=600.0)
 

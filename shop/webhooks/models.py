@@ -31,7 +31,7 @@ class WebhookEvent(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     type = models.CharField(max_length=40, choices=EVENT_CHOICES)
-    created_at = models.DateTimeField()
+    created_at = models.DateTimeField(db_index=True)  # the log's retention deletes by age
     body = models.TextField()
 
     class Meta:

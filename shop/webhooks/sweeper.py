@@ -7,7 +7,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 
 from shop.webhooks.services.delivery import deliveries_sweep
-from shop.webhooks.services.events import sale_states_sync
+from shop.webhooks.services.events import sale_states_sync, webhook_log_prune
 
 logger = logging.getLogger(__name__)
 
@@ -15,6 +15,7 @@ logger = logging.getLogger(__name__)
 def sweep() -> None:
     sale_states_sync()
     deliveries_sweep()
+    webhook_log_prune(days=settings.WEBHOOK_LOG_DAYS)
 
 
 async def run_sweeper() -> None:

@@ -9,6 +9,7 @@ rolled back.
 import json
 import logging
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from django.core.cache import cache
@@ -26,6 +27,8 @@ from shop.webhooks.services.dispatch import endpoint_kick
 
 logger = logging.getLogger(__name__)
 SALE_SYNC_LOCK = "tickshop:webhooks:sale-sync"
+PRUNE_GATE = "tickshop:webhooks:pruned"
+PRUNE_EVERY_SECONDS = 3600
 
 
 def event_body(*, event_id: uuid.UUID, kind: str, created_at: Any, data: dict[str, Any]) -> str:
@@ -99,3 +102,21 @@ def sale_states_sync() -> tuple[list[int], list[int]]:
     if started or ended:
         logger.info("webhooks: sales started %s, ended %s", started, ended)
     return started, ended
+
+
+def webhook_log_prune(*, days: int, force: bool = False) -> int:
+    """Delete events older than ``days`` that nothing waits to send, with their delivery log.
+
+    At most once an hour across processes (the sweep calls it every few
+    seconds); returns how many events went.
+    """
+    if not force and not cache.add(PRUNE_GATE, 1, timeout=PRUNE_EVERY_SECONDS):
+        return 0
+    cutoff = timezone.now() - timedelta(days=days)
+    old = WebhookEvent.objects.filter(created_at__lt=cutoff).exclude(
+        deliveries__status=WebhookDelivery.Status.PENDING
+    )
+    deleted = old.delete()[1].get(WebhookEvent._meta.label, 0)
+    if deleted:
+        logger.info("webhooks: %d events older than %d days deleted", deleted, days)
+    return deleted

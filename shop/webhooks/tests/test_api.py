@@ -1,10 +1,12 @@
 """/api/webhooks/: who may use it, the secret shown once, URL checks, the delivery log."""
 
 import json
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.utils import timezone
 from pytest_django.fixtures import Settings
 from rest_framework.test import APIClient
 
@@ -14,7 +16,7 @@ from shop.currency.services import rate_create
 from shop.tests.factories import CurrencyFactory, GoodsFactory, SaleFactory
 from shop.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from shop.webhooks.security import URL_NOT_HTTPS, URL_NOT_PUBLIC
-from shop.webhooks.services.events import sale_states_sync
+from shop.webhooks.services.events import sale_states_sync, webhook_log_prune
 
 pytestmark = pytest.mark.django_db
 
@@ -163,3 +165,23 @@ def test_no_endpoint_records_nothing(shopper: APIClient, usd: Any) -> None:
     goods = GoodsFactory(price="10.00")
     assert shopper.post("/api/orders/", {"items": [{"goods": goods.id, "quantity": 1}]}).status_code == 201
     assert not WebhookEvent.objects.exists()
+
+
+def test_old_events_are_pruned_unless_still_waiting(
+    staff: APIClient, shopper: APIClient, usd: Any, local_ok: None
+) -> None:
+    # given: three orders' events, two of them long past, one of those still waiting to be sent
+    endpoint = register(staff, events=["order.created"]).json()
+    goods = GoodsFactory(price="10.00")
+    for _ in range(3):
+        shopper.post("/api/orders/", {"items": [{"goods": goods.id, "quantity": 1}]})
+    old, waiting, fresh = WebhookEvent.objects.order_by("created_at")
+    WebhookEvent.objects.filter(id__in=[old.id, waiting.id]).update(
+        created_at=timezone.now() - timedelta(days=31)
+    )
+    WebhookDelivery.objects.exclude(event=waiting).update(status="succeeded")
+    # when: the log is pruned to 30 days
+    assert webhook_log_prune(days=30, force=True) == 1
+    # then: only the old, delivered one went, with its deliveries
+    assert set(WebhookEvent.objects.values_list("id", flat=True)) == {waiting.id, fresh.id}
+    assert WebhookDelivery.objects.filter(endpoint_id=endpoint["id"]).count() == 2
