@@ -312,8 +312,8 @@ DJOSER = {
     "SERIALIZERS": {
         "user": "shop.accounts.serializers.UserSerializer",
         "current_user": "shop.accounts.serializers.UserSerializer",
-        "activation": "shop.accounts.serializers.UidActivationSerializer",
-        "password_reset_confirm": "shop.accounts.serializers.UidPasswordResetConfirmSerializer",
+        "activation": "shop.accounts.serializers.ActivationSerializer",
+        "password_reset_confirm": "shop.accounts.serializers.PasswordResetConfirmSerializer",
     },
     "PERMISSIONS": {
         "user_list": ["rest_framework.permissions.IsAdminUser"],

@@ -2,9 +2,8 @@
 from typing import Any
 
 from django.db import IntegrityError
+from djoser import serializers as djoser_serializers
 from djoser.serializers import (
-    ActivationSerializer,
-    PasswordResetConfirmSerializer,
     SendEmailResetSerializer,
     UserCreatePasswordRetypeSerializer,
 )
@@ -70,9 +69,10 @@ class UidIsTextMixin:
         return super().validate(attrs)
 
 
-class UidActivationSerializer(UidIsTextMixin, ActivationSerializer):
+# Djoser's names, so the schema's components keep theirs (ActivationRequest, ...).
+class ActivationSerializer(UidIsTextMixin, djoser_serializers.ActivationSerializer):
     pass
 
 
-class UidPasswordResetConfirmSerializer(UidIsTextMixin, PasswordResetConfirmSerializer):
+class PasswordResetConfirmSerializer(UidIsTextMixin, djoser_serializers.PasswordResetConfirmSerializer):
     pass
