@@ -5,12 +5,15 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 LOCK := requirements/dev.lock
 STAMP := $(VENV)/.installed
+# openapi-typescript and tsc, for the test that type-checks generated TypeScript (SPEC §12).
+NPM_DIR := clients/typescript
+NPM_STAMP := $(NPM_DIR)/node_modules/.installed
 
 # The test suite runs against the real services (SPEC §2).
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/tickshop
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run stack test lint format services install lock bench fuzz clean vendor
+.PHONY: run stack test lint format services install lock bench fuzz clean vendor clients
 
 $(STAMP): $(LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,6 +21,12 @@ $(STAMP): $(LOCK)
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+$(NPM_STAMP): $(NPM_DIR)/package-lock.json
+	cd $(NPM_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+clients: $(NPM_STAMP)  ## the npm tools the client-generation tests use
 
 run: $(STAMP)  ## embedded mode: SQLite, in-process ticker, one process
 	$(BIN)/python manage.py serve
@@ -40,7 +49,7 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: $(STAMP) services lint
+test: $(STAMP) $(NPM_STAMP) services lint
 	@scripts/chromium.sh
 	@scripts/nginx.sh
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PYTEST_ARGS)
@@ -63,4 +72,4 @@ vendor:  ## refresh the browser tests' copy of axe-core from package-lock.json (
 	node -p 'require("axe-core/package.json").version' > shop/storefront/tests/vendor/axe-core/VERSION
 
 clean:
-	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache $(NPM_DIR)/node_modules

@@ -18,6 +18,7 @@ from django.conf import settings  # noqa: E402
 from shop.catalog.ticker import lifespan  # noqa: E402
 from shop.core.asgi import BodySizeLimit  # noqa: E402
 from shop.realtime.routing import feed_application, websocket_urlpatterns  # noqa: E402
+from shop.webhooks.sweeper import run_sweeper  # noqa: E402
 
 router = ProtocolTypeRouter(
     {
@@ -29,6 +30,8 @@ router = ProtocolTypeRouter(
 
 async def application(scope: dict[str, Any], receive: Any, send: Any) -> None:
     if scope["type"] == "lifespan":
-        await lifespan(scope, receive, send)
+        # Embedded mode sends webhooks from threads of this process; its sweep runs here too.
+        background = [run_sweeper] if settings.WEBHOOK_DELIVERY == "thread" else []
+        await lifespan(scope, receive, send, background=background)
         return
     await router(scope, receive, send)

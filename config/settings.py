@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "shop.orders",
     "shop.realtime",
     "shop.storefront",
+    "shop.webhooks",
 ]
 
 MIDDLEWARE = [
@@ -204,6 +205,9 @@ CELERY_TASK_TIME_LIMIT = 60
 CELERY_TASK_SOFT_TIME_LIMIT = 50
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Webhook deliveries wait on other people's servers: they have a worker of their own
+# (Procfile's "webhooks"), so a slow endpoint never holds up a tick.
+CELERY_TASK_ROUTES = {"webhooks.*": {"queue": "webhooks"}}
 
 # --- Shop ------------------------------------------------------------------
 BASE_CURRENCY = env.str("BASE_CURRENCY", default="USD")
@@ -220,6 +224,26 @@ ECB_RATES_URL = env.str(
 PRICE_HISTORY_RAW_DAYS = env.int("PRICE_HISTORY_RAW_DAYS", default=0)  # 0: keep everything
 ADMIN_EMAIL = env.str("ADMIN_EMAIL", default="")
 ADMIN_PASSWORD = env.str("ADMIN_PASSWORD", default="")
+
+# --- Webhooks (SPEC §12) -----------------------------------------------------
+# Who sends: "celery" (the worker of the "webhooks" queue; stack mode), "thread" (embedded mode)
+# or "off" (deliveries are recorded and wait).
+WEBHOOK_DELIVERY = env.str("WEBHOOK_DELIVERY", default="celery" if REDIS_URL else "thread")
+# Webhook URLs must be https and resolve to public addresses; these lift that (development, tests).
+WEBHOOK_ALLOW_HTTP = env.bool("WEBHOOK_ALLOW_HTTP", default=False)
+WEBHOOK_ALLOW_PRIVATE = env.bool("WEBHOOK_ALLOW_PRIVATE", default=False)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+# Retries: the first after about BASE seconds, each wait about FACTOR times the last (±20 %),
+# for up to RETRY_FOR seconds after the event; then the delivery is marked failed.
+WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=5.0)
+WEBHOOK_RETRY_FACTOR = env.float("WEBHOOK_RETRY_FACTOR", default=3.0)
+WEBHOOK_RETRY_FOR_SECONDS = env.int("WEBHOOK_RETRY_FOR_SECONDS", default=24 * 3600)
+# How often the sweep looks for sales that started or ended and for deliveries left behind.
+WEBHOOK_SWEEP_SECONDS = env.int("WEBHOOK_SWEEP_SECONDS", default=5)
+# Delivered and failed events (with their delivery log) are kept this many days.
+WEBHOOK_LOG_DAYS = env.int("WEBHOOK_LOG_DAYS", default=30)
+# Retries further off than this are left to the sweep instead of a delayed task.
+WEBHOOK_KICK_MAX_DELAY_SECONDS = env.float("WEBHOOK_KICK_MAX_DELAY_SECONDS", default=600.0)
 
 # --- Abuse limits -------------------------------------------------------------
 # Account endpoints, per client address and per e-mail address: "N/period" (s, m, h, d; "10/15m"
@@ -274,7 +298,12 @@ REST_FRAMEWORK = {
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # JSON only (SPEC §12): bodies nest (order items), which forms cannot carry, and the schema then
+    # documents one content type, which generated clients need. The browsable API posts JSON
+    # through its raw-data form.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    "DEFAULT_SCHEMA_CLASS": "shop.core.schema.AutoSchema",
     "EXCEPTION_HANDLER": "shop.core.errors.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
@@ -333,9 +362,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # check --deploy must not need a database (the build has none); test_core validates the schema.
     "ENABLE_DJANGO_DEPLOY_CHECK": False,
+    "ENUM_NAME_OVERRIDES": {"EventTypeEnum": "shop.webhooks.models.EVENT_CHOICES"},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "shop.core.schema.document_error_responses",
+        "shop.webhooks.schema.document_webhook_events",
     ],
 }
 

@@ -10,6 +10,7 @@ from shop.catalog.api import GoodsViewSet, PriceViewSet, SaleViewSet
 from shop.core.views import healthz
 from shop.currency.api import CurrencyViewSet
 from shop.orders.api import OrderViewSet
+from shop.webhooks.api import WebhookEndpointViewSet
 
 router = DefaultRouter()
 router.register("currency", CurrencyViewSet, basename="currency")
@@ -17,6 +18,7 @@ router.register("goods", GoodsViewSet, basename="goods")
 router.register("prices", PriceViewSet, basename="price")
 router.register("sales", SaleViewSet, basename="sale")
 router.register("orders", OrderViewSet, basename="order")
+router.register("webhooks", WebhookEndpointViewSet, basename="webhook")
 
 urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -28,17 +29,24 @@ async def run_ticker() -> None:
             logger.exception("tick failed; the next slot will try again")
 
 
-async def lifespan(scope: dict[str, Any], receive: Any, send: Any) -> None:
-    """ASGI lifespan: start the in-process ticker when this deployment uses it."""
-    task: asyncio.Task[None] | None = None
+async def lifespan(
+    scope: dict[str, Any],
+    receive: Any,
+    send: Any,
+    background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = (),
+) -> None:
+    """ASGI lifespan: start the in-process ticker when this deployment uses it, and the
+    other ``background`` loops the composition (config.asgi) asks for."""
+    tasks: list[asyncio.Task[None]] = []
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
             if settings.PRICE_TICKER == "inprocess":
-                task = asyncio.create_task(run_ticker())
+                tasks.append(asyncio.create_task(run_ticker()))
+            tasks.extend(asyncio.create_task(loop()) for loop in background)
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
-            if task is not None:
+            for task in tasks:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task

@@ -32,6 +32,8 @@ def schedules() -> list[Schedule]:
         Schedule("price history", "catalog.price_history_maintain", 3600),
         # Refresh tokens past their expiry (manage.py flushexpiredtokens): the token tables stay small.
         Schedule("expired tokens", "accounts.flush_expired_tokens", 86400),
+        # Sales that started or ended, and webhook deliveries whose kick was lost.
+        Schedule("webhooks", "webhooks.sweep", settings.WEBHOOK_SWEEP_SECONDS),
         # With the manual provider staff post rates themselves: nothing to fetch.
         Schedule(
             "exchange rates",

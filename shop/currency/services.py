@@ -8,6 +8,7 @@ from django.db import transaction
 
 from shop.core.db import db_now
 from shop.core.errors import ValidationError
+from shop.core.events import EventType, event_emit
 from shop.currency.models import Currency, ExchangeRate
 from shop.currency.providers import ProviderError, RateProvider, provider_get
 from shop.domain.money import quantize
@@ -60,7 +61,9 @@ def rate_create(*, currency_code: str, rate: Decimal, source: str) -> ExchangeRa
     if rate <= 0:
         raise ValidationError(RATE_MUST_BE_POSITIVE, code="rate_not_positive")
     currency = Currency.objects.select_for_update().get(code=currency_code)
-    return ExchangeRate.objects.create(currency=currency, rate=rate, valid_from=db_now(), source=source)
+    created = ExchangeRate.objects.create(currency=currency, rate=rate, valid_from=db_now(), source=source)
+    event_emit(kind=EventType.RATE_CHANGED, subject=created)
+    return created
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,14 @@ so a batch is published once, after its commit, as one group message
 """
 
 import logging
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.core.cache import cache
 
+from shop.core.events import EventType, event_emit
 from shop.currency.selectors import currency_list
 
 if TYPE_CHECKING:
@@ -21,6 +23,14 @@ logger = logging.getLogger(__name__)
 
 FEED_GROUP = "price_updates"
 SEQ_KEY = "tickshop:feed:seq"
+
+
+@dataclass(frozen=True)
+class PublishedBatch:
+    """A batch as the feed numbered it: what ``prices.batch`` events carry."""
+
+    seq: int
+    batch: "PriceBatch"
 
 
 def feed_seq_next() -> int:
@@ -62,3 +72,8 @@ def publish_prices(batch: "PriceBatch") -> None:
         logger.exception("feed: batch of %d prices not published", len(batch.rows))
         return
     logger.debug("feed: batch %s published (%d prices)", message["seq"], len(batch.rows))
+    # After the feed's own send, so nobody listening can delay the feed.
+    try:
+        event_emit(kind=EventType.PRICES_BATCH, subject=PublishedBatch(seq=message["seq"], batch=batch))
+    except Exception:
+        logger.exception("feed: batch %s not recorded for webhooks", message["seq"])

@@ -15,6 +15,7 @@ from shop.accounts.models import User
 from shop.catalog.models import Goods
 from shop.core.db import db_now, lock_for_share
 from shop.core.errors import Conflict, Unprocessable, ValidationError
+from shop.core.events import EventType, event_emit
 from shop.currency.models import Currency
 from shop.currency.selectors import currency_active_get, rate_active
 from shop.domain.money import format_amount
@@ -156,6 +157,7 @@ def place_once(
         order = place()
         if idempotency_key:
             IdempotencyKey.objects.filter(user=user, key=idempotency_key).update(order=order)
+        event_emit(kind=EventType.ORDER_CREATED, subject=order)
     return PlacedOrder(order=order, replayed=False)
 
 

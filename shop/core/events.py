@@ -1,0 +1,56 @@
+"""Domain events: the apps that change things announce them, the apps above listen.
+
+Why not import the listener: catalog, currency, orders and realtime sit below
+the webhooks app (STYLE, "data flows one way"). They call ``event_emit`` and
+know nothing of who listens; the webhooks app subscribes in its
+``AppConfig.ready``. Unlike Django signals, a call site is an explicit line in
+the service that made the change, and a listener gets exactly one kind of
+call: the event's type and the object it is about.
+
+Called inside the writing transaction (order.created, rate.changed): a
+listener that writes rows (the webhooks outbox) commits or rolls back with the
+change itself, so an event exists exactly when its change does. Called after
+commit (prices.batch, whose feed ``seq`` exists only then): the listener
+writes in its own transaction.
+
+A listener's failure never fails the change that emitted the event: it is
+logged. The exception is a database error inside the caller's transaction,
+which Django would not let the caller go on with anyway.
+"""
+
+import logging
+from collections.abc import Callable
+from enum import StrEnum
+from typing import Any
+
+from django.db import DatabaseError
+
+logger = logging.getLogger(__name__)
+
+
+class EventType(StrEnum):
+    ORDER_CREATED = "order.created"
+    PRICES_BATCH = "prices.batch"
+    SALE_STARTED = "sale.started"
+    SALE_ENDED = "sale.ended"
+    RATE_CHANGED = "rate.changed"
+
+
+Listener = Callable[[EventType, Any], object]
+_listeners: list[Listener] = []
+
+
+def events_subscribe(listener: Listener) -> None:
+    if listener not in _listeners:
+        _listeners.append(listener)
+
+
+def event_emit(*, kind: EventType, subject: Any) -> None:
+    """Tell every listener that ``kind`` happened to ``subject`` (an order, a rate, a batch, ...)."""
+    for listener in _listeners:
+        try:
+            listener(kind, subject)
+        except DatabaseError:
+            raise
+        except Exception:
+            logger.exception("event %s: a listener failed", kind)

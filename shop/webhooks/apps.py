@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class WebhooksConfig(AppConfig):
+    name = "shop.webhooks"
+    label = "webhooks"
+
+    def ready(self) -> None:
+        # The apps below announce events (shop.core.events); this one records them for delivery.
+        from shop.core.events import events_subscribe
+        from shop.webhooks.services.events import event_record
+
+        events_subscribe(event_record)

@@ -1,0 +1,75 @@
+"""No server-side request forgery: webhooks go to public https addresses only.
+
+A URL is checked when it is registered and again before every delivery (DNS
+answers change). The delivery then connects to the very address that was
+checked, so a name that resolves to a public address for the check and to a
+private one a moment later (DNS rebinding) cannot steer it. Redirects are
+never followed.
+"""
+
+import ipaddress
+import socket
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from django.conf import settings
+
+from shop.core.errors import ValidationError
+
+URL_NOT_HTTPS = "Webhook URLs must use https."
+URL_INVALID = "Enter a valid http(s) URL with a host name."
+URL_NOT_RESOLVED = "The webhook URL's host name does not resolve."
+URL_NOT_PUBLIC = "The webhook URL resolves to an address that is not public: {address}."
+URL_HAS_CREDENTIALS = "Webhook URLs must not carry a user name or password."
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where one delivery goes: the URL's parts and the address checked for it."""
+
+    scheme: str
+    host: str
+    port: int
+    path: str  # with the query string
+    address: str
+
+
+def _is_public(address: Address) -> bool:
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_global and not address.is_multicast
+
+
+def url_target(url: str) -> Target:
+    """Check ``url`` against the settings and resolve it; raises ValidationError when refused."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise ValidationError(URL_INVALID, code="webhook_url_invalid") from exc
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValidationError(URL_INVALID, code="webhook_url_invalid")
+    if parts.username or parts.password:
+        raise ValidationError(URL_HAS_CREDENTIALS, code="webhook_url_invalid")
+    if parts.scheme == "http" and not settings.WEBHOOK_ALLOW_HTTP:
+        raise ValidationError(URL_NOT_HTTPS, code="webhook_url_not_https")
+    port = port or (443 if parts.scheme == "https" else 80)
+    try:
+        infos = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as exc:
+        raise ValidationError(URL_NOT_RESOLVED, code="webhook_url_unresolved") from exc
+    addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
+    if not addresses:
+        raise ValidationError(URL_NOT_RESOLVED, code="webhook_url_unresolved")
+    if not settings.WEBHOOK_ALLOW_PRIVATE:
+        # Every address the name has must be public, not just the first: which one a
+        # later connection would take is not ours to choose.
+        for address in addresses:
+            if not _is_public(address):
+                raise ValidationError(URL_NOT_PUBLIC.format(address=address), code="webhook_url_not_public")
+    path = parts.path or "/"
+    if parts.query:
+        path = f"{path}?{parts.query}"
+    return Target(scheme=parts.scheme, host=parts.hostname, port=port, path=path, address=str(addresses[0]))

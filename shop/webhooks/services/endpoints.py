@@ -1,0 +1,74 @@
+"""Registering webhook endpoints: the URL is checked (shop.webhooks.security), the secret made here."""
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from shop.core.errors import ValidationError
+from shop.core.events import EventType
+from shop.webhooks.models import WebhookDelivery, WebhookEndpoint
+from shop.webhooks.security import url_target
+from shop.webhooks.services.dispatch import endpoint_kick
+from shop.webhooks.signing import secret_new
+
+EVENTS_REQUIRED = "Name at least one event type."
+EVENT_UNKNOWN = "Unknown event type(s): {types}."
+
+
+def _events_clean(events: Sequence[str]) -> list[str]:
+    if not events:
+        raise ValidationError(EVENTS_REQUIRED, code="webhook_events_required")
+    unknown = sorted(set(events) - set(EventType))
+    if unknown:
+        raise ValidationError(EVENT_UNKNOWN.format(types=", ".join(unknown)), code="webhook_event_unknown")
+    return sorted(set(events))
+
+
+@transaction.atomic
+def endpoint_create(
+    *, url: str, events: Sequence[str], is_active: bool = True, description: str = ""
+) -> WebhookEndpoint:
+    url_target(url)
+    return WebhookEndpoint.objects.create(
+        url=url,
+        events=_events_clean(events),
+        is_active=is_active,
+        description=description,
+        secret=secret_new(),
+    )
+
+
+@transaction.atomic
+def endpoint_update(*, endpoint: WebhookEndpoint, **fields: Any) -> WebhookEndpoint:
+    if "url" in fields:
+        url_target(fields["url"])
+    if "events" in fields:
+        fields["events"] = _events_clean(fields["events"])
+    for name, value in fields.items():
+        setattr(endpoint, name, value)
+    endpoint.save(update_fields=list(fields))
+    if endpoint.is_active:
+        # What waited while it was off goes now.
+        transaction.on_commit(lambda: endpoint_kick(endpoint_id=endpoint.id))
+    return endpoint
+
+
+@transaction.atomic
+def endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
+    endpoint.delete()
+
+
+@transaction.atomic
+def delivery_redeliver(*, delivery: WebhookDelivery) -> WebhookDelivery:
+    """Send a delivered or failed event again, as a new delivery with its own log."""
+    again = WebhookDelivery.objects.create(
+        endpoint_id=delivery.endpoint_id,
+        event_id=delivery.event_id,
+        event_type=delivery.event_type,
+        seq=delivery.seq,
+        next_attempt_at=timezone.now(),
+    )
+    transaction.on_commit(lambda: endpoint_kick(endpoint_id=again.endpoint_id))
+    return again

@@ -1,0 +1,27 @@
+"""Embedded mode's webhook sweep: a task of the web server's event loop, like its ticker."""
+
+import asyncio
+import logging
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+
+from shop.webhooks.services.delivery import deliveries_sweep
+from shop.webhooks.services.events import sale_states_sync, webhook_log_prune
+
+logger = logging.getLogger(__name__)
+
+
+def sweep() -> None:
+    sale_states_sync()
+    deliveries_sweep()
+    webhook_log_prune(days=settings.WEBHOOK_LOG_DAYS)
+
+
+async def run_sweeper() -> None:
+    while True:
+        await asyncio.sleep(settings.WEBHOOK_SWEEP_SECONDS)
+        try:
+            await sync_to_async(sweep, thread_sensitive=True)()
+        except Exception:
+            logger.exception("webhooks: sweep failed; the next one will try again")

@@ -1,0 +1,21 @@
+from celery import shared_task
+
+from shop.webhooks.services.delivery import FLUSH_BUDGET_SECONDS, endpoint_flush
+from shop.webhooks.sweeper import sweep
+
+
+@shared_task(
+    name="webhooks.endpoint_flush",
+    ignore_result=True,
+    time_limit=FLUSH_BUDGET_SECONDS + 30,
+    soft_time_limit=FLUSH_BUDGET_SECONDS + 20,
+)
+def webhook_endpoint_flush_task(endpoint_id: int) -> int:
+    """Send one endpoint's due deliveries (routed to the ``webhooks`` queue, never the tick's)."""
+    return endpoint_flush(endpoint_id=endpoint_id)
+
+
+@shared_task(name="webhooks.sweep", ignore_result=True, time_limit=60, soft_time_limit=50)
+def webhooks_sweep_task() -> None:
+    """Beat's entry point: sale.started / sale.ended, and deliveries whose kick was lost."""
+    sweep()
