@@ -269,12 +269,13 @@ class GoodsViewSet(viewsets.ModelViewSet[Goods]):
             return super().create(request, *args, **kwargs)
         if not 1 <= len(request.data) <= MAX_BULK_GOODS:
             raise ValidationError(BULK_SIZE, code="bulk_size")
-        rows = GoodsSerializer(data=request.data, many=True, context=self.get_serializer_context())
+        context = self.get_serializer_context()  # the currency quote: read once for both directions
+        rows = GoodsSerializer(data=request.data, many=True, context=context)
         if not rows.is_valid():
             # DRF gives the errors of a list as {index: field errors}, the valid rows left out
             raise ValidationError(BULK_INVALID, code="invalid_rows", rows=rows.errors)
         created = goods_services.goods_create_many(goods=rows.validated_data)
-        data = GoodsSerializer(created, many=True, context=self.get_serializer_context()).data
+        data = GoodsSerializer(created, many=True, context=context).data
         return Response(data, status=status.HTTP_201_CREATED)
 
     def perform_create(self, serializer: GoodsSerializer) -> None:
