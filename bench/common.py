@@ -83,10 +83,12 @@ class Timer:
 
 
 @contextmanager
-def server(*, workers: int, log_name: str, **env: str) -> Iterator[int]:
-    """``manage.py serve`` (uvicorn) on the bench database; yields its port."""
+def server(*, log_name: str, workers: int | None = None, **env: str) -> Iterator[int]:
+    """``manage.py serve`` on the bench database (``workers`` processes, else the default); yields its port."""
     port = 18_000 + os.getpid() % 2000
-    environment = {**os.environ, "DATABASE_URL": DATABASE_URL, "PORT": str(port), "WEB_CONCURRENCY": str(workers),
+    if workers is not None:
+        env = {"WEB_CONCURRENCY": str(workers), **env}
+    environment = {**os.environ, "DATABASE_URL": DATABASE_URL, "PORT": str(port),
                    "PRICE_TICKER": "off", "LOG_LEVEL": "WARNING",
                    "THROTTLE_ORDERS_PER_USER": "",  # one bench user places every order
                    **env}  # fmt: skip
@@ -105,3 +107,38 @@ def server(*, workers: int, log_name: str, **env: str) -> Iterator[int]:
         finally:
             process.terminate()
             process.wait()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_http(url: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=1)  # noqa: S310 - local
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+@contextmanager
+def started(args: list[str], env: dict[str, str], log: str) -> Iterator[subprocess.Popen[bytes]]:
+    with (ROOT / "var" / log).open("wb") as out:
+        proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            yield proc
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()

@@ -1,22 +1,43 @@
-"""REST under load while ticks run (SPEC §9): goods detail and order creation.
+"""REST under load while ticks run, against Django's own ceiling (SPEC §9).
 
-    python bench/rest.py [--goods 10000] [--seconds 10] [--concurrency 32] [--workers 2]
+    python bench/rest.py [--goods 10000] [--seconds 10] [--concurrency 32] [--workers N]
 
-Starts the ASGI server (``manage.py serve``, uvicorn with ``--workers`` processes)
-against the bench database, ticks every 5 s in the background like a Celery
-worker would, and loads it from this process over keep-alive connections.
+Starts the shop (``manage.py serve`` at its defaults unless ``--workers``) and the
+ceiling (``bench/ceiling.py``: a bare Django view answering the very bytes the shop
+answered, on uvicorn with uvloop, httptools and 2 workers) side by side, ticks a
+sale of ``--goods`` goods every 5 s in the background as the Celery worker would,
+and loads each from this process with the same client: the goods detail, the
+first page of the goods list and one page of a goods' price history, then orders
+of 3 lines from 8 clients. Each read is measured in two alternating halves
+(ceiling, shop, ceiling, shop) so that drift on a shared machine hits both sides.
+Prints ``bench=rest endpoint=… ours=… ceiling=… ratio=…`` (requests/s).
 """
 
 import argparse
+import json
+import os
 import sys
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import report, server, setup, summary_ms
-from bench.load import load
+from bench.common import ROOT, free_port, report, server, setup, started, summary_ms, wait_http
+from bench.load import LoadResult, load
+
+CEILING_WORKERS = 2
+
+
+def merged(*results: LoadResult) -> LoadResult:
+    total = LoadResult()
+    for result in results:
+        total.latencies += result.latencies
+        total.seconds += result.seconds
+        for status, count in result.statuses.items():
+            total.statuses[status] = total.statuses.get(status, 0) + count
+    return total
 
 
 def main() -> None:
@@ -24,7 +45,7 @@ def main() -> None:
     parser.add_argument("--goods", type=int, default=10_000)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, help="web processes (default: the shop's own default)")
     args = parser.parse_args()
     setup()
     from rest_framework_simplejwt.tokens import RefreshToken
@@ -54,25 +75,52 @@ def main() -> None:
             slot += 1
         connections.close_all()
 
-    with server(workers=args.workers, log_name="bench-rest-server.log", DB_POOL_MAX_SIZE="40") as port:
+    middle = args.goods // 2
+    reads = {
+        "goods_detail": f"/api/goods/{middle}/",
+        "goods_list": "/api/goods/?currency=EUR",
+        "price_history": f"/api/prices/?goods={middle}",
+    }
+    workers = {"WEB_CONCURRENCY": str(args.workers)} if args.workers else {}
+    with server(log_name="bench-rest-server.log", DB_POOL_MAX_SIZE="40", **workers) as port:
         base = f"http://127.0.0.1:{port}"
-        thread = threading.Thread(target=ticker, daemon=True)
-        thread.start()
-        detail = load(
-            f"{base}/api/goods/{args.goods // 2}/", seconds=args.seconds, concurrency=args.concurrency
-        )
-        report("goods_detail_http", goods=args.goods, workers=args.workers, concurrency=args.concurrency,
-               rps=detail.rate, statuses=detail.statuses, **summary_ms(detail.latencies))  # fmt: skip
-        order = {"items": [{"goods": g, "quantity": 1} for g in (1, args.goods // 2, args.goods)]}
-        orders = load(f"{base}/api/orders/", method="POST", json_body=order,
-                      headers={"Authorization": f"Bearer {token}"}, seconds=args.seconds,
-                      concurrency=min(args.concurrency, 16))  # fmt: skip
-        report("orders_http", goods=args.goods, workers=args.workers, lines=3, rps=orders.rate,
-               statuses=orders.statuses, **summary_ms(orders.latencies))  # fmt: skip
-        stop.set()
-        thread.join()
-        if ticks:
-            report("ticks_during_load", goods=args.goods, ticks=len(ticks), **summary_ms(ticks))
+        bodies = {path: urllib.request.urlopen(base + path).read().decode() for path in reads.values()}  # noqa: S310
+        bodies_file = ROOT / "var" / "bench-ceiling-bodies.json"
+        bodies_file.write_text(json.dumps(bodies))
+        ceiling_port = free_port()
+        command = [sys.executable, "-m", "uvicorn", "bench.ceiling:application", "--port", str(ceiling_port),
+                   "--workers", str(CEILING_WORKERS), "--loop", "uvloop", "--http", "httptools",
+                   "--log-level", "warning"]  # fmt: skip
+        ceiling_env = {**os.environ, "CEILING_BODIES": str(bodies_file)}
+        with started(command, ceiling_env, "bench-ceiling.log"):
+            ceiling_base = f"http://127.0.0.1:{ceiling_port}"
+            wait_http(ceiling_base + reads["goods_detail"])
+            thread = threading.Thread(target=ticker, daemon=True)
+            thread.start()
+            rates: dict[str, float] = {}
+            for name, path in reads.items():
+                halves: dict[str, list[LoadResult]] = {"ceiling": [], "ours": []}
+                for _ in range(2):
+                    for side, root in (("ceiling", ceiling_base), ("ours", base)):
+                        halves[side].append(
+                            load(root + path, seconds=args.seconds / 2, concurrency=args.concurrency)
+                        )
+                ours, ceiling = merged(*halves["ours"]), merged(*halves["ceiling"])
+                rates[name] = ceiling.rate
+                report("rest", endpoint=name, goods=args.goods, concurrency=args.concurrency,
+                       ours=ours.rate, ceiling=ceiling.rate, ratio=f"{ours.rate / ceiling.rate:.2f}",
+                       statuses=ours.statuses, **summary_ms(ours.latencies))  # fmt: skip
+            order = {"items": [{"goods": g, "quantity": 1} for g in (1, middle, args.goods)]}
+            orders = load(f"{base}/api/orders/", method="POST", json_body=order,
+                          headers={"Authorization": f"Bearer {token}"}, seconds=args.seconds,
+                          concurrency=8)  # fmt: skip
+            report("rest", endpoint="orders", goods=args.goods, lines=3, clients=8, ours=orders.rate,
+                   ceiling=rates["goods_detail"], ratio=f"{orders.rate / rates['goods_detail']:.2f}",
+                   statuses=orders.statuses, **summary_ms(orders.latencies))  # fmt: skip
+            stop.set()
+            thread.join()
+    if ticks:
+        report("ticks_during_load", goods=args.goods, ticks=len(ticks), **summary_ms(ticks))
 
 
 if __name__ == "__main__":

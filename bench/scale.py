@@ -18,7 +18,6 @@ import argparse
 import asyncio
 import json
 import os
-import subprocess
 import sys
 import threading
 import time
@@ -31,46 +30,11 @@ from urllib.error import HTTPError
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import DATABASE_URL, ROOT, machine, report, setup, summary_ms
+from bench.common import DATABASE_URL, ROOT, free_port, machine, report, setup, started, summary_ms, wait_http
 from bench.load import load
 
 TOKEN = "bench-metrics-token"  # noqa: S105 - a throw-away local deployment's scrape token
 METRICS_DIR = ROOT / "var" / "bench-scale-metrics"
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_http(url: str, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            urllib.request.urlopen(url, timeout=1)  # noqa: S310 - local
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
-
-
-@contextmanager
-def started(args: list[str], env: dict[str, str], log: str) -> Iterator[subprocess.Popen[bytes]]:
-    with (ROOT / "var" / log).open("wb") as out:
-        proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-        try:
-            yield proc
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
 
 
 @contextmanager

@@ -1,12 +1,15 @@
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import django_filters
 from django.conf import settings
 from django.db.models import QuerySet
+from django.http import HttpResponse, HttpResponseNotModified
+from django.http.response import HttpResponseBase
 from django.urls import reverse
 from django.utils import timezone
+from drf_orjson_renderer.renderers import ORJSONRenderer
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -18,6 +21,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -27,6 +31,7 @@ from shop.catalog.services import goods as goods_services
 from shop.catalog.services import sales as sale_services
 from shop.catalog.services.goods import MAX_BULK_GOODS
 from shop.catalog.services.prices import price_create_manual
+from shop.core.cache import etag_matches, etag_of, representations
 from shop.core.errors import ErrorSerializer, ValidationError
 from shop.core.fields import BASE_DECIMALS, MoneyField
 from shop.core.filters import DATETIME_OUT_OF_RANGE, UtcIsoDateTimeFilter
@@ -45,6 +50,9 @@ MAX_CANDLES = 5000
 BULK_SIZE = f"A list of goods holds 1 to {MAX_BULK_GOODS} of them."
 BULK_INVALID = "Some goods are invalid (rows by index); nothing was created."
 DATETIME = serializers.DateTimeField()
+# A price can change at any moment (a tick, an on-demand generation, a manual price): clients may
+# keep a representation but ask again every time, with If-None-Match (an unchanged one costs a 304).
+READ_CACHE_CONTROL = "no-cache"
 NULLABLE_DECIMAL = {"type": "string", "format": "decimal", "nullable": True, "example": "12.30"}
 
 
@@ -245,6 +253,37 @@ class GoodsViewSet(viewsets.ModelViewSet[Goods]):
         context = super().get_serializer_context()
         context["quote"] = quote_get(code=self.request.query_params.get("currency"))
         return context
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        """The goods detail, rendered once per version of what it shows (``shop.core.cache``).
+
+        The key is made of the goods row as read now (its current price id among it), the
+        running sale, the currency and rate, and the site's address (``prices_url``): the
+        read after a tick commits sees the new price id and misses.
+        """
+        goods = selectors.goods_detail_get(goods_id=int(kwargs["pk"]), include_inactive=request.user.is_staff)
+        if goods is None:
+            raise NotFound
+        self.check_object_permissions(request, goods)
+        context = self.get_serializer_context()
+        if not isinstance(request.accepted_renderer, ORJSONRenderer):  # the browsable API
+            return Response(GoodsDetailSerializer(goods, context=context).data)
+        quote: Quote = context["quote"]
+        etag = etag_of((
+            goods.id, goods.name, goods.description, goods.is_active, goods.current_price_id,
+            goods.price_updated_at, getattr(goods, "running_sale_id", None), quote, request.build_absolute_uri("/"),
+        ))  # fmt: skip
+        headers = {"ETag": etag, "Cache-Control": READ_CACHE_CONTROL}
+        if etag_matches(request.headers.get("If-None-Match", ""), etag):
+            return HttpResponseNotModified(headers=headers)
+        body = representations.get(etag)
+        if body is None:
+            data = GoodsDetailSerializer(goods, context=context).data
+            body = request.accepted_renderer.render(data)
+            oldest = data["prices"][-1]["created_at"] if data["prices"] else None
+            kept_until = selectors.price_kept_until(datetime.fromisoformat(oldest)) if oldest else None
+            representations.put(etag, body, valid_until=kept_until)
+        return HttpResponse(body, content_type="application/json", headers=headers)
 
     @extend_schema(
         request=PolymorphicProxySerializer(

@@ -40,6 +40,27 @@ def goods_list(*, include_inactive: bool = False) -> QuerySet[Goods]:
     return qs if include_inactive else qs.filter(is_active=True)
 
 
+# One goods as goods_list() shows it, in one statement that costs the ORM nothing to build: the
+# goods detail is the hottest read of the shop (SPEC §9). The sale rule is running_sales_q's.
+GOODS_DETAIL_SQL = """
+SELECT g.*, (
+    SELECT s.id FROM catalog_sale s JOIN catalog_sale_goods sg ON sg.sale_id = s.id
+    WHERE sg.goods_id = g.id AND s.is_active
+      AND (s.starts_at IS NULL OR s.starts_at <= %s) AND (s.ends_at IS NULL OR s.ends_at > %s)
+    ORDER BY s.id LIMIT 1
+) AS running_sale_id
+FROM catalog_goods g
+WHERE g.id = %s AND (g.is_active OR %s)
+"""
+
+
+def goods_detail_get(*, goods_id: int, include_inactive: bool = False) -> Goods | None:
+    """One goods with ``running_sale_id``, like ``goods_list().filter(pk=goods_id)``; None when not shown."""
+    now = timezone.now()
+    found = list(Goods.objects.raw(GOODS_DETAIL_SQL, [now, now, goods_id, include_inactive]))
+    return found[0] if found else None
+
+
 # The board's orders: key -> what a shopper reads. Goods without a price come last.
 BOARD_SORTS = {"name": "Name", "price": "Price, low to high", "-price": "Price, high to low"}
 _BOARD_ORDER = {
@@ -95,6 +116,16 @@ def price_recent_rows(
     """(id, amount, created_at, source, sale) of the newest prices, without model instances."""
     qs = Price.objects.filter(goods_id=goods_id).order_by("-created_at", "-id")
     return list(qs.values_list("id", "amount", "created_at", "source", "sale_id")[:limit])
+
+
+def price_kept_until(created_at: datetime) -> datetime | None:
+    """The time before which retention surely keeps a price created at ``created_at`` (None: for ever).
+
+    Retention (``services.history.price_history_retire``) drops whole days older than
+    PRICE_HISTORY_RAW_DAYS, counted from today's date: a price lives at least that many days.
+    """
+    days = settings.PRICE_HISTORY_RAW_DAYS
+    return created_at + timedelta(days=days) if days else None
 
 
 def price_current_list(*, goods_ids: Collection[int] | None = None) -> list[tuple[int, Decimal, datetime]]:

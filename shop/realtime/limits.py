@@ -13,11 +13,8 @@
     outbox, written by one task, so the consumer never blocks on a slow
     socket (and the channel layer's queue for it never grows). When the
     outbox is full the consumer leaves the feed and closes with 4408.
-- ``SlowReaderGuard`` (the server's WebSocket protocol, see the ``serve``
-  command): a socket whose peer stopped reading (writes paused for
-  FEED_SEND_TIMEOUT_SECONDS) is aborted. Without it a peer that never reads
-  would keep its connection and buffers forever: closing a socket waits
-  for its buffer to drain.
+
+The server's own WebSocket protocol (``shop.realtime.protocol``) drops peers that stop reading.
 
 Goods per subscription are checked where subscriptions are read (the consumer).
 """
@@ -34,12 +31,10 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
-from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 from shop.core.errors import RateLimited
 from shop.core.metrics import (
     DROP_MESSAGE_TOO_BIG,
-    DROP_NOT_READING,
     DROP_SLOW_READER,
     DROP_TOO_MANY_CONNECTIONS,
     FEED_BATCH_LAG,
@@ -229,43 +224,3 @@ class LimitedWebsocketConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  #
                 await self.send(text_data=_event("rate_limited", TOO_MANY_MESSAGES.format(limit=most)))
             return
         await super().websocket_receive(message)
-
-
-class SlowReaderGuard(WebSocketsSansIOProtocol):
-    """uvicorn's WebSocket protocol, aborting a connection whose peer stopped reading.
-
-    asyncio pauses writing when a socket's buffer passes its high-water mark
-    and resumes when it drains; a connection paused for longer than
-    FEED_SEND_TIMEOUT_SECONDS belongs to a peer that does not read, and is
-    aborted (a close would wait for the buffer to drain, i.e. forever).
-    """
-
-    _stalled: asyncio.TimerHandle | None = None
-
-    def pause_writing(self) -> None:
-        super().pause_writing()
-        if self._stalled is None:
-            self._stalled = self.loop.call_later(settings.FEED_SEND_TIMEOUT_SECONDS, self._abort_stalled)
-
-    def resume_writing(self) -> None:
-        self._cancel_stall()
-        super().resume_writing()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._cancel_stall()
-        super().connection_lost(exc)
-
-    def _cancel_stall(self) -> None:
-        if self._stalled is not None:
-            self._stalled.cancel()
-            self._stalled = None
-
-    def _abort_stalled(self) -> None:
-        self._stalled = None
-        FEED_DROPPED.labels(DROP_NOT_READING).inc()
-        logger.warning(
-            "feed: %s has not read for %.0f s; connection dropped",
-            self.client[0] if self.client else "a client",
-            settings.FEED_SEND_TIMEOUT_SECONDS,
-        )
-        self.transport.abort()

@@ -36,7 +36,8 @@ def test_database_url() -> str:
 
 
 def service_env(**overrides: str) -> dict[str, str]:
-    env = {**os.environ, "DATABASE_URL": test_database_url(), "PYTHONUNBUFFERED": "1", "LOG_LEVEL": "INFO"}
+    env = {**os.environ, "DATABASE_URL": test_database_url(), "PYTHONUNBUFFERED": "1", "LOG_LEVEL": "INFO",
+           "WEB_CONCURRENCY": "1"}  # fmt: skip
     env.update(overrides)
     return env
 

@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 
 from shop.accounts.models import User
 from shop.catalog.services.prices import prices_record
+from shop.core.cache import representations
 from shop.orders.services.cart import cart_add_item
 from shop.orders.services.orders import order_create
 from shop.tests.factories import CurrencyFactory, GoodsFactory, SaleFactory
@@ -41,6 +42,7 @@ URLS = [
 
 
 def count(client: APIClient, url: str) -> int:
+    representations.clear()  # the cold path: a cached goods detail costs fewer (test_read_cache.py)
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url)
     assert response.status_code == 200, (url, response.content[:300])

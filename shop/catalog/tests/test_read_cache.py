@@ -1,0 +1,122 @@
+"""The goods detail's representation cache and its validators (ETag, If-None-Match, 304)."""
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
+
+from shop.catalog.services.goods import goods_update
+from shop.catalog.services.prices import prices_record
+from shop.core.cache import representations
+from shop.currency.services import rate_create
+from shop.tests.factories import CurrencyFactory, GoodsFactory, SaleFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def cold_cache() -> None:
+    representations.clear()
+
+
+def get(client: APIClient, url: str, **headers: str) -> tuple[Any, int]:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, headers=headers)
+    return response, len(queries)
+
+
+def test_a_repeated_read_is_served_from_the_cache_with_the_same_bytes(usd: Any) -> None:
+    goods = GoodsFactory(price="10.00")
+    client = APIClient()
+    first, cold = get(client, f"/api/goods/{goods.id}/")
+    second, warm = get(client, f"/api/goods/{goods.id}/")
+    assert first.status_code == second.status_code == 200
+    assert second.content == first.content
+    assert warm < cold  # no history query, no serializer
+    assert first["ETag"] == second["ETag"]
+    assert first["Cache-Control"] == "no-cache"
+    assert first.json()["price"] == "10.00"
+
+
+def test_every_write_the_detail_shows_changes_its_representation(usd: Any) -> None:
+    goods = GoodsFactory(price="10.00", name="Tea")
+    client = APIClient()
+    url = f"/api/goods/{goods.id}/"
+    seen = {client.get(url)["ETag"]}
+
+    prices_record(amounts={goods.id: Decimal("11.11")}, source="manual")
+    body = client.get(url)
+    assert (body.json()["price"], body.json()["prices"][0]["amount"]) == ("11.11", "11.11")
+    seen.add(body["ETag"])
+
+    goods_update(goods=goods, name="Green tea")
+    body = client.get(url)
+    assert body.json()["name"] == "Green tea"
+    seen.add(body["ETag"])
+
+    sale = SaleFactory(goods=[goods])
+    body = client.get(url)
+    assert body.json()["sale"] == sale.id
+    seen.add(body["ETag"])
+    assert len(seen) == 4
+
+
+def test_a_new_rate_changes_the_converted_detail(usd: Any) -> None:
+    goods = GoodsFactory(price="10.00")
+    CurrencyFactory(code="EUR", rate="0.50")
+    client = APIClient()
+    url = f"/api/goods/{goods.id}/?currency=EUR"
+    assert client.get(url).json()["price"] == "5.00"
+    rate_create(currency_code="EUR", rate=Decimal("0.25"), source="manual")
+    assert client.get(url).json()["price"] == "2.50"
+    assert client.get(f"/api/goods/{goods.id}/").json()["price"] == "10.00"
+
+
+def test_if_none_match_gets_304_until_the_price_changes(usd: Any) -> None:
+    goods = GoodsFactory(price="10.00")
+    client = APIClient()
+    url = f"/api/goods/{goods.id}/"
+    etag = client.get(url)["ETag"]
+
+    unchanged = client.get(url, headers={"If-None-Match": etag})
+    assert unchanged.status_code == 304
+    assert unchanged.content == b""
+    assert unchanged["ETag"] == etag
+    assert client.get(url, headers={"If-None-Match": f'"other", W/{etag}'}).status_code == 304
+
+    prices_record(amounts={goods.id: Decimal("12.00")}, source="manual")
+    changed = client.get(url, headers={"If-None-Match": etag})
+    assert changed.status_code == 200
+    assert changed.json()["price"] == "12.00"
+    assert changed["ETag"] != etag
+
+
+def test_staff_and_shoppers_see_what_they_may(usd: Any, staff_user: Any) -> None:
+    hidden = GoodsFactory(price="10.00", is_active=False)
+    staff = APIClient()
+    staff.force_authenticate(staff_user)
+    assert staff.get(f"/api/goods/{hidden.id}/").status_code == 200  # cached for staff now
+    response = APIClient().get(f"/api/goods/{hidden.id}/")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+
+
+def test_the_browsable_api_still_renders_html(usd: Any) -> None:
+    goods = GoodsFactory(price="10.00")
+    response = APIClient().get(f"/api/goods/{goods.id}/", headers={"Accept": "text/html"})
+    assert response.status_code == 200
+    assert b"<html" in response.content
+
+
+def test_entries_the_retention_may_touch_are_not_served(usd: Any, settings: Any) -> None:
+    settings.PRICE_HISTORY_RAW_DAYS = 1
+    goods = GoodsFactory(price="10.00")
+    with connection.cursor() as cursor:  # its only price is a day old: retention may drop it any moment
+        cursor.execute("UPDATE catalog_price SET created_at = now() - interval '1 day 1 minute'")
+    client = APIClient()
+    _, cold = get(client, f"/api/goods/{goods.id}/")
+    _, again = get(client, f"/api/goods/{goods.id}/")
+    assert again == cold
