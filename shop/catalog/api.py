@@ -5,7 +5,6 @@ from typing import Any
 import django_filters
 from django.conf import settings
 from django.db.models import QuerySet
-from django.http import HttpResponse, HttpResponseNotModified
 from django.http.response import HttpResponseBase
 from django.urls import reverse
 from django.utils import timezone
@@ -31,12 +30,12 @@ from shop.catalog.services import goods as goods_services
 from shop.catalog.services import sales as sale_services
 from shop.catalog.services.goods import MAX_BULK_GOODS
 from shop.catalog.services.prices import price_create_manual
-from shop.core.cache import etag_matches, etag_of, representations
+from shop.core.cache import json_response
 from shop.core.errors import ErrorSerializer, ValidationError
 from shop.core.fields import BASE_DECIMALS, MoneyField
 from shop.core.filters import DATETIME_OUT_OF_RANGE, UtcIsoDateTimeFilter
 from shop.core.ids import IdFilter, IdRelatedField
-from shop.core.pagination import NewestFirstCursorPagination
+from shop.core.pagination import LimitOffsetPagination, NewestFirstCursorPagination
 from shop.currency.selectors import quote_get
 from shop.domain.candles import INTERVALS
 from shop.domain.money import Quote, format_amount
@@ -50,9 +49,6 @@ MAX_CANDLES = 5000
 BULK_SIZE = f"A list of goods holds 1 to {MAX_BULK_GOODS} of them."
 BULK_INVALID = "Some goods are invalid (rows by index); nothing was created."
 DATETIME = serializers.DateTimeField()
-# A price can change at any moment (a tick, an on-demand generation, a manual price): clients may
-# keep a representation but ask again every time, with If-None-Match (an unchanged one costs a 304).
-READ_CACHE_CONTROL = "no-cache"
 NULLABLE_DECIMAL = {"type": "string", "format": "decimal", "nullable": True, "example": "12.30"}
 
 
@@ -108,6 +104,22 @@ class PriceViewSet(
 
     def get_queryset(self) -> QuerySet[Price]:
         return selectors.price_list(include_inactive_goods=bool(self.request.user.is_staff))
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        """A page of history, rendered once per set of rows (prices never change once written)."""
+        if not isinstance(request.accepted_renderer, ORJSONRenderer):  # the browsable API
+            return super().list(request, *args, **kwargs)
+        paginator = self.paginator
+        assert isinstance(paginator, NewestFirstCursorPagination)  # noqa: S101 - set above
+        page = paginator.paginate_queryset(self.filter_queryset(self.get_queryset()), request, view=self)
+        assert page is not None  # noqa: S101 - a cursor paginator always pages
+        version = ([price.id for price in page], paginator.has_next, paginator.has_previous)
+
+        def render() -> tuple[bytes, None]:
+            answer = paginator.get_paginated_response(PriceSerializer(page, many=True).data)
+            return request.accepted_renderer.render(answer.data), None
+
+        return json_response(request, version, render)
 
     @extend_schema(request=PriceCreateSerializer, responses={201: PriceSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -220,6 +232,14 @@ class GoodsDetailSerializer(GoodsSerializer):
         return request.build_absolute_uri(url) if request else url
 
 
+def goods_version(goods: Goods) -> tuple[Any, ...]:
+    """What a goods' representation is made of, besides the currency: its row and running sale."""
+    return (
+        goods.id, goods.name, goods.description, goods.is_active, goods.current_price_id,
+        goods.price_updated_at, getattr(goods, "running_sale_id", None),
+    )  # fmt: skip
+
+
 class GoodsFilter(django_filters.FilterSet):
     sale = IdFilter(method="filter_sale", label="Goods of this sale (id)")
 
@@ -254,12 +274,28 @@ class GoodsViewSet(viewsets.ModelViewSet[Goods]):
         context["quote"] = quote_get(code=self.request.query_params.get("currency"))
         return context
 
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        """A page of goods, rendered once per version of its rows (``shop.core.cache``)."""
+        if not isinstance(request.accepted_renderer, ORJSONRenderer):  # the browsable API
+            return super().list(request, *args, **kwargs)
+        paginator = self.paginator
+        assert isinstance(paginator, LimitOffsetPagination)  # noqa: S101 - the default pagination
+        page = paginator.paginate_queryset(self.filter_queryset(self.get_queryset()), request, view=self)
+        assert page is not None  # noqa: S101 - a limit always applies
+        context = self.get_serializer_context()
+        version = ([goods_version(goods) for goods in page], paginator.count, context["quote"])
+
+        def render() -> tuple[bytes, None]:
+            answer = paginator.get_paginated_response(GoodsSerializer(page, many=True, context=context).data)
+            return request.accepted_renderer.render(answer.data), None
+
+        return json_response(request, version, render)
+
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:
         """The goods detail, rendered once per version of what it shows (``shop.core.cache``).
 
-        The key is made of the goods row as read now (its current price id among it), the
-        running sale, the currency and rate, and the site's address (``prices_url``): the
-        read after a tick commits sees the new price id and misses.
+        Its version is the goods row as read now (its current price id among it), the running
+        sale, and the currency and rate: the read after a tick commits sees the new price id.
         """
         goods = selectors.goods_detail_get(goods_id=int(kwargs["pk"]), include_inactive=request.user.is_staff)
         if goods is None:
@@ -268,22 +304,15 @@ class GoodsViewSet(viewsets.ModelViewSet[Goods]):
         context = self.get_serializer_context()
         if not isinstance(request.accepted_renderer, ORJSONRenderer):  # the browsable API
             return Response(GoodsDetailSerializer(goods, context=context).data)
-        quote: Quote = context["quote"]
-        etag = etag_of((
-            goods.id, goods.name, goods.description, goods.is_active, goods.current_price_id,
-            goods.price_updated_at, getattr(goods, "running_sale_id", None), quote, request.build_absolute_uri("/"),
-        ))  # fmt: skip
-        headers = {"ETag": etag, "Cache-Control": READ_CACHE_CONTROL}
-        if etag_matches(request.headers.get("If-None-Match", ""), etag):
-            return HttpResponseNotModified(headers=headers)
-        body = representations.get(etag)
-        if body is None:
+
+        def render() -> tuple[bytes, datetime | None]:
             data = GoodsDetailSerializer(goods, context=context).data
-            body = request.accepted_renderer.render(data)
             oldest = data["prices"][-1]["created_at"] if data["prices"] else None
+            # the history retention drops old prices without any version changing
             kept_until = selectors.price_kept_until(datetime.fromisoformat(oldest)) if oldest else None
-            representations.put(etag, body, valid_until=kept_until)
-        return HttpResponse(body, content_type="application/json", headers=headers)
+            return request.accepted_renderer.render(data), kept_until
+
+        return json_response(request, (goods_version(goods), context["quote"]), render)
 
     @extend_schema(
         request=PolymorphicProxySerializer(

@@ -17,11 +17,17 @@ served after that. Each web process has its own (a hit costs no network round tr
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from datetime import datetime
 
 from django.conf import settings
+from django.http import HttpResponse, HttpResponseNotModified
 from django.utils import timezone
+from rest_framework.request import Request
+
+# A price can change at any moment (a tick, an on-demand generation, a manual price): clients may
+# keep a representation but ask again every time, with If-None-Match (an unchanged one costs a 304).
+CACHE_CONTROL = "no-cache"
 
 
 class RepresentationCache:
@@ -70,3 +76,23 @@ def etag_matches(if_none_match: str, etag: str) -> bool:
 
 
 representations = RepresentationCache(settings.READ_CACHE_ENTRIES)
+
+
+def json_response(
+    request: Request, version: Hashable, render: Callable[[], tuple[bytes, datetime | None]]
+) -> HttpResponse:
+    """The JSON ``render()`` makes, made once per ``version`` of what it shows and per URL.
+
+    ``version`` holds everything the representation is made from, as read for this request;
+    ``render`` returns the body and, when it has one, its ``valid_until``. The answer carries
+    the ETag of both, and is a 304 when the client's ``If-None-Match`` names it.
+    """
+    etag = etag_of((version, request.build_absolute_uri()))
+    headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL}
+    if etag_matches(request.headers.get("If-None-Match", ""), etag):
+        return HttpResponseNotModified(headers=headers)
+    body = representations.get(etag)
+    if body is None:
+        body, valid_until = render()
+        representations.put(etag, body, valid_until=valid_until)
+    return HttpResponse(body, content_type="application/json", headers=headers)

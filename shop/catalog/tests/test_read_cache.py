@@ -120,3 +120,26 @@ def test_entries_the_retention_may_touch_are_not_served(usd: Any, settings: Any)
     _, cold = get(client, f"/api/goods/{goods.id}/")
     _, again = get(client, f"/api/goods/{goods.id}/")
     assert again == cold
+
+
+def test_the_goods_list_and_history_pages_follow_every_new_price(usd: Any) -> None:
+    goods = [GoodsFactory(price="10.00") for _ in range(3)]
+    CurrencyFactory(code="EUR", rate="0.50")
+    client = APIClient()
+    pages = {
+        "list": "/api/goods/?currency=EUR",
+        "history": f"/api/prices/?goods={goods[0].id}",
+    }
+    etags = {name: client.get(url)["ETag"] for name, url in pages.items()}
+    assert all(client.get(url, headers={"If-None-Match": etags[name]}).status_code == 304
+               for name, url in pages.items())  # fmt: skip
+
+    prices_record(amounts={goods[0].id: Decimal("20.00")}, source="manual")
+    listed = client.get(pages["list"], headers={"If-None-Match": etags["list"]})
+    assert listed.status_code == 200
+    assert [row["price"] for row in listed.json()["results"]] == ["10.00", "5.00", "5.00"]
+    history = client.get(pages["history"], headers={"If-None-Match": etags["history"]})
+    assert history.status_code == 200
+    assert [row["amount"] for row in history.json()["results"]] == ["20.00", "10.00"]
+    # another page of the same rows is another representation
+    assert client.get(pages["list"] + "&limit=1").json()["next"] is not None
