@@ -67,3 +67,14 @@ def load(
     body = json.dumps(json_body).encode() if json_body is not None else b""
     all_headers = {"Content-Type": "application/json", **(headers or {})}
     return asyncio.run(_run(url, method, all_headers, body, seconds, concurrency))
+
+
+def merged(*results: LoadResult) -> LoadResult:
+    """Several runs as one: their requests over their summed time."""
+    total = LoadResult()
+    for result in results:
+        total.latencies += result.latencies
+        total.seconds += result.seconds
+        for status, count in result.statuses.items():
+            total.statuses[status] = total.statuses.get(status, 0) + count
+    return total

@@ -25,19 +25,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import ROOT, free_port, report, server, setup, started, summary_ms, wait_http
-from bench.load import LoadResult, load
+from bench.load import LoadResult, load, merged
 
 CEILING_WORKERS = 2
-
-
-def merged(*results: LoadResult) -> LoadResult:
-    total = LoadResult()
-    for result in results:
-        total.latencies += result.latencies
-        total.seconds += result.seconds
-        for status, count in result.statuses.items():
-            total.statuses[status] = total.statuses.get(status, 0) + count
-    return total
 
 
 def main() -> None:

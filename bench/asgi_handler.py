@@ -1,0 +1,19 @@
+"""The shop's HTTP through Django's own ASGI handler, for ``bench/servers.py`` to compare.
+
+    uvicorn bench.asgi_handler:application --workers 2
+
+The shop itself runs its (synchronous) views through ``shop.core.asgi_http``;
+this module serves the same project through ``django.core.asgi``, the way
+``manage.py serve`` did before, so both can be measured side by side.
+"""
+
+import os
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+from django.conf import settings
+from django.core.asgi import get_asgi_application
+
+from shop.core.asgi import BodySizeLimit
+
+application = BodySizeLimit(get_asgi_application(), settings.DATA_UPLOAD_MAX_MEMORY_SIZE)

@@ -1,0 +1,86 @@
+"""Which server setup serves the shop's HTTP best (SPEC §9, issue of the README's server choice).
+
+    python bench/servers.py [--goods 10000] [--seconds 8] [--concurrency 32]
+
+Side by side in one run, on uvicorn with uvloop, httptools and 2 workers each, loaded in turns
+(three rounds) by the same client: the ceiling (``bench/ceiling.py``: a bare Django view answering the same
+bytes), the shop through Django's ASGI handler (``bench/asgi_handler.py``), and the shop as it
+runs (``manage.py serve``: Django's handler on a pool of threads, ``shop.core.asgi_http``) with
+4 and 16 threads. Paths: the API root (no database) and a goods detail. Prints
+``bench=servers setup=… path=… ours=… ceiling=… ratio=…`` (requests/s).
+"""
+
+import argparse
+import json
+import os
+import sys
+import urllib.request
+from contextlib import ExitStack
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.common import DATABASE_URL, ROOT, free_port, report, setup, started, summary_ms, wait_http
+from bench.load import LoadResult, load, merged
+
+WORKERS = "2"
+ROUNDS = 3
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--goods", type=int, default=10_000)
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--concurrency", type=int, default=32)
+    args = parser.parse_args()
+    setup()
+    from bench.seed import goods_in_sale
+
+    goods_in_sale(args.goods)
+    paths = ["/api/", f"/api/goods/{args.goods // 2}/"]
+    env = {**os.environ, "DATABASE_URL": DATABASE_URL, "PRICE_TICKER": "off", "LOG_LEVEL": "WARNING",
+           "WEB_CONCURRENCY": WORKERS}  # fmt: skip
+    uvicorn = [sys.executable, "-m", "uvicorn", "--workers", WORKERS, "--loop", "uvloop", "--http", "httptools",
+               "--log-level", "warning"]  # fmt: skip
+    setups = {
+        "threads-16": ([sys.executable, "manage.py", "serve", "--no-prepare"], {"WEB_THREADS": "16"}),
+        "threads-4": ([sys.executable, "manage.py", "serve", "--no-prepare"], {"WEB_THREADS": "4"}),
+        "django-asgi-handler": ([*uvicorn, "bench.asgi_handler:application"], {}),
+    }
+    bodies_file = ROOT / "var" / "bench-servers-bodies.json"
+    with ExitStack() as stack:
+        bases: dict[str, str] = {}
+        for name, (command, extra) in setups.items():
+            port = free_port()
+            argv = [*command, "--port", str(port)] if "uvicorn" in command else command
+            stack.enter_context(
+                started(argv, {**env, **extra, "PORT": str(port)}, f"bench-servers-{name}.log")
+            )
+            bases[name] = f"http://127.0.0.1:{port}"
+            wait_http(bases[name] + "/healthz")
+        bodies = {path: urllib.request.urlopen(bases["threads-16"] + path).read().decode() for path in paths}  # noqa: S310
+        bodies_file.write_text(json.dumps(bodies))
+        port = free_port()
+        ceiling = [*uvicorn, "--port", str(port), "bench.ceiling:application"]
+        stack.enter_context(
+            started(ceiling, {**env, "CEILING_BODIES": str(bodies_file)}, "bench-servers-ceiling.log")
+        )
+        bases["ceiling"] = f"http://127.0.0.1:{port}"
+        wait_http(bases["ceiling"] + paths[0])
+        for path in paths:
+            results: dict[str, list[LoadResult]] = {name: [] for name in bases}
+            for _ in range(ROUNDS):  # in turns, so that the machine's drift hits every setup alike
+                for name, base in bases.items():
+                    results[name].append(
+                        load(base + path, seconds=args.seconds / ROUNDS, concurrency=args.concurrency)
+                    )
+            ceiling_rate = merged(*results["ceiling"]).rate
+            for name, runs in results.items():
+                result = merged(*runs)
+                report("servers", setup=name, path=path, ours=result.rate, ceiling=ceiling_rate,
+                       ratio=f"{result.rate / ceiling_rate:.2f}", statuses=result.statuses,
+                       **summary_ms(result.latencies))  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
