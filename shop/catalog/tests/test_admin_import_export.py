@@ -7,12 +7,13 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
+import tablib
 from django.contrib.auth.models import Permission
 from django.test import Client
 
 from shop.accounts.models import User
 from shop.catalog.models import Goods, Price
-from shop.catalog.resources import DUPLICATE_ID, NO_SUCH_GOODS, NOT_BASE_CURRENCY
+from shop.catalog.resources import DUPLICATE_ID, NO_SUCH_GOODS, NOT_BASE_CURRENCY, GoodsResource
 from shop.catalog.services.prices import prices_record
 from shop.tests.factories import GoodsFactory, UserFactory
 
@@ -284,16 +285,40 @@ def test_staff_without_goods_permissions_get_403(staff_user: User) -> None:
     assert not Goods.objects.exists()
 
 
-@pytest.mark.parametrize("url", [IMPORT_URL, EXPORT_URL])
-def test_import_and_export_pages_need_no_inline_script(admin_client: Client, url: str) -> None:
-    # when
-    response = admin_client.get(url)
-    # then: the CSP is sent, and everything the page runs comes from a file
-    assert response.status_code == 200
-    assert "script-src 'self'" in response["Content-Security-Policy"]
-    page = response.content.decode()
+def assert_runs_under_the_csp(response: object) -> str:
+    """The CSP is sent, and everything the page runs comes from a file."""
+    assert response.status_code == 200  # type: ignore[attr-defined]
+    assert "script-src 'self'" in response["Content-Security-Policy"]  # type: ignore[index]
+    page = response.content.decode()  # type: ignore[attr-defined]
     scripts = re.findall(r"<script\b([^>]*)>(.*?)</script>", page, re.S)
     assert scripts and all("src=" in attrs and not body.strip() for attrs, body in scripts)
     assert not re.search(r"\son[a-z]+\s*=", page), "an inline event handler, which the CSP blocks"
+    return page
+
+
+@pytest.mark.parametrize("url", ["/admin/catalog/goods/", IMPORT_URL, EXPORT_URL])
+def test_the_goods_admin_pages_need_no_inline_script(admin_client: Client, url: str) -> None:
+    page = assert_runs_under_the_csp(admin_client.get(url))
     if url == EXPORT_URL:
         assert "catalog/admin/export_select_all.js" in page and 'class="select-toggle"' in page
+
+
+def test_the_import_errors_page_needs_no_inline_script(admin_client: Client) -> None:
+    response = import_file(admin_client, csv_bytes([["", "", "", "1", "-1", ""]]), "goods.csv", CSV_FORMAT)
+    assert "Some rows failed to validate" in assert_runs_under_the_csp(response)
+
+
+def test_the_resource_itself_is_all_or_nothing_whoever_calls_it() -> None:
+    """Not only the admin's one-step import: import_data asked to keep valid rows keeps none."""
+    # given
+    lamp = GoodsFactory(name="Lamp", description="", price="10.00")
+    dataset = tablib.Dataset(
+        [lamp.id, "Lamp XL", "", "1", "11.00", ""], ["", "", "", "1", "5.00", ""], headers=HEADER
+    )
+    # when
+    result = GoodsResource().import_data(dataset, rollback_on_validation_errors=False)
+    # then
+    assert result.has_validation_errors() and [row.number for row in result.invalid_rows] == [2]
+    lamp.refresh_from_db()
+    assert lamp.name == "Lamp" and history(lamp) == [Decimal("10.00")]
+    assert Goods.objects.count() == 1
