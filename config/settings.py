@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "channels",
     "corsheaders",
+    "import_export",  # goods as CSV/XLSX in the admin
     "shop.core",
     "shop.accounts",
     "shop.currency",
@@ -198,6 +199,11 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# --- Goods import and export (django-import-export, shop.catalog.resources) ---------------
+# Off: the resource escapes formula cells (= + - @, tab, CR) itself and reversibly; this option
+# would only drop a leading "=" and turn every cell, numbers too, into text.
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False
 
 # --- Celery ----------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL or "memory://"

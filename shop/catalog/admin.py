@@ -2,8 +2,11 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from import_export.admin import ImportExportModelAdmin
+from import_export.formats.base_formats import CSV, XLSX
 
 from shop.catalog.models import Goods, Price, Sale, Tick
+from shop.catalog.resources import GoodsResource
 from shop.catalog.selectors import price_recent
 from shop.catalog.services.prices import price_create_manual
 
@@ -11,12 +14,29 @@ RECENT_PRICES = 20
 
 
 @admin.register(Goods)
-class GoodsAdmin(admin.ModelAdmin):
+class GoodsAdmin(ImportExportModelAdmin):
+    """Goods, and goods as CSV or XLSX: export (what the list shows, filters applied) and
+    import (shop.catalog.resources: the API's rules, all or nothing)."""
+
     list_display = ("id", "name", "is_active", "price", "price_updated_at")
     list_filter = ("is_active",)
     search_fields = ("name", "description")
     readonly_fields = ("price", "price_updated_at", "current_price_id", "recent_prices")
     fields = ("name", "description", "is_active", "price", "price_updated_at", "recent_prices")
+    resource_classes = (GoodsResource,)
+    formats = (CSV, XLSX)
+    # One step: the file is imported in one transaction, or nothing is and the bad rows are
+    # shown. No preview step, which would keep the upload between two requests (a temporary
+    # file on whichever web process took the first one).
+    skip_import_confirm = True
+    export_template_name = "admin/catalog/goods/export.html"  # CSP: no inline event handler
+
+    def has_import_permission(self, request: HttpRequest) -> bool:
+        """Import creates and changes goods: staff who may do both (the admin's own permissions)."""
+        return self.has_add_permission(request) and self.has_change_permission(request)
+
+    def has_export_permission(self, request: HttpRequest) -> bool:
+        return self.has_view_or_change_permission(request)
 
     @admin.display(description=f"Newest {RECENT_PRICES} prices")
     def recent_prices(self, goods: Goods) -> str:
