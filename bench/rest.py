@@ -72,7 +72,8 @@ def main() -> None:
         "price_history": f"/api/prices/?goods={middle}",
     }
     workers = {"WEB_CONCURRENCY": str(args.workers)} if args.workers else {}
-    with server(log_name="bench-rest-server.log", DB_POOL_MAX_SIZE="40", **workers) as port:
+    # the shop at its defaults (make stack): the access log on, the pool and processes as they come
+    with server(log_name="bench-rest-server.log", LOG_LEVEL="INFO", **workers) as port:
         base = f"http://127.0.0.1:{port}"
         bodies = {path: urllib.request.urlopen(base + path).read().decode() for path in reads.values()}  # noqa: S310
         bodies_file = ROOT / "var" / "bench-ceiling-bodies.json"
