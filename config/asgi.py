@@ -17,6 +17,7 @@ from django.conf import settings  # noqa: E402
 
 from shop.catalog.ticker import lifespan  # noqa: E402
 from shop.core.asgi import BodySizeLimit  # noqa: E402
+from shop.realtime.limits import SlowReaderGuard  # noqa: E402, F401 - the ``serve`` command's WebSocket protocol
 from shop.realtime.routing import feed_application, websocket_urlpatterns  # noqa: E402
 from shop.webhooks.sweeper import run_sweeper  # noqa: E402
 

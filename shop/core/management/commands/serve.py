@@ -6,7 +6,6 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
 from shop.core.metrics import metrics_dir_prepare
-from shop.realtime.limits import SlowReaderGuard
 
 
 class Command(BaseCommand):
@@ -37,7 +36,9 @@ class Command(BaseCommand):
             port=settings.PORT,
             workers=settings.WEB_CONCURRENCY,
             lifespan="on",
-            ws=SlowReaderGuard,  # uvicorn's websockets-sansio, dropping peers that stop reading
+            # uvicorn's websockets-sansio, dropping peers that stop reading. Named, not passed: each
+            # worker process imports it from the ASGI module, after Django is set up there.
+            ws="config.asgi:SlowReaderGuard",
             # A hard cap far above the feed's limit: the consumer answers messages up to it with a
             # clear error; bigger ones are cut by the protocol (close 1009) without being buffered.
             ws_max_size=4 * settings.FEED_MAX_MESSAGE_BYTES,
