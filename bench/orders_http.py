@@ -116,10 +116,13 @@ def main() -> None:
         ):  # fmt: skip
             thread = threading.Thread(target=ticker, daemon=True)
             thread.start()
-            targets = {"ceiling": ceiling, "ours": ours} | ({"before": before} if args.before else {})
+            shops = {"ours": ours} | ({"before": before} if args.before else {})
             for n in range(args.rounds):
+                # The ceiling first, then the shops, their order swapped each round: a shop loaded
+                # right after another one meets its leftovers (autovacuum, dirty pages).
+                order_of = list(shops.items())[:: -1 if n % 2 else 1]
                 results: dict[str, LoadResult] = {}
-                for name, port in targets.items():
+                for name, port in [("ceiling", ceiling), *order_of]:
                     if name == "ceiling":
                         result = load(f"http://127.0.0.1:{port}/bare/", seconds=args.seconds, concurrency=32)
                     else:

@@ -1,12 +1,15 @@
+import json
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from rest_framework import serializers
 from rest_framework.test import APIClient
 
 from shop.catalog.models import Goods
 from shop.catalog.services.prices import prices_record
 from shop.currency.models import ExchangeRate
+from shop.orders.api import OrderSerializer
 from shop.orders.models import CartItem, IdempotencyKey, Order, OrderLine
 from shop.orders.services.cart import CART_EMPTY, NOT_IN_CART
 from shop.orders.services.orders import (
@@ -83,6 +86,25 @@ def test_order_in_base_and_zero_decimal_currency(shopper: APIClient, shop: dict[
     assert (usd["currency"], usd["exchange_rate"], usd["order_sum"]) == ("USD", "1", "140.10")
     jpy = shopper.post("/api/orders/", {"currency": "JPY", "items": items}, format="json").json()
     assert jpy["order_sum"] == "22090"
+
+
+def test_order_representation_is_what_its_fields_make(shopper: APIClient, shop: dict[str, Goods]) -> None:
+    # given: orders in three currencies, one with a markup finer than a cent (30 % of 0.01)
+    cent = GoodsFactory(name="Cent", price="0.01")
+    lines = [{"goods": g.id, "quantity": q} for g, q in ((shop["hundred"], 3), (shop["ten"], 7), (cent, 1))]
+    for currency in ("USD", "EUR", "JPY"):
+        assert (
+            shopper.post("/api/orders/", {"currency": currency, "items": lines}, format="json").status_code
+            == 201
+        )
+    # when: each order shown by OrderSerializer and by DRF's generic field-by-field serialization
+    for order in Order.objects.select_related("currency").prefetch_related("items"):
+        written_out = OrderSerializer(order).data
+        by_fields = serializers.Serializer.to_representation(OrderSerializer(), order)
+        # then
+        assert written_out == json.loads(json.dumps(by_fields))
+        assert written_out["markup"] == "112.578"  # 30 % of 375.26, unrounded (SPEC §4)
+        assert shopper.get(f"/api/orders/{order.id}/").json() == written_out
 
 
 def test_same_goods_twice_is_merged(shopper: APIClient, shop: dict[str, Goods]) -> None:
