@@ -288,7 +288,7 @@ TICKS_STALLED_INTERVALS = env.int("TICKS_STALLED_INTERVALS", default=3)
 # --- REST API --------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "shop.accounts.authentication.JWTAuthentication",  # SimpleJWT's, the user read in one plain query
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["shop.core.permissions.StaffWriteOrReadOnly"],
