@@ -172,7 +172,8 @@ PRICE_TICKER = env.str("PRICE_TICKER", default="celery" if REDIS_URL else "inpro
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's, with one connection pool per process instead of one per request.
+            "BACKEND": "shop.core.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
