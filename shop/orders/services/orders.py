@@ -64,20 +64,55 @@ def fingerprint(payload: object) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
+# PostgreSQL: a new key is inserted; a key older than the window is taken over (its row
+# reset); a live one is left alone, and then no row comes back. A concurrent request with
+# the same key waits on the unique index until the first one commits or rolls back, as
+# any INSERT does; no savepoint is needed, since a conflict is no error here.
+CLAIM_SQL = """
+INSERT INTO orders_idempotencykey AS k (user_id, key, fingerprint, order_id, created_at)
+VALUES (%(user)s, %(key)s, %(print)s, NULL, clock_timestamp())
+ON CONFLICT (user_id, key) DO UPDATE
+    SET fingerprint = EXCLUDED.fingerprint, order_id = NULL, created_at = EXCLUDED.created_at
+    WHERE k.created_at < clock_timestamp() - %(window)s::interval
+RETURNING k.id
+"""
+
+
 def _claim_key(*, user: User, key: str, print_: str) -> Order | None:
     """Record (user, key), or return the order an earlier request with it placed.
 
     The INSERT runs first: a concurrent request with the same key blocks on the
-    unique index until the first one commits (then it gets IntegrityError and
+    unique index until the first one commits (then it finds the key taken and
     reads that order) or rolls back (then it goes ahead itself).
     """
-    IdempotencyKey.objects.filter(user=user, key=key, created_at__lt=db_now() - IDEMPOTENCY_WINDOW).delete()
-    try:
-        with transaction.atomic():
-            IdempotencyKey.objects.create(user=user, key=key, fingerprint=print_)
-            return None
-    except IntegrityError:
-        earlier = IdempotencyKey.objects.select_related("order").get(user=user, key=key)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                CLAIM_SQL,
+                {
+                    "user": user.pk,
+                    "key": key,
+                    "print": print_,
+                    "window": f"{IDEMPOTENCY_WINDOW.total_seconds()} s",
+                },
+            )
+            if cursor.fetchone() is not None:
+                return None
+    else:
+        IdempotencyKey.objects.filter(
+            user=user, key=key, created_at__lt=db_now() - IDEMPOTENCY_WINDOW
+        ).delete()
+        try:
+            with transaction.atomic():
+                IdempotencyKey.objects.create(user=user, key=key, fingerprint=print_)
+                return None
+        except IntegrityError:
+            pass
+    earlier = (
+        IdempotencyKey.objects.select_related("order__currency")
+        .prefetch_related("order__items")
+        .get(user=user, key=key)
+    )
     if earlier.fingerprint != print_:
         raise Unprocessable(IDEMPOTENCY_KEY_REUSED, code="idempotency_key_reused")
     assert earlier.order is not None  # noqa: S101 - set in the same transaction as the key

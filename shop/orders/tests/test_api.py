@@ -1,8 +1,10 @@
 import json
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.test import APIClient
 
@@ -165,6 +167,28 @@ def test_idempotency_key(shopper: APIClient, shop: dict[str, Goods]) -> None:
         stranger.post("/api/orders/", body, format="json", HTTP_IDEMPOTENCY_KEY="k-1").json()["id"]
         != first.json()["id"]
     )
+
+
+def test_a_key_older_than_24_hours_is_a_new_key(shopper: APIClient, shop: dict[str, Goods]) -> None:
+    # given: an order with key k-3, its key then 24 hours and a minute old, and another one 23 hours old
+    first = {"items": [{"goods": shop["ten"].id, "quantity": 1}]}
+    old = shopper.post("/api/orders/", first, format="json", HTTP_IDEMPOTENCY_KEY="k-3").json()
+    young = shopper.post("/api/orders/", first, format="json", HTTP_IDEMPOTENCY_KEY="k-4").json()
+    IdempotencyKey.objects.filter(key="k-3").update(
+        created_at=timezone.now() - timedelta(hours=24, minutes=1)
+    )
+    IdempotencyKey.objects.filter(key="k-4").update(created_at=timezone.now() - timedelta(hours=23))
+    # when: both keys come again, k-3 even with another body
+    other = {"items": [{"goods": shop["ten"].id, "quantity": 2}]}
+    renewed = shopper.post("/api/orders/", other, format="json", HTTP_IDEMPOTENCY_KEY="k-3")
+    replayed = shopper.post("/api/orders/", first, format="json", HTTP_IDEMPOTENCY_KEY="k-4")
+    # then: k-3 placed a new order and now stands for it; k-4 still answers with its order
+    assert renewed.status_code == 201 and "Idempotent-Replayed" not in renewed
+    assert renewed.json()["id"] != old["id"] and renewed.json()["items"][0]["quantity"] == 2
+    assert IdempotencyKey.objects.get(key="k-3").order_id == renewed.json()["id"]
+    assert replayed.json() == young and replayed["Idempotent-Replayed"] == "true"
+    again = shopper.post("/api/orders/", other, format="json", HTTP_IDEMPOTENCY_KEY="k-3")
+    assert again.json() == renewed.json()
 
 
 def test_a_refused_order_does_not_burn_its_key(shopper: APIClient, shop: dict[str, Goods]) -> None:
