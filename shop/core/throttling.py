@@ -4,7 +4,8 @@ Each limit is ``N/period`` (``30/m``, ``10/15m``, ``3/h``; ``s``, ``m``, ``h``,
 ``d``), read from a setting; an empty value or ``0`` turns it off. A hit is
 one ``cache.add`` (SET NX, starts the window) and one ``cache.incr`` (INCR):
 both atomic in Redis, so concurrent requests across every process of the
-deployment are counted exactly, unlike DRF's own throttles, which read,
+deployment are counted exactly (with the shop's Redis cache both go in one
+MULTI, one round trip), unlike DRF's own throttles, which read,
 append and write back a list. Windows are aligned to the clock, so the
 answer can say when the current one ends (``Retry-After``).
 
@@ -76,6 +77,20 @@ def _window(rate: Rate, now: float) -> int:
     return int(now // rate.window) * rate.window
 
 
+def _count(key: str, *, timeout: int) -> int | None:
+    """The window's counter after this hit (None if it could not be counted)."""
+    count = getattr(cache, "count", None)
+    if count is not None:  # shop.core.redis_cache.RedisCache: one atomic round trip
+        return int(count(key, timeout=timeout))
+    for _ in range(2):  # the key may expire between add and incr at a window's end
+        cache.add(key, 0, timeout=timeout)
+        try:
+            return int(cache.incr(key))
+        except ValueError:
+            continue
+    return None
+
+
 def throttle_hit(*, scope: str, ident: str, setting: str, message: str) -> None:
     """Count one hit of ``ident`` against the limit named by ``setting``;
     RateLimited (429 + Retry-After) once it is over."""
@@ -86,14 +101,7 @@ def throttle_hit(*, scope: str, ident: str, setting: str, message: str) -> None:
     start = _window(rate, now)
     key = _key(scope, ident, start)
     try:
-        count = None
-        for _ in range(2):  # the key may expire between add and incr at a window's end
-            cache.add(key, 0, timeout=rate.window + 1)
-            try:
-                count = cache.incr(key)
-                break
-            except ValueError:
-                continue
+        count = _count(key, timeout=rate.window + 1)
     except RedisError:
         logger.warning("throttle %s not applied: the cache does not answer", scope)
         return

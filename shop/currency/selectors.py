@@ -56,14 +56,26 @@ def base_currency_code() -> str:
     return str(settings.BASE_CURRENCY)
 
 
+def currency_unknown(code: str) -> ValidationError:
+    """The 400 of a currency code that names no active currency."""
+    return ValidationError(UNKNOWN_CURRENCY, code="unknown_currency", currency=code)
+
+
+def currency_code_clean(code: str) -> str:
+    """A currency code from a request as it is stored (upper case); 400 unless three letters.
+
+    Checked before any query: a NUL byte in a code was a database error.
+    """
+    if not _CODE.fullmatch(code):
+        raise currency_unknown(code)
+    return code.upper()
+
+
 def currency_active_get(*, code: str) -> Currency:
     """An active currency named in a request (400 when unknown or inactive)."""
-    # Checked before the query: a code is three letters (a NUL byte was a database error).
-    currency = (
-        Currency.objects.filter(code=code.upper(), is_active=True).first() if _CODE.fullmatch(code) else None
-    )
+    currency = Currency.objects.filter(code=currency_code_clean(code), is_active=True).first()
     if currency is None:
-        raise ValidationError(UNKNOWN_CURRENCY, code="unknown_currency", currency=code)
+        raise currency_unknown(code)
     return currency
 
 

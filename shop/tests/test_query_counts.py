@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
 
 from shop.accounts.models import User
 from shop.catalog.services.prices import prices_record
@@ -69,3 +70,34 @@ def test_order_detail_queries(usd: Any, shopper_user: User) -> None:
     goods = [GoodsFactory(price="10.00") for _ in range(10)]
     order = order_create(user=shopper_user, currency_code="EUR", items=[(g.id, 1) for g in goods]).order
     assert count(client, f"/api/orders/{order.id}/") <= 4
+
+
+def place(client: APIClient, lines: int, **headers: str) -> tuple[int, list[str]]:
+    goods = [GoodsFactory(price="10.00") for _ in range(lines)]
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(
+            "/api/orders/",
+            {"currency": "EUR", "items": [{"goods": g.id, "quantity": 2} for g in goods]},
+            format="json",
+            **headers,
+        )
+    assert response.status_code == 201, response.content[:300]
+    return len(queries), [q["sql"].split()[0] for q in queries.captured_queries]
+
+
+def test_placing_an_order_costs_the_same_few_queries_for_any_number_of_lines(
+    usd: Any, shopper_user: User
+) -> None:
+    # given: a shopper with a bearer token, as every API client sends it
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(shopper_user).access_token}")
+    CurrencyFactory(code="EUR", rate="0.9")
+    # when / then: the user; lock and read currency and goods; clock and rate; order and
+    # lines in one insert; webhook endpoints; around them the transaction (a savepoint in tests)
+    few, statements = place(client, 3)
+    assert few == 7, statements
+    assert statements == ["SELECT", "SAVEPOINT", "WITH", "WITH", "WITH", "SELECT", "RELEASE"]
+    assert place(client, 30)[0] == few
+    # with an Idempotency-Key: the currency checked first, the key claimed, then given the order
+    assert place(client, 3, HTTP_IDEMPOTENCY_KEY="q-1")[0] == few + 3
+    assert place(client, 30, HTTP_IDEMPOTENCY_KEY="q-2")[0] == few + 3

@@ -7,6 +7,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
+from shop.accounts.authentication import user_get
 from shop.accounts.models import User
 from shop.accounts.tests.helpers import PASSWORD, obtain_tokens
 from shop.tests.factories import UserFactory
@@ -109,6 +110,37 @@ def test_requests_authenticate_with_bearer_only(anon: APIClient, shopper_user: U
         "detail": "Authentication credentials were not provided.",
         "code": "not_authenticated",
     }
+
+
+def test_an_access_token_is_only_as_good_as_its_account(shopper_user: User) -> None:
+    # given: a valid access token, and the account as the database holds it
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(shopper_user)}")
+    me = client.get("/auth/users/me/")
+    assert me.status_code == 200
+    assert me.json()["email"] == shopper_user.email
+    assert {k: v for k, v in vars(user_get(user_id=shopper_user.id)).items() if k != "_state"} == {
+        k: v for k, v in vars(User.objects.get(id=shopper_user.id)).items() if k != "_state"
+    }
+    # when: the account is deactivated, then deleted
+    User.objects.filter(id=shopper_user.id).update(is_active=False)
+    inactive = client.get("/auth/users/me/")
+    User.objects.filter(id=shopper_user.id).delete()
+    gone = client.get("/auth/users/me/")
+    # then
+    assert inactive.status_code == gone.status_code == 401
+    assert inactive.json() == {"detail": "User is inactive", "code": "user_inactive"}
+    assert gone.json() == {"detail": "User not found", "code": "user_not_found"}
+    assert user_get(user_id=shopper_user.id) is None
+    assert user_get(user_id="not a number") is None
+
+
+def test_staff_rights_come_from_the_account(staff_user: User, shopper_user: User) -> None:
+    body = {"code": "CHF", "name": "Swiss franc", "symbol": "Fr", "decimals": 2}
+    for user, status in ((shopper_user, 403), (staff_user, 201)):
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(user)}")
+        assert client.post("/api/currency/", body, format="json").status_code == status
 
 
 def test_refresh_rotates_and_blacklists_the_old_refresh_token(anon: APIClient, shopper_user: User) -> None:

@@ -90,7 +90,7 @@ def cart_checkout(
         items = dict(CartItem.objects.filter(cart=cart).values_list("goods_id", "quantity"))
         if not items:
             raise ValidationError(CART_EMPTY, code="cart_empty")
-        order = place(user=user, currency=currency, items=items, max_order_sum=max_order_sum)
+        order = place(user=user, currency_code=currency.code, items=items, max_order_sum=max_order_sum)
         CartItem.objects.filter(cart=cart).delete()
         return order
 

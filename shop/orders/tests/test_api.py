@@ -1,12 +1,17 @@
+import json
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.utils import timezone
+from rest_framework import serializers
 from rest_framework.test import APIClient
 
 from shop.catalog.models import Goods
 from shop.catalog.services.prices import prices_record
 from shop.currency.models import ExchangeRate
+from shop.orders.api import OrderSerializer
 from shop.orders.models import CartItem, IdempotencyKey, Order, OrderLine
 from shop.orders.services.cart import CART_EMPTY, NOT_IN_CART
 from shop.orders.services.orders import (
@@ -85,6 +90,25 @@ def test_order_in_base_and_zero_decimal_currency(shopper: APIClient, shop: dict[
     assert jpy["order_sum"] == "22090"
 
 
+def test_order_representation_is_what_its_fields_make(shopper: APIClient, shop: dict[str, Goods]) -> None:
+    # given: orders in three currencies, one with a markup finer than a cent (30 % of 0.01)
+    cent = GoodsFactory(name="Cent", price="0.01")
+    lines = [{"goods": g.id, "quantity": q} for g, q in ((shop["hundred"], 3), (shop["ten"], 7), (cent, 1))]
+    for currency in ("USD", "EUR", "JPY"):
+        assert (
+            shopper.post("/api/orders/", {"currency": currency, "items": lines}, format="json").status_code
+            == 201
+        )
+    # when: each order shown by OrderSerializer and by DRF's generic field-by-field serialization
+    for order in Order.objects.select_related("currency").prefetch_related("items"):
+        written_out = OrderSerializer(order).data
+        by_fields = serializers.Serializer.to_representation(OrderSerializer(), order)
+        # then
+        assert written_out == json.loads(json.dumps(by_fields))
+        assert written_out["markup"] == "112.578"  # 30 % of 375.26, unrounded (SPEC §4)
+        assert shopper.get(f"/api/orders/{order.id}/").json() == written_out
+
+
 def test_same_goods_twice_is_merged(shopper: APIClient, shop: dict[str, Goods]) -> None:
     g = shop["ten"].id
     body = {"items": [{"goods": g, "quantity": 2}, {"goods": g, "quantity": 3}]}
@@ -143,6 +167,28 @@ def test_idempotency_key(shopper: APIClient, shop: dict[str, Goods]) -> None:
         stranger.post("/api/orders/", body, format="json", HTTP_IDEMPOTENCY_KEY="k-1").json()["id"]
         != first.json()["id"]
     )
+
+
+def test_a_key_older_than_24_hours_is_a_new_key(shopper: APIClient, shop: dict[str, Goods]) -> None:
+    # given: an order with key k-3, its key then 24 hours and a minute old, and another one 23 hours old
+    first = {"items": [{"goods": shop["ten"].id, "quantity": 1}]}
+    old = shopper.post("/api/orders/", first, format="json", HTTP_IDEMPOTENCY_KEY="k-3").json()
+    young = shopper.post("/api/orders/", first, format="json", HTTP_IDEMPOTENCY_KEY="k-4").json()
+    IdempotencyKey.objects.filter(key="k-3").update(
+        created_at=timezone.now() - timedelta(hours=24, minutes=1)
+    )
+    IdempotencyKey.objects.filter(key="k-4").update(created_at=timezone.now() - timedelta(hours=23))
+    # when: both keys come again, k-3 even with another body
+    other = {"items": [{"goods": shop["ten"].id, "quantity": 2}]}
+    renewed = shopper.post("/api/orders/", other, format="json", HTTP_IDEMPOTENCY_KEY="k-3")
+    replayed = shopper.post("/api/orders/", first, format="json", HTTP_IDEMPOTENCY_KEY="k-4")
+    # then: k-3 placed a new order and now stands for it; k-4 still answers with its order
+    assert renewed.status_code == 201 and "Idempotent-Replayed" not in renewed
+    assert renewed.json()["id"] != old["id"] and renewed.json()["items"][0]["quantity"] == 2
+    assert IdempotencyKey.objects.get(key="k-3").order_id == renewed.json()["id"]
+    assert replayed.json() == young and replayed["Idempotent-Replayed"] == "true"
+    again = shopper.post("/api/orders/", other, format="json", HTTP_IDEMPOTENCY_KEY="k-3")
+    assert again.json() == renewed.json()
 
 
 def test_a_refused_order_does_not_burn_its_key(shopper: APIClient, shop: dict[str, Goods]) -> None:

@@ -16,6 +16,7 @@ from shop.currency.services import rate_create
 from shop.tests.factories import CurrencyFactory, GoodsFactory, SaleFactory
 from shop.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from shop.webhooks.security import URL_NOT_HTTPS, URL_NOT_PUBLIC
+from shop.webhooks.selectors import endpoint_ids_for
 from shop.webhooks.services.events import sale_states_sync, webhook_log_prune
 
 pytestmark = pytest.mark.django_db
@@ -159,6 +160,21 @@ def test_events_record_one_delivery_per_subscribed_endpoint(
     log = staff.get(f"/api/webhooks/{orders['id']}/deliveries/").json()
     assert log["count"] == 1
     assert log["results"][0]["status"] == "pending" and log["results"][0]["event_id"] == str(event.id)
+
+
+def test_endpoints_for_a_kind_are_the_active_ones_naming_it_exactly(db: None) -> None:
+    def endpoint(events: list[str], *, is_active: bool = True) -> int:
+        return WebhookEndpoint.objects.create(
+            url=PUBLIC_URL, events=events, is_active=is_active, secret="s"
+        ).id
+
+    both = endpoint(["rate.changed", "order.created"])
+    endpoint(["order.created"], is_active=False)
+    endpoint(["order"])
+    endpoint(["order.created.v2", "prices.batch"])
+    only = endpoint(["order.created"])
+    assert endpoint_ids_for(kind="order.created") == [both, only]
+    assert endpoint_ids_for(kind="sale.ended") == []
 
 
 def test_no_endpoint_records_nothing(shopper: APIClient, usd: Any) -> None:
