@@ -56,8 +56,8 @@ def batch_message(batch: "PriceBatch", *, seq: int) -> dict[str, Any]:
         "at": batch.at.isoformat(),
         # One string, not a list: every consumer of a process decodes the message
         # on its own, and a string decodes at memcpy speed (shop.realtime.feed
-        # parses it once per process).
-        "prices": ",".join(f"{goods}:{amount}" for _, goods, amount, _ in batch.rows),
+        # parses it once per process). The write made it already (PriceBatch.text).
+        "prices": batch.text,
         "rates": feed_rates(),
     }
 
@@ -69,9 +69,9 @@ def publish_prices(batch: "PriceBatch") -> None:
         message = batch_message(batch, seq=feed_seq_next())
         async_to_sync(get_channel_layer().group_send)(FEED_GROUP, message)
     except Exception:
-        logger.exception("feed: batch of %d prices not published", len(batch.rows))
+        logger.exception("feed: batch of %d prices not published", len(batch))
         return
-    logger.debug("feed: batch %s published (%d prices)", message["seq"], len(batch.rows))
+    logger.debug("feed: batch %s published (%d prices)", message["seq"], len(batch))
     # After the feed's own send, so nobody listening can delay the feed.
     try:
         event_emit(kind=EventType.PRICES_BATCH, subject=PublishedBatch(seq=message["seq"], batch=batch))
