@@ -16,6 +16,7 @@ from shop.catalog.services.prices import prices_draw
 from shop.core.db import session_try_lock
 from shop.core.metrics import TICK_DURATION, TICK_GOODS, TICK_LAST_SUCCESS, TICK_SLOTS_SKIPPED
 from shop.domain.pricing import RandInt
+from shop.realtime.publisher import feed_publishing
 
 logger = logging.getLogger(__name__)
 
@@ -72,17 +73,21 @@ def tick_run(
         bounds = {sale.id: (sale.min_price, sale.max_price) for sale in sale_running_list()}
         goods_sales = goods_active_of_sales(sale_ids=list(bounds))
         size = chunk_size or TICK_CHUNK_GOODS
-        for first in range(0, len(goods_sales), size):
-            with transaction.atomic():
-                batch = prices_draw(
-                    goods_sales=goods_sales[first : first + size],
-                    bounds=bounds,
-                    source=Price.Source.TICK,
-                    randint=randint,
-                )
-                # Counted with the chunk: a tick that dies half-way says how far it got.
-                Tick.objects.filter(slot=slot).update(goods_count=F("goods_count") + len(batch))
-                tick.goods_count += len(batch)
+
+        def reprice() -> None:
+            for first in range(0, len(goods_sales), size):
+                with transaction.atomic():
+                    batch = prices_draw(
+                        goods_sales=goods_sales[first : first + size],
+                        bounds=bounds,
+                        source=Price.Source.TICK,
+                        randint=randint,
+                    )
+                    # Counted with the chunk: a tick that dies half-way says how far it got.
+                    Tick.objects.filter(slot=slot).update(goods_count=F("goods_count") + len(batch))
+                    tick.goods_count += len(batch)
+
+        feed_publishing(reprice)
         tick.duration_ms = int((time.monotonic() - started) * 1000)
         tick.save(update_fields=("duration_ms",))
     # Done: the metrics count it (the slots between the previous tick and this one got none).
