@@ -1,7 +1,7 @@
 """Orders never queue behind a tick (SPEC §9, issue 11): order latency on goods that
 tick against goods that do not, side by side in one run.
 
-    python bench/queueing.py [--goods 100000] [--quiet 1000] [--seconds 30] [--clients 8] [--workers 2]
+    python bench/queueing.py [--goods 100000] [--quiet 1000] [--seconds 30] [--clients 8] [--workers 2] [--chunk N]
 
 A sale of ``--goods`` goods ticks every 5 s (in a thread, as the Celery worker
 would); ``--quiet`` more active goods are in no sale. Over HTTP, ``--clients``
@@ -29,6 +29,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--chunk", type=int, help="goods per tick chunk (default: the service's)")
     args = parser.parse_args()
     setup()
     from django.db import connection, connections
@@ -36,7 +37,7 @@ def main() -> None:
 
     from bench.seed import goods_in_sale
     from shop.accounts.models import User
-    from shop.catalog.services.ticks import tick_run
+    from shop.catalog.services.ticks import TICK_CHUNK_GOODS, tick_run
 
     total = args.goods + args.quiet
     goods_in_sale(total)  # every goods priced; then the last --quiet leave the sale: they never tick
@@ -53,7 +54,7 @@ def main() -> None:
         slot = 1
         while not stop.wait(5 - time.time() % 5):
             start = time.perf_counter()
-            counts.append(tick_run(slot=slot).goods_count)
+            counts.append(tick_run(slot=slot, chunk_size=args.chunk).goods_count)
             ticks.append(time.perf_counter() - start)
             slot += 1
         connections.close_all()
@@ -85,7 +86,7 @@ def main() -> None:
         thread.join()
     ours, quiet = results["ticking"], results["quiet"]
     ours_p99, quiet_p99 = summary_ms(ours.latencies)["p99_ms"], summary_ms(quiet.latencies)["p99_ms"]
-    report("orders_queueing", goods=args.goods, clients=args.clients, lines=3, ticks=len(ticks),
+    report("orders_queueing", goods=args.goods, chunk=args.chunk or TICK_CHUNK_GOODS, clients=args.clients, lines=3, ticks=len(ticks),
            ours_p99_ms=ours_p99, quiet_p99_ms=quiet_p99, ratio=f"{ours_p99 / quiet_p99:.2f}",
            ours_median_ms=summary_ms(ours.latencies)["median_ms"],
            quiet_median_ms=summary_ms(quiet.latencies)["median_ms"],
