@@ -44,4 +44,6 @@ def goods_in_sale(count: int, *, min_price: str = "10.00", max_price: str = "99.
             "INSERT INTO catalog_sale_goods (sale_id, goods_id) SELECT %s, id FROM catalog_goods", [sale.id]
         )
     sale_reprice(sale=sale, source="manual")  # every goods gets a real current price
+    with connection.cursor() as cursor:  # planner statistics, as autovacuum would gather them
+        cursor.execute("ANALYZE catalog_goods, catalog_sale_goods, catalog_sale")
     return sale

@@ -53,8 +53,9 @@ def main() -> None:
     ticks = {t.slot: t for t in Tick.objects.filter(slot__gte=first, slot__lte=last)}
     expected = last - first + 1
     durations = [t.duration_ms / 1000 for t in ticks.values()]
+    incomplete = sum(t.goods_count != args.goods for t in ticks.values())  # stopped short (whole chunks only)
     report("slots", minutes=args.minutes, goods=args.goods, slots=expected, ticked=len(ticks),
-           skipped=expected - len(ticks), **summary_ms(durations))  # fmt: skip
+           skipped=expected - len(ticks), incomplete=incomplete, **summary_ms(durations))  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Tick at scale (SPEC §9): N goods repriced, committed and broadcast.
 
-python bench/tick.py [--goods 1000,10000,100000] [--ticks 10]
+python bench/tick.py [--goods 1000,10000,100000] [--ticks 10] [--chunk N]
 """
 
 import argparse
@@ -16,20 +16,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--goods", default="1000,10000,100000")
     parser.add_argument("--ticks", type=int, default=10)
+    parser.add_argument("--chunk", type=int, help="goods per chunk (default: the service's)")
     args = parser.parse_args()
     setup()
     from bench.seed import goods_in_sale
-    from shop.catalog.services.ticks import tick_run
+    from shop.catalog.services.ticks import TICK_CHUNK_GOODS, tick_run
 
     for size in [int(n) for n in args.goods.split(",")]:
         goods_in_sale(size)
         samples = []
         for slot in range(args.ticks):
             with Timer() as t:  # reprice, commit and publish (on_commit runs before tick_run returns)
-                result = tick_run(slot=slot)
+                result = tick_run(slot=slot, chunk_size=args.chunk)
             assert result.goods_count == size, result
             samples.append(t.seconds)
-        report("tick", goods=size, ticks=args.ticks, **summary_ms(samples))
+        report(
+            "tick", goods=size, ticks=args.ticks, chunk=args.chunk or TICK_CHUNK_GOODS, **summary_ms(samples)
+        )
 
 
 if __name__ == "__main__":

@@ -143,6 +143,28 @@ def goods_active_ids_of_sale(*, sale_id: int) -> list[int]:
     )
 
 
+def goods_active_of_sales(*, sale_ids: Collection[int]) -> list[tuple[int, int]]:
+    """(goods id, sale id) of the active goods of these sales, in goods id order, each goods
+    once (the tick's hot path: one query, its rows read as plain tuples, no ORM per row)."""
+    if not sale_ids:
+        return []
+    query = (
+        Sale.goods.through.objects.filter(sale_id__in=sale_ids, goods__is_active=True)
+        .order_by()  # sorted here: cheaper than the server's sort of 100,000 rows spilling to disk
+        .values_list("goods_id", "sale_id")
+        .query
+    )
+    sql, params = query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    rows.sort()
+    sale_of: dict[int, int] = {}
+    for goods, sale in rows:
+        sale_of.setdefault(goods, sale)  # a goods runs in one sale at most; never twice in one tick
+    return list(sale_of.items())
+
+
 # The most history rows (raw prices and stored one-minute candles) one candles request may read.
 MAX_CANDLE_ROWS = 200_000
 

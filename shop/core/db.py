@@ -4,7 +4,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Model
 from django.utils import timezone
 
@@ -49,6 +49,45 @@ def atomic_try_lock(key: int) -> Iterator[bool]:
     finally:
         if got:
             lock.release()
+
+
+@contextmanager
+def session_try_lock(key: int) -> Iterator[bool]:
+    """Hold lock ``key``, if it was free, across the transactions run inside; yields whether it got it.
+
+    PostgreSQL: a session-level advisory lock (the same key space as
+    :func:`atomic_try_lock`), released on leaving, or by the server when the
+    connection dies. Must be entered outside a transaction for the work inside
+    to commit piecewise. SQLite (embedded mode, one process): a process-wide lock.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+            got = bool(cursor.fetchone()[0])
+        try:
+            yield got
+        finally:
+            if got:
+                _advisory_unlock(key)
+        return
+    lock = _local_locks.setdefault(key, threading.Lock())
+    got = lock.acquire(blocking=False)
+    try:
+        yield got
+    finally:
+        if got:
+            lock.release()
+
+
+def _advisory_unlock(key: int) -> None:
+    try:
+        if connection.in_atomic_block and connection.needs_rollback:
+            raise DatabaseError("the transaction is aborted")
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+    except DatabaseError:
+        # No statement can run on this connection now: closing it frees the lock.
+        connection.close()
 
 
 def lock_for_share(model: type[Model], pks: Iterable[Any]) -> None:

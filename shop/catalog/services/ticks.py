@@ -4,22 +4,27 @@ import logging
 import random
 import time
 from dataclasses import dataclass
-from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from shop.catalog.models import Price, Tick
-from shop.catalog.selectors import goods_active_ids_of_sale, sale_running_list
-from shop.catalog.services.prices import prices_record
-from shop.core.db import atomic_try_lock
+from shop.catalog.selectors import goods_active_of_sales, sale_running_list
+from shop.catalog.services.prices import prices_draw
+from shop.core.db import session_try_lock
 from shop.core.metrics import TICK_DURATION, TICK_GOODS, TICK_LAST_SUCCESS, TICK_SLOTS_SKIPPED
-from shop.domain.pricing import RandInt, draw_prices
+from shop.domain.pricing import RandInt
+from shop.realtime.publisher import feed_publishing
 
 logger = logging.getLogger(__name__)
 
 TICK_LOCK = 0x7469636B  # "tick": the advisory lock that keeps ticks from overlapping
+
+# Goods repriced per transaction. An order on them waits for one chunk at most
+# (a few tens of ms), and bigger chunks saved little (bench/tick.py, bench/queueing.py).
+TICK_CHUNK_GOODS = 5000
 
 
 @dataclass(frozen=True)
@@ -34,18 +39,28 @@ def tick_slot(at: float | None = None) -> int:
     return int((time.time() if at is None else at) // settings.PRICE_TICK_SECONDS)
 
 
-def tick_run(*, slot: int | None = None, randint: RandInt = random.randint) -> TickResult:
+def tick_run(
+    *, slot: int | None = None, chunk_size: int | None = None, randint: RandInt = random.randint
+) -> TickResult:
     """Run the tick of ``slot`` (default: now's) unless it ran or another tick is running.
 
-    One transaction: the slot row, every new price and every current price
-    commit together or not at all; the feed batch goes out after commit. A
-    missed slot is never replayed: callers only ever ask for the current one.
+    The slot is claimed first (its Tick row, committed on its own), then the
+    goods are repriced in chunks of ``chunk_size`` (default TICK_CHUNK_GOODS),
+    in goods id order, each chunk one short transaction: its goods locked,
+    then the clock read, then every price of the chunk drawn and made current
+    by one statement, and the slot's ``goods_count`` counted up. So an order
+    waits for at most one chunk's locks, a chunk is all there or not at all,
+    and its feed batch goes out after its commit. A tick that dies half-way
+    leaves whole chunks; the next slot reprices everything. The advisory lock
+    is held for the whole slot, so ticks never overlap. A missed slot is never
+    replayed: callers only ever ask for the current one. ``randint`` draws in
+    embedded mode (SQLite); PostgreSQL draws in the database.
     """
     slot = tick_slot() if slot is None else slot
     if Tick.objects.filter(slot=slot).exists():  # the common no-op: beat asks every second
         return TickResult(slot=slot, status="duplicate")
     started = time.monotonic()
-    with atomic_try_lock(TICK_LOCK) as got_lock:
+    with session_try_lock(TICK_LOCK) as got_lock:
         if not got_lock:
             logger.info("tick %s skipped: a tick is still running", slot)
             return TickResult(slot=slot, status="busy")
@@ -55,23 +70,30 @@ def tick_run(*, slot: int | None = None, randint: RandInt = random.randint) -> T
         except IntegrityError:
             return TickResult(slot=slot, status="duplicate")
         previous = Tick.objects.filter(slot__lt=slot).values_list("slot", flat=True).first()  # newest first
-        amounts: dict[int, Decimal] = {}
-        sale_ids: dict[int, int] = {}
-        for sale in sale_running_list():
-            goods_ids = goods_active_ids_of_sale(sale_id=sale.id)
-            amounts.update(
-                zip(
-                    goods_ids,
-                    draw_prices(len(goods_ids), sale.min_price, sale.max_price, randint),
-                    strict=True,
-                )
-            )
-            sale_ids.update(dict.fromkeys(goods_ids, sale.id))
-        prices_record(amounts=amounts, source=Price.Source.TICK, sale_ids=sale_ids)
-        tick.goods_count = len(amounts)
+        bounds = {sale.id: (sale.min_price, sale.max_price) for sale in sale_running_list()}
+        goods_sales = goods_active_of_sales(sale_ids=list(bounds))
+        size = chunk_size or TICK_CHUNK_GOODS
+
+        def reprice() -> None:
+            for first in range(0, len(goods_sales), size):
+                with transaction.atomic():
+                    batch = prices_draw(
+                        goods_sales=goods_sales[first : first + size],
+                        bounds=bounds,
+                        source=Price.Source.TICK,
+                        randint=randint,
+                    )
+                    # Counted with the chunk: a tick that dies half-way says how far it got.
+                    Tick.objects.filter(slot=slot).update(goods_count=F("goods_count") + len(batch))
+                    tick.goods_count += len(batch)
+
+        if len(goods_sales) > size:
+            feed_publishing(reprice)  # batch after batch over one feed connection
+        else:
+            reprice()  # one batch: the loop would cost what it saves
         tick.duration_ms = int((time.monotonic() - started) * 1000)
-        tick.save(update_fields=("goods_count", "duration_ms"))
-    # Committed: the metrics count it (the slots between the previous tick and this one got none).
+        tick.save(update_fields=("duration_ms",))
+    # Done: the metrics count it (the slots between the previous tick and this one got none).
     TICK_DURATION.observe(time.monotonic() - started)
     TICK_GOODS.observe(tick.goods_count)
     TICK_LAST_SUCCESS.set(time.time())

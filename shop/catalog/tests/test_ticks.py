@@ -1,4 +1,5 @@
 import threading
+from collections import Counter
 from decimal import Decimal
 from typing import Any
 
@@ -7,6 +8,7 @@ from django.db import connections
 from django.db.utils import DatabaseError
 
 from shop.catalog.models import Goods, Price, Tick
+from shop.catalog.services import ticks
 from shop.catalog.services.ticks import TICK_LOCK, tick_run
 from shop.tests.factories import GoodsFactory, SaleFactory
 
@@ -18,25 +20,62 @@ def test_tick_reprices_every_active_goods_of_running_sales(usd: Any) -> None:
     a, b = GoodsFactory(price="1.00"), GoodsFactory(price="1.00")
     inactive, outside = GoodsFactory(price="1.00", is_active=False), GoodsFactory(price="1.00")
     cheap = SaleFactory(goods=[a, inactive], min_price=Decimal("2.00"), max_price=Decimal("3.00"))
-    dear = SaleFactory(goods=[b], min_price=Decimal("50.00"), max_price=Decimal("60.00"))
+    fixed = SaleFactory(goods=[b], min_price=Decimal("55.55"), max_price=Decimal("55.55"))
     idle = GoodsFactory(price="1.00")
     SaleFactory(goods=[idle], is_active=False)
-    # when: the injected random source always picks the upper bound
-    result = tick_run(slot=1, randint=lambda low, high: high)
-    # then
+    # when
+    result = tick_run(slot=1)
+    # then: one price each, drawn within its own sale's bounds, now the goods' current price
     assert (result.status, result.goods_count) == ("done", 2)
     ticked = {p.goods_id: p for p in Price.objects.filter(source="tick")}
     assert set(ticked) == {a.id, b.id}
-    assert (ticked[a.id].amount, ticked[a.id].sale_id) == (Decimal("3.00"), cheap.id)
-    assert (ticked[b.id].amount, ticked[b.id].sale_id) == (Decimal("60.00"), dear.id)
-    a.refresh_from_db()
-    assert (a.price, a.current_price_id, a.price_updated_at) == (
-        Decimal("3.00"),
-        ticked[a.id].id,
-        ticked[a.id].created_at,
-    )
+    assert Decimal("2.00") <= ticked[a.id].amount <= Decimal("3.00")
+    assert ticked[a.id].sale_id == cheap.id
+    assert (ticked[b.id].amount, ticked[b.id].sale_id) == (Decimal("55.55"), fixed.id)
+    for goods in (a, b):
+        goods.refresh_from_db()
+        price = ticked[goods.id]
+        assert (goods.price, goods.current_price_id, goods.price_updated_at) == (
+            price.amount,
+            price.id,
+            price.created_at,
+        )
     for untouched in (inactive, outside, idle):
         assert Price.objects.filter(goods=untouched).count() == 1
+    assert Tick.objects.get(slot=1).goods_count == 2
+
+
+def test_tick_draws_whole_cents_uniformly_within_the_bounds(usd: Any) -> None:
+    # given: 400 goods in a sale of five possible prices, repriced in chunks of 64
+    goods = Goods.objects.bulk_create([Goods(name=f"Goods {i}") for i in range(400)])
+    SaleFactory(goods=goods, min_price=Decimal("1.00"), max_price=Decimal("1.04"))
+    # when: five ticks (2,000 draws)
+    for slot in range(5):
+        assert tick_run(slot=slot, chunk_size=64).goods_count == 400
+    # then: every price a whole cent in [1.00, 1.04], both bounds included, each about
+    # a fifth of the draws (400 expected, standard deviation about 18: the band is 5.6 of them)
+    amounts = list(Price.objects.filter(source="tick").values_list("amount", flat=True))
+    assert len(amounts) == 2000
+    assert all(amount == amount.quantize(Decimal("0.01")) for amount in amounts)
+    counts = Counter(amounts)
+    assert set(counts) == {Decimal(f"1.0{cent}") for cent in range(5)}, counts
+    assert all(300 <= n <= 500 for n in counts.values()), counts
+
+
+def test_a_tick_reprices_in_chunks_each_with_its_own_moment(usd: Any) -> None:
+    # given: 10 goods, chunks of 4
+    goods = [GoodsFactory(price="1.00") for _ in range(10)]
+    SaleFactory(goods=goods, min_price=Decimal("5.00"), max_price=Decimal("9.00"))
+    # when
+    result = tick_run(slot=21, chunk_size=4)
+    # then: three chunks in goods order (4, 4, 2), each written at one moment, later than the last
+    assert (result.status, result.goods_count) == ("done", 10)
+    prices = list(Price.objects.filter(source="tick").order_by("goods_id"))
+    assert [p.goods_id for p in prices] == sorted(g.id for g in goods)
+    moments = [p.created_at for p in prices]
+    assert [len(set(moments[i : i + 4])) for i in (0, 4, 8)] == [1, 1, 1]
+    assert moments[0] < moments[4] < moments[8]
+    assert Tick.objects.get(slot=21).goods_count == 10
 
 
 def test_one_tick_per_slot(usd: Any) -> None:
@@ -77,27 +116,37 @@ def test_tick_is_skipped_while_another_runs(usd: Any) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_failing_tick_leaves_nothing_behind(usd: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    # given: the prices are written, then the tick fails before it commits
-    goods = [GoodsFactory(price="1.00") for _ in range(3)]
-    SaleFactory(goods=goods)
+def test_a_tick_failing_half_way_leaves_whole_chunks(usd: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # given: 5 goods repriced in chunks of 2; the second chunk writes its prices, then fails
+    goods = [GoodsFactory(price="1.00") for _ in range(5)]
+    SaleFactory(goods=goods, min_price=Decimal("5.00"), max_price=Decimal("9.00"))
     before = Price.objects.count()
+    draw, calls = ticks.prices_draw, []
 
-    save = Tick.save
+    def fail_second(**kwargs: Any) -> Any:
+        batch = draw(**kwargs)
+        calls.append(batch)
+        if len(calls) == 2:
+            assert Price.objects.count() == before + 4  # its prices: written, not committed
+            raise DatabaseError("disk full")
+        return batch
 
-    def fail(tick: Tick, *args: Any, **kwargs: Any) -> None:
-        if not kwargs.get("update_fields"):  # the slot row, written first
-            return save(tick, *args, **kwargs)
-        assert Price.objects.count() == before + 3  # the prices: written, not committed
-        raise DatabaseError("disk full")
-
-    monkeypatch.setattr(Tick, "save", fail)
+    monkeypatch.setattr(ticks, "prices_draw", fail_second)
     # when
     with pytest.raises(DatabaseError):
-        tick_run(slot=11)
+        tick_run(slot=11, chunk_size=2)
     monkeypatch.undo()
-    # then: none of it is there, and the slot can still tick
-    assert Price.objects.count() == before
-    assert not Tick.objects.filter(slot=11).exists()
-    assert [g.price for g in Goods.objects.order_by("id")] == [Decimal("1.00")] * 3
-    assert tick_run(slot=11).status == "done"
+    # then: the first chunk is there, whole and current; nothing of the second or third
+    first = sorted(g.id for g in goods)[:2]
+    assert sorted(Price.objects.filter(source="tick").values_list("goods_id", flat=True)) == first
+    for g in Goods.objects.order_by("id"):
+        newest = Price.objects.filter(goods=g).order_by("-created_at", "-id").first()
+        assert newest is not None
+        assert (g.current_price_id, g.price) == (newest.id, newest.amount)
+    # the slot ticked (partly: its row says how far) and is not ticked again
+    assert Tick.objects.get(slot=11).goods_count == 2
+    assert tick_run(slot=11).status == "duplicate"
+    # and the next slot reprices everything
+    assert tick_run(slot=12, chunk_size=2).goods_count == 5
+    current = Goods.objects.values_list("current_price_id", flat=True)
+    assert set(Price.objects.filter(id__in=current).values_list("source", flat=True)) == {"tick"}

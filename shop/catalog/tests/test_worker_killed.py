@@ -1,11 +1,13 @@
-"""A Celery worker killed (SIGKILL) in the middle of a tick: all of a tick's prices or none.
+"""A Celery worker killed (SIGKILL) in the middle of a tick: whole chunks only.
 
-A sale of 20,000 goods makes a tick take long enough to be caught writing its
-prices. The test watches PostgreSQL for the transaction that holds the tick
-lock and is writing prices, kills the process running it, and checks that
-nothing of that tick was committed, that every committed tick is whole, and
-that ticking goes on. Twice: once the pool process that runs the task (the
-worker replaces it), once the whole worker (a new one is started).
+A tick reprices its goods in chunks, each its own transaction. A sale of
+20,000 goods (four chunks) makes a tick take long enough to be caught writing
+a chunk's prices. The test watches PostgreSQL for the connection that holds
+the tick lock and is writing prices, kills the process running it, and checks
+that every committed chunk is whole (all its goods, one moment, each goods'
+current price its newest price), that the killed tick stopped short, and that
+the next tick reprices everything. Twice: once the pool process that runs the
+task (the worker replaces it), once the whole worker (a new one is started).
 """
 
 import os
@@ -19,10 +21,9 @@ from typing import Any
 
 import psycopg
 import pytest
-from django.db.models import Count
 
 from shop.catalog.models import Goods, Price, Sale, Tick
-from shop.catalog.services.ticks import TICK_LOCK
+from shop.catalog.services.ticks import TICK_CHUNK_GOODS, TICK_LOCK
 from shop.core.schedules import schedules_ensure
 from shop.tests.factories import SaleFactory
 from shop.tests.live import CELERY, RedisProcess, celery, process, service_env, wait_until
@@ -77,43 +78,67 @@ def pool_children(worker_pid: int) -> list[int]:
     return [int(pid) for pid in children]
 
 
-def ticks_are_whole() -> tuple[int, int]:
-    """Every committed tick has all GOODS prices, and there is no tick price outside one.
+CHUNK = TICK_CHUNK_GOODS
 
-    Returns (committed ticks, tick prices)."""
-    done = list(Tick.objects.filter(goods_count__gt=0).values_list("goods_count", flat=True))
-    assert set(done) <= {GOODS}
-    groups = list(
-        Price.objects.filter(source=Price.Source.TICK)
-        .values("created_at")
-        .annotate(n=Count("id"))
-        .values_list("n")
+# Goods whose current price is not their newest price.
+STALE_CURRENT = """
+    SELECT count(*) FROM catalog_goods g
+    WHERE g.current_price_id IS DISTINCT FROM (
+        SELECT p.id FROM catalog_price p WHERE p.goods_id = g.id ORDER BY p.created_at DESC, p.id DESC LIMIT 1
     )
-    assert all(n == GOODS for (n,) in groups), sorted({n for (n,) in groups})
-    assert len(groups) == len(done)
-    return len(done), len(groups) * GOODS
+"""
+
+
+def chunks_are_whole(db: psycopg.Connection[Any]) -> tuple[int, int]:
+    """Every committed chunk has all its goods at one moment, each tick counts whole chunks,
+    and every goods' current price is its newest; read in one snapshot while ticks go on.
+
+    Returns (committed ticks, whole ones)."""
+    db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+    try:
+        counts = [n for (n,) in db.execute("SELECT goods_count FROM catalog_tick").fetchall()]
+        groups = [
+            n
+            for (n,) in db.execute(
+                "SELECT count(*) FROM catalog_price WHERE source = 'tick' GROUP BY created_at"
+            ).fetchall()
+        ]
+        stale = db.execute(STALE_CURRENT).fetchone()
+    finally:
+        db.execute("COMMIT")
+    assert all(n % CHUNK == 0 and n <= GOODS for n in counts), counts
+    assert all(n == CHUNK for n in groups), sorted(set(groups))
+    assert len(groups) * CHUNK == sum(counts)
+    assert stale == (0,)
+    return len(counts), counts.count(GOODS)
 
 
 def kill_mid_tick(db: psycopg.Connection[Any], kill: Callable[[], None]) -> bool:
-    """Catch a tick writing its prices and kill; True when the kill beat its commit.
+    """Catch a tick writing a chunk and kill; True when the kill stopped the tick short.
 
-    (The statement may end and the tick commit in the instant between seeing it
-    and the kill landing; then it was no kill mid-tick, and the caller tries again.)
+    (The last chunk may commit in the instant between seeing it and the kill
+    landing; then the tick was whole, and the caller tries again.)
     """
     caught = catch_a_tick_writing(db)
     kill()
     wait_until(lambda: backend_gone(db, caught.pid), timeout=60)
-    return not Tick.objects.filter(started_at__gte=caught.xact_start, goods_count__gt=0).exists()
+    killed = Tick.objects.filter(started_at__lte=caught.xact_start).order_by("-slot").first()
+    assert killed is not None
+    return killed.goods_count < GOODS
 
 
-def whole_ticks() -> int:
-    return Tick.objects.filter(goods_count=GOODS).count()
+def next_tick_reprices_everything(after: int) -> None:
+    """A tick of a later slot than ``after`` is whole: every goods got a price from it."""
+    wait_until(lambda: Tick.objects.filter(slot__gt=after, goods_count=GOODS).exists(), timeout=60)
+    tick = Tick.objects.filter(slot__gt=after, goods_count=GOODS).order_by("slot").first()
+    assert tick is not None
+    repriced = Price.objects.filter(source=Price.Source.TICK, created_at__gte=tick.started_at)
+    assert repriced.values("goods_id").distinct().count() == GOODS
 
 
-def test_a_worker_killed_mid_tick_commits_nothing_of_that_tick(
-    usd: Any, tmp_path: Path, redis: RedisProcess
-) -> None:
-    # given: a running sale of 20,000 goods, beat and one worker with one pool process
+def test_a_worker_killed_mid_tick_leaves_whole_chunks(usd: Any, tmp_path: Path, redis: RedisProcess) -> None:
+    # given: a running sale of 20,000 goods (four chunks), beat and one worker with one pool process
+    assert GOODS % CHUNK == 0 and GOODS // CHUNK > 1
     sale = SaleFactory(goods=[])
     goods = Goods.objects.bulk_create([Goods(name=f"Goods {i}") for i in range(GOODS)], batch_size=5000)
     Sale.goods.through.objects.bulk_create(
@@ -128,7 +153,7 @@ def test_a_worker_killed_mid_tick_commits_nothing_of_that_tick(
         stack.enter_context(celery("beat", env, tmp_path / "beat.log"))
         workers = [stack.enter_context(process(worker_args, env, tmp_path / "worker-1.log"))]
 
-        # when: the pool process running a tick is killed while the tick writes its prices
+        # when: the pool process running a tick is killed while the tick writes a chunk
         def kill_pool_process() -> None:
             (child,) = pool_children(workers[-1].pid)
             os.kill(child, signal.SIGKILL)
@@ -138,13 +163,12 @@ def test_a_worker_killed_mid_tick_commits_nothing_of_that_tick(
             if kill_mid_tick(db, kill_pool_process):
                 mid_tick += 1
                 break
-        # then: nothing of that tick was committed (kill_mid_tick), every committed tick is whole
-        ticks_are_whole()
-        # and the worker replaced its pool process: ticks go on, whole
-        after = whole_ticks()
-        wait_until(lambda: whole_ticks() > after, timeout=60)
+        # then: the tick stopped short, and what it committed is whole chunks
+        chunks_are_whole(db)
+        # and the worker replaced its pool process: the next tick reprices everything
+        next_tick_reprices_everything(after=Tick.objects.values_list("slot", flat=True).first() or 0)
 
-        # when: the whole worker is killed while a tick writes its prices
+        # when: the whole worker is killed while a tick writes a chunk
         def kill_worker() -> None:
             os.killpg(workers[-1].pid, signal.SIGKILL)
             workers[-1].wait()
@@ -157,11 +181,12 @@ def test_a_worker_killed_mid_tick_commits_nothing_of_that_tick(
             log = tmp_path / f"worker-{attempt + 2}.log"
             workers.append(stack.enter_context(process(worker_args, env, log)))
         # then: the same; the tick's advisory lock died with its connection
-        ticks_are_whole()
-        # and a new worker ticks again, whole ticks
-        after = whole_ticks()
+        chunks_are_whole(db)
+        # and a new worker ticks again, everything
+        last = Tick.objects.values_list("slot", flat=True).first() or 0
         stack.enter_context(process(worker_args, env, tmp_path / "worker-last.log"))
-        wait_until(lambda: whole_ticks() > after, timeout=60)
-    ticks, prices = ticks_are_whole()
+        next_tick_reprices_everything(after=last)
+        ticks, whole = chunks_are_whole(db)
     assert mid_tick == 2
-    print(f"worker kills: {kills}, {mid_tick} mid-tick; {ticks} whole ticks ({prices} prices) committed")
+    assert ticks > whole >= 2
+    print(f"worker kills: {kills}, {mid_tick} mid-tick; {ticks} ticks, {whole} whole, every chunk whole")
