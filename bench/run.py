@@ -17,7 +17,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 QUICK = [
-    ["tick.py", "--goods", "1000,10000", "--ticks", "10"],
+    ["tick.py", "--goods", "1000,10000,100000", "--ticks", "10"],
     ["history.py", "--rows", "1000000", "--goods", "10000", "--requests", "200"],
     ["rest.py", "--goods", "10000", "--seconds", "10"],
     ["servers.py", "--goods", "10000", "--seconds", "6"],
