@@ -6,7 +6,7 @@ Side by side in one run, on uvicorn with uvloop, httptools and 2 workers each, l
 (three rounds) by the same client: the ceiling (``bench/ceiling.py``: a bare Django view answering the same
 bytes), the shop through Django's ASGI handler (``bench/asgi_handler.py``), and the shop as it
 runs (``manage.py serve``: Django's handler on a pool of threads, ``shop.core.asgi_http``) with
-4 and 16 threads. Paths: the API root (no database) and a goods detail. Prints
+4, 8 and 16 threads. Paths: the API root (no database) and a goods detail. Prints
 ``bench=servers setup=… path=… ours=… ceiling=… ratio=…`` (requests/s).
 """
 
@@ -43,8 +43,10 @@ def main() -> None:
     uvicorn = [sys.executable, "-m", "uvicorn", "--workers", WORKERS, "--loop", "uvloop", "--http", "httptools",
                "--log-level", "warning"]  # fmt: skip
     setups = {
-        "threads-16": ([sys.executable, "manage.py", "serve", "--no-prepare"], {"WEB_THREADS": "16"}),
-        "threads-4": ([sys.executable, "manage.py", "serve", "--no-prepare"], {"WEB_THREADS": "4"}),
+        **{
+            f"threads-{n}": ([sys.executable, "manage.py", "serve", "--no-prepare"], {"WEB_THREADS": str(n)})
+            for n in (4, 8, 16)
+        },
         "django-asgi-handler": ([*uvicorn, "bench.asgi_handler:application"], {}),
     }
     bodies_file = ROOT / "var" / "bench-servers-bodies.json"
@@ -58,7 +60,7 @@ def main() -> None:
             )
             bases[name] = f"http://127.0.0.1:{port}"
             wait_http(bases[name] + "/healthz")
-        bodies = {path: urllib.request.urlopen(bases["threads-16"] + path).read().decode() for path in paths}  # noqa: S310
+        bodies = {path: urllib.request.urlopen(bases["threads-8"] + path).read().decode() for path in paths}  # noqa: S310
         bodies_file.write_text(json.dumps(bodies))
         port = free_port()
         ceiling = [*uvicorn, "--port", str(port), "bench.ceiling:application"]

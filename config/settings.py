@@ -171,7 +171,7 @@ RUN_MODE = "stack" if REDIS_URL else "embedded"
 WEB_CONCURRENCY = env.int("WEB_CONCURRENCY", default=len(os.sched_getaffinity(0)) if REDIS_URL else 1)
 # Threads per web process that answer HTTP requests (Django's synchronous handling, see
 # config/asgi.py); each holds at most one database connection (DB_POOL_MAX_SIZE) at a time.
-WEB_THREADS = env.int("WEB_THREADS", default=16)
+WEB_THREADS = env.int("WEB_THREADS", default=8)
 # Who ticks: "inprocess" (a task of the web server, embedded mode) or "celery" (beat + worker).
 PRICE_TICKER = env.str("PRICE_TICKER", default="celery" if REDIS_URL else "inprocess")
 
