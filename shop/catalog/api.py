@@ -88,6 +88,11 @@ class PriceFilter(django_filters.FilterSet):
         fields = ("goods", "since", "until")
 
 
+def renders_json(request: Request) -> bool:
+    """JSON, not the browsable API's HTML: the answers the representation cache keeps."""
+    return isinstance(request.accepted_renderer, ORJSONRenderer)
+
+
 class PriceViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -107,7 +112,7 @@ class PriceViewSet(
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:
         """A page of history, rendered once per set of rows (prices never change once written)."""
-        if not isinstance(request.accepted_renderer, ORJSONRenderer):  # the browsable API
+        if not renders_json(request):
             return super().list(request, *args, **kwargs)
         paginator = self.paginator
         assert isinstance(paginator, NewestFirstCursorPagination)  # noqa: S101 - set above
@@ -276,7 +281,7 @@ class GoodsViewSet(viewsets.ModelViewSet[Goods]):
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:
         """A page of goods, rendered once per version of its rows (``shop.core.cache``)."""
-        if not isinstance(request.accepted_renderer, ORJSONRenderer):  # the browsable API
+        if not renders_json(request):
             return super().list(request, *args, **kwargs)
         paginator = self.paginator
         assert isinstance(paginator, LimitOffsetPagination)  # noqa: S101 - the default pagination
@@ -302,7 +307,7 @@ class GoodsViewSet(viewsets.ModelViewSet[Goods]):
             raise NotFound
         self.check_object_permissions(request, goods)
         context = self.get_serializer_context()
-        if not isinstance(request.accepted_renderer, ORJSONRenderer):  # the browsable API
+        if not renders_json(request):
             return Response(GoodsDetailSerializer(goods, context=context).data)
 
         def render() -> tuple[bytes, datetime | None]:

@@ -17,6 +17,7 @@ return) are exported with a leading ``'``; import takes that ``'`` off again.
 """
 
 import re
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -239,20 +240,15 @@ class GoodsResource(resources.ModelResource):
         result: Result | None = None,
     ) -> None:
         """New goods through the API's bulk create (goods_create_many), in the file's order."""
-        if not self.create_instances or (dry_run and not using_transactions):
-            self.create_instances.clear()
-            return
-        try:
+
+        def create() -> None:
             created = goods_services.goods_create_many(
                 goods=[g.import_changes for g in self.create_instances]
             )
             for instance, goods in zip(self.create_instances, created, strict=True):
                 instance.pk, instance.created_at = goods.pk, goods.created_at
-                self.note_price(instance)
-        except Exception as e:
-            self.handle_import_error(result, e, raise_errors)
-        finally:
-            self.create_instances.clear()
+
+        self._write_batch(self.create_instances, create, using_transactions, dry_run, raise_errors, result)
 
     def bulk_update(
         self,
@@ -263,17 +259,33 @@ class GoodsResource(resources.ModelResource):
         result: Result | None = None,
     ) -> None:
         """Changed goods: only their name, description and is_active, never the price columns."""
-        if not self.update_instances or (dry_run and not using_transactions):
-            self.update_instances.clear()
+
+        def update() -> None:
+            goods_services.goods_update_many(goods=[g for g in self.update_instances if g.import_changes])
+
+        self._write_batch(self.update_instances, update, using_transactions, dry_run, raise_errors, result)
+
+    def _write_batch(
+        self,
+        instances: list[Goods],
+        write: Callable[[], None],
+        using_transactions: bool,
+        dry_run: bool,
+        raise_errors: bool,
+        result: Result | None,
+    ) -> None:
+        """Write a batch of rows, note their prices for after_import, and empty the batch."""
+        if not instances or (dry_run and not using_transactions):
+            instances.clear()
             return
         try:
-            goods_services.goods_update_many(goods=[g for g in self.update_instances if g.import_changes])
-            for instance in self.update_instances:
+            write()
+            for instance in instances:
                 self.note_price(instance)
         except Exception as e:
             self.handle_import_error(result, e, raise_errors)
         finally:
-            self.update_instances.clear()
+            instances.clear()
 
     def note_price(self, goods: Goods) -> None:
         if goods.import_price is not None:  # type: ignore[attr-defined]

@@ -133,8 +133,7 @@ def prices_record(
     sale_ids = sale_ids or {}
     if any(amount <= 0 for amount in amounts.values()):
         raise ValidationError(PRICE_MUST_BE_POSITIVE, code="price_not_positive")
-    goods_ids = _lock_goods(sorted(amounts))
-    at = db_now()
+    goods_ids, at = _lock_goods_then_clock(sorted(amounts))
     if connection.vendor == "postgresql":
         rows = _write_set_based(at, source, goods_ids, amounts, sale_ids)
     else:
@@ -205,6 +204,10 @@ SELECT clock_timestamp(), count(*) FROM (
 def _lock_goods_then_clock(goods_ids: list[int]) -> tuple[list[int], datetime]:
     """Lock these goods (ids in ascending order) that still exist, then read the database
     clock; returns their ids and the time."""
+    if connection.vendor != "postgresql":  # SQLite: the write transaction locks the whole database
+        return list(
+            Goods.objects.filter(id__in=goods_ids).order_by("id").values_list("id", flat=True)
+        ), db_now()
     if not goods_ids:
         return [], db_now()
     with connection.cursor() as cursor:
@@ -227,8 +230,7 @@ def _draw_orm(
 ) -> PriceBatch:
     """Embedded mode (SQLite, which serialises writers): drawn in Python, written through the ORM."""
     sale_of = dict(goods_sales)
-    goods_ids = _lock_goods(list(sale_of))
-    at = db_now()
+    goods_ids, at = _lock_goods_then_clock(list(sale_of))
     amounts: dict[int, Decimal] = {}
     for sale, (low, high) in bounds.items():
         of_sale = [goods for goods in goods_ids if sale_of[goods] == sale]
@@ -237,18 +239,6 @@ def _draw_orm(
     if batch:
         transaction.on_commit(lambda: publish_prices(batch))
     return batch
-
-
-def _lock_goods(goods_ids: list[int]) -> list[int]:
-    """Lock the goods that still exist, in id order; returns their ids."""
-    if connection.vendor != "postgresql":
-        return list(Goods.objects.filter(id__in=goods_ids).order_by("id").values_list("id", flat=True))
-    with connection.cursor() as cursor:
-        cursor.execute(  # ids as one string, as in INSERT_AND_UPDATE_SQL
-            "SELECT id FROM catalog_goods WHERE id = ANY(string_to_array(%s, ',')::bigint[]) ORDER BY id FOR UPDATE",
-            [",".join(map(str, goods_ids))],
-        )
-        return [row[0] for row in cursor.fetchall()]
 
 
 def _write_set_based(
