@@ -224,6 +224,8 @@ CELERY_TASK_ROUTES = {"webhooks.*": {"queue": "webhooks"}}
 # --- Shop ------------------------------------------------------------------
 BASE_CURRENCY = env.str("BASE_CURRENCY", default="USD")
 PRICE_TICK_SECONDS = env.int("PRICE_TICK_SECONDS", default=5)
+# Database connections a tick writes its chunks on at once (PostgreSQL), each on a core of its own.
+TICK_WRITERS = env.int("TICK_WRITERS", default=2)
 FEED_HEARTBEAT_SECONDS = env.float("FEED_HEARTBEAT_SECONDS", default=15.0)
 GENERATE_PRICES_INTERVAL_SECONDS = env.int("GENERATE_PRICES_INTERVAL_SECONDS", default=5)
 ORDER_MARKUP_PERCENT = Decimal(env.str("ORDER_MARKUP_PERCENT", default="30"))

@@ -8,7 +8,7 @@ so a batch is published once, after its commit, as one group message
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
@@ -24,6 +24,8 @@ logger = logging.getLogger(__name__)
 
 FEED_GROUP = "price_updates"
 SEQ_KEY = "tickshop:feed:seq"
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -63,14 +65,14 @@ def batch_message(batch: "PriceBatch", *, seq: int) -> dict[str, Any]:
     }
 
 
-def feed_publishing(publish: Callable[[], object]) -> None:
+def feed_publishing(publish: Callable[[], T]) -> T:
     """Run ``publish`` (sync code that publishes batch after batch, as a tick's chunks do)
     in this thread, with one event loop under it for all its batches.
 
     Outside an event loop each publish would start a loop of its own, and the channel
     layer a new Redis connection for it (about 15 ms a batch); inside one they share it.
     """
-    async_to_sync(sync_to_async(publish, thread_sensitive=True))()
+    return async_to_sync(sync_to_async(publish, thread_sensitive=True))()
 
 
 def publish_prices(batch: "PriceBatch") -> None:

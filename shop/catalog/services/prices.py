@@ -159,7 +159,7 @@ def prices_draw(
     The same rule as :func:`prices_record`: the goods are locked (in id order)
     before the clock is read. On PostgreSQL the database draws the prices, in
     the statement that writes them; ``randint`` serves embedded mode (SQLite).
-    The batch is broadcast once, after commit.
+    The caller broadcasts the batch after commit (a tick publishes chunk by chunk).
     """
     if connection.vendor != "postgresql":
         return _draw_orm(goods_sales, bounds, source, randint)
@@ -183,9 +183,7 @@ def prices_draw(
             },
         )
         text, ids = cursor.fetchone()
-    batch = PriceBatch(at=at, source=source, text=text, ids=ids, sale_ids=[sale_of[g] for g in goods_ids])
-    transaction.on_commit(lambda: publish_prices(batch))
-    return batch
+    return PriceBatch(at=at, source=source, text=text, ids=ids, sale_ids=[sale_of[g] for g in goods_ids])
 
 
 # Locks the goods (FOR UPDATE, in id order), then reads the clock, in one round trip:
@@ -235,10 +233,7 @@ def _draw_orm(
     for sale, (low, high) in bounds.items():
         of_sale = [goods for goods in goods_ids if sale_of[goods] == sale]
         amounts.update(zip(of_sale, draw_prices(len(of_sale), low, high, randint), strict=True))
-    batch = _batch_of_rows(at, source, _write_orm(at, source, goods_ids, amounts, sale_of))
-    if batch:
-        transaction.on_commit(lambda: publish_prices(batch))
-    return batch
+    return _batch_of_rows(at, source, _write_orm(at, source, goods_ids, amounts, sale_of))
 
 
 def _write_set_based(

@@ -1,22 +1,25 @@
 """The price tick (SPEC §4): every running sale's active goods get one new price."""
 
 import logging
+import queue
 import random
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from shop.catalog.models import Price, Tick
 from shop.catalog.selectors import goods_active_of_sales, sale_running_list
-from shop.catalog.services.prices import prices_draw
+from shop.catalog.services.prices import PriceBatch, prices_draw
 from shop.core.db import session_try_lock
 from shop.core.metrics import TICK_DURATION, TICK_GOODS, TICK_LAST_SUCCESS, TICK_SLOTS_SKIPPED
 from shop.domain.pricing import RandInt
-from shop.realtime.publisher import feed_publishing
+from shop.realtime.publisher import feed_publishing, publish_prices
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +53,8 @@ def tick_run(
     then the clock read, then every price of the chunk drawn and made current
     by one statement, and the slot's ``goods_count`` counted up. So an order
     waits for at most one chunk's locks, a chunk is all there or not at all,
-    and its feed batch goes out after its commit. A tick that dies half-way
+    and its feed batch goes out after its commit. On PostgreSQL, outside a
+    transaction, TICK_WRITERS connections write chunks at once. A tick that dies half-way
     leaves whole chunks; the next slot reprices everything. The advisory lock
     is held for the whole slot, so ticks never overlap. A missed slot is never
     replayed: callers only ever ask for the current one. ``randint`` draws in
@@ -73,24 +77,25 @@ def tick_run(
         bounds = {sale.id: (sale.min_price, sale.max_price) for sale in sale_running_list()}
         goods_sales = goods_active_of_sales(sale_ids=list(bounds))
         size = chunk_size or TICK_CHUNK_GOODS
+        chunks = [goods_sales[first : first + size] for first in range(0, len(goods_sales), size)]
 
-        def reprice() -> None:
-            for first in range(0, len(goods_sales), size):
-                with transaction.atomic():
-                    batch = prices_draw(
-                        goods_sales=goods_sales[first : first + size],
-                        bounds=bounds,
-                        source=Price.Source.TICK,
-                        randint=randint,
-                    )
-                    # Counted with the chunk: a tick that dies half-way says how far it got.
-                    Tick.objects.filter(slot=slot).update(goods_count=F("goods_count") + len(batch))
-                    tick.goods_count += len(batch)
+        def write(chunk: list[tuple[int, int]], publish: Callable[[PriceBatch], object]) -> int:
+            with transaction.atomic():
+                batch = prices_draw(
+                    goods_sales=chunk, bounds=bounds, source=Price.Source.TICK, randint=randint
+                )
+                # Counted with the chunk: a tick that dies half-way says how far it got.
+                Tick.objects.filter(slot=slot).update(goods_count=F("goods_count") + len(batch))
+                transaction.on_commit(lambda: publish(batch))
+            return len(batch)
 
-        if len(goods_sales) > size:
-            feed_publishing(reprice)  # batch after batch over one feed connection
-        else:
-            reprice()  # one batch: the loop would cost what it saves
+        writers = min(settings.TICK_WRITERS, len(chunks))
+        if writers > 1 and connection.vendor == "postgresql" and not connection.in_atomic_block:
+            tick.goods_count = _write_in_parallel(chunks, write, writers)
+        elif len(chunks) > 1:
+            tick.goods_count = feed_publishing(lambda: sum(write(chunk, publish_prices) for chunk in chunks))
+        else:  # one batch: the loop would cost what it saves
+            tick.goods_count = sum(write(chunk, publish_prices) for chunk in chunks)
         tick.duration_ms = int((time.monotonic() - started) * 1000)
         tick.save(update_fields=("duration_ms",))
     # Done: the metrics count it (the slots between the previous tick and this one got none).
@@ -101,3 +106,53 @@ def tick_run(
         TICK_SLOTS_SKIPPED.inc(slot - previous - 1)
     logger.info("tick %s: %d goods repriced in %d ms", slot, tick.goods_count, tick.duration_ms)
     return TickResult(slot=slot, status="done", goods_count=tick.goods_count, duration_ms=tick.duration_ms)
+
+
+def _write_in_parallel(
+    chunks: list[list[tuple[int, int]]],
+    write: Callable[[list[tuple[int, int]], Callable[[PriceBatch], object]], int],
+    writers: int,
+) -> int:
+    """Write the chunks on ``writers`` threads, each with a database connection of its own
+    (PostgreSQL then draws and writes on as many cores), and publish each chunk's batch from
+    this thread once it committed, over one feed connection. After a chunk fails no new one
+    starts; the chunks already written stay (each is whole), and the failure is raised.
+    Returns the number of goods repriced."""
+    todo = iter(chunks)
+    take = threading.Lock()
+    committed: queue.SimpleQueue[PriceBatch | None] = queue.SimpleQueue()
+    failures: list[BaseException] = []
+    counts: list[int] = []
+
+    def writer() -> None:
+        try:
+            while not failures:
+                with take:
+                    chunk = next(todo, None)
+                if chunk is None:
+                    return
+                counts.append(write(chunk, committed.put))
+        except BaseException as exc:  # raised again below, in the tick's thread
+            failures.append(exc)
+        finally:
+            connection.close()  # this thread's connection, back to the pool
+            committed.put(None)  # this writer is done
+
+    def publish_as_committed() -> None:
+        done = 0
+        while done < writers:
+            batch = committed.get()
+            if batch is None:
+                done += 1
+            else:
+                publish_prices(batch)
+
+    threads = [threading.Thread(target=writer, name=f"tick-writer-{n}") for n in range(writers)]
+    for thread in threads:
+        thread.start()
+    feed_publishing(publish_as_committed)
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise failures[0]
+    return sum(counts)

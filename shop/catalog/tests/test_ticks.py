@@ -4,12 +4,13 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.db import connections
+from django.db import connection, connections
 from django.db.utils import DatabaseError
 
 from shop.catalog.models import Goods, Price, Tick
 from shop.catalog.services import ticks
 from shop.catalog.services.ticks import TICK_LOCK, tick_run
+from shop.realtime.publisher import publish_prices
 from shop.tests.factories import GoodsFactory, SaleFactory
 
 pytestmark = pytest.mark.django_db
@@ -115,19 +116,62 @@ def test_tick_is_skipped_while_another_runs(usd: Any) -> None:
     assert tick_run(slot=3).status == "done"
 
 
+def backend_pid() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid: int = cursor.fetchone()[0]
+        return pid
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_tick_writes_its_chunks_on_parallel_connections_and_publishes_each_after_commit(
+    usd: Any, monkeypatch: pytest.MonkeyPatch, settings: Any
+) -> None:
+    # given: 8 goods in chunks of 2, two writers; each chunk waits for another to be in flight
+    settings.TICK_WRITERS = 2
+    goods = [GoodsFactory(price="1.00") for _ in range(8)]
+    SaleFactory(goods=goods, min_price=Decimal("5.00"), max_price=Decimal("9.00"))
+    draw, together, backends, published = ticks.prices_draw, threading.Barrier(2, timeout=30), set(), []
+
+    def draw_alongside_another(**kwargs: Any) -> Any:
+        together.wait()  # broken (and the tick failed) unless two chunks are written at once
+        backends.add(backend_pid())
+        return draw(**kwargs)
+
+    def publish(batch: Any) -> None:  # the real publisher, watched: each batch is committed already
+        committed = Price.objects.filter(id__in=batch.ids).count()  # read on this thread's connection
+        published.append((sorted(goods for _, goods, _, _ in batch.rows), committed))
+        publish_prices(batch)
+
+    monkeypatch.setattr(ticks, "prices_draw", draw_alongside_another)
+    monkeypatch.setattr(ticks, "publish_prices", publish)
+    # when
+    result = tick_run(slot=31, chunk_size=2)
+    # then: every goods repriced once, on two connections besides this one
+    assert (result.status, result.goods_count) == ("done", 8)
+    assert Price.objects.filter(source="tick").values("goods_id").distinct().count() == 8
+    assert len(backends) == 2 and backend_pid() not in backends
+    # and each chunk went to the feed once, whole, after its commit
+    ids = sorted(g.id for g in goods)
+    assert sorted(published) == [(ids[i : i + 2], 2) for i in range(0, 8, 2)]
+    assert Tick.objects.get(slot=31).goods_count == 8
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_tick_failing_half_way_leaves_whole_chunks(usd: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    # given: 5 goods repriced in chunks of 2; the second chunk writes its prices, then fails
-    goods = [GoodsFactory(price="1.00") for _ in range(5)]
+    # given: 6 goods repriced in chunks of 2 by two writers; the second chunk writes its prices, then fails
+    goods = [GoodsFactory(price="1.00") for _ in range(6)]
     SaleFactory(goods=goods, min_price=Decimal("5.00"), max_price=Decimal("9.00"))
-    before = Price.objects.count()
-    draw, calls = ticks.prices_draw, []
+    ids = sorted(g.id for g in goods)
+    first, second, third = ids[0:2], ids[2:4], ids[4:6]
+    draw = ticks.prices_draw
 
     def fail_second(**kwargs: Any) -> Any:
         batch = draw(**kwargs)
-        calls.append(batch)
-        if len(calls) == 2:
-            assert Price.objects.count() == before + 4  # its prices: written, not committed
+        if [goods for goods, _ in kwargs["goods_sales"]] == second:
+            assert (
+                Price.objects.filter(goods_id__in=second, source="tick").count() == 2
+            )  # written, not committed
             raise DatabaseError("disk full")
         return batch
 
@@ -136,17 +180,18 @@ def test_a_tick_failing_half_way_leaves_whole_chunks(usd: Any, monkeypatch: pyte
     with pytest.raises(DatabaseError):
         tick_run(slot=11, chunk_size=2)
     monkeypatch.undo()
-    # then: the first chunk is there, whole and current; nothing of the second or third
-    first = sorted(g.id for g in goods)[:2]
-    assert sorted(Price.objects.filter(source="tick").values_list("goods_id", flat=True)) == first
+    # then: the first chunk is there, whole and current; nothing of the second; the third whole
+    # or not at all (the other writer may have taken it before the second failed)
+    repriced = sorted(Price.objects.filter(source="tick").values_list("goods_id", flat=True))
+    assert repriced in (first, first + third)
     for g in Goods.objects.order_by("id"):
         newest = Price.objects.filter(goods=g).order_by("-created_at", "-id").first()
         assert newest is not None
         assert (g.current_price_id, g.price) == (newest.id, newest.amount)
     # the slot ticked (partly: its row says how far) and is not ticked again
-    assert Tick.objects.get(slot=11).goods_count == 2
+    assert Tick.objects.get(slot=11).goods_count == len(repriced)
     assert tick_run(slot=11).status == "duplicate"
     # and the next slot reprices everything
-    assert tick_run(slot=12, chunk_size=2).goods_count == 5
+    assert tick_run(slot=12, chunk_size=2).goods_count == 6
     current = Goods.objects.values_list("current_price_id", flat=True)
     assert set(Price.objects.filter(id__in=current).values_list("source", flat=True)) == {"tick"}

@@ -2,8 +2,8 @@
 
 A tick reprices its goods in chunks, each its own transaction. A sale of
 20,000 goods (four chunks) makes a tick take long enough to be caught writing
-a chunk's prices. The test watches PostgreSQL for the connection that holds
-the tick lock and is writing prices, kills the process running it, and checks
+a chunk's prices. The test watches PostgreSQL for a connection writing a
+chunk (a tick writes on TICK_WRITERS of them), kills the process running it, and checks
 that every committed chunk is whole (all its goods, one moment, each goods'
 current price its newest price), that the killed tick stopped short, and that
 the next tick reprices everything. Twice: once the pool process that runs the
@@ -23,7 +23,8 @@ import psycopg
 import pytest
 
 from shop.catalog.models import Goods, Price, Sale, Tick
-from shop.catalog.services.ticks import TICK_CHUNK_GOODS, TICK_LOCK
+from shop.catalog.services.prices import DRAW_AND_WRITE_SQL
+from shop.catalog.services.ticks import TICK_CHUNK_GOODS
 from shop.core.schedules import schedules_ensure
 from shop.tests.factories import SaleFactory
 from shop.tests.live import CELERY, RedisProcess, celery, process, service_env, wait_until
@@ -33,14 +34,11 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 GOODS = 20_000
 
-# The backend holding the tick's advisory lock in this database (a bigint key: classid is its
-# high half, objid its low; other databases on the server have ticks of their own).
-TICK_HOLDER = """
-    SELECT a.pid, a.xact_start, a.query, a.state
-    FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-    WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
-      AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-      AND ((l.classid::bigint << 32) | l.objid::bigint) = %s
+# The backends of this database running a statement (a tick writes its chunks on connections
+# of its own, next to the one that holds the tick lock; other databases have ticks of their own).
+ACTIVE = """
+    SELECT pid, xact_start, query FROM pg_stat_activity
+    WHERE datname = current_database() AND state = 'active' AND pid <> pg_backend_pid()
 """
 
 
@@ -52,19 +50,18 @@ class Caught:
 
 
 def writing_prices(query: str) -> bool:
-    """A statement that writes, other than the tick row's own (pg_stat_activity truncates long
-    statements, so the table written may not be in the text)."""
-    text = query.lstrip().lower()
-    return text.startswith(("with", "insert", "update", "copy")) and "catalog_tick" not in text
+    """The statement that draws and writes a chunk's prices (pg_stat_activity truncates long
+    statements: its beginning is what is sure to be there)."""
+    return query.lstrip().startswith(DRAW_AND_WRITE_SQL.lstrip()[:40])
 
 
 def catch_a_tick_writing(db: psycopg.Connection[Any], timeout: float = 60) -> Caught:
-    """Poll until the tick's transaction is writing its prices (uncommitted)."""
+    """Poll until a tick's transaction is writing a chunk's prices (uncommitted)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        row = db.execute(TICK_HOLDER, [TICK_LOCK]).fetchone()
-        if row and row[3] == "active" and writing_prices(row[2]):
-            return Caught(pid=row[0], xact_start=row[1], query=row[2])
+        for pid, xact_start, query in db.execute(ACTIVE).fetchall():
+            if writing_prices(query):
+                return Caught(pid=pid, xact_start=xact_start, query=query)
         time.sleep(0.002)
     raise TimeoutError("no tick was caught writing its prices")
 
@@ -180,7 +177,7 @@ def test_a_worker_killed_mid_tick_leaves_whole_chunks(usd: Any, tmp_path: Path, 
                 break
             log = tmp_path / f"worker-{attempt + 2}.log"
             workers.append(stack.enter_context(process(worker_args, env, log)))
-        # then: the same; the tick's advisory lock died with its connection
+        # then: the same; the tick's advisory lock died with its connections
         chunks_are_whole(db)
         # and a new worker ticks again, everything
         last = Tick.objects.values_list("slot", flat=True).first() or 0
