@@ -1,3 +1,4 @@
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -34,7 +35,7 @@ from shop.core.cache import json_response
 from shop.core.errors import ErrorSerializer, ValidationError
 from shop.core.fields import BASE_DECIMALS, MoneyField
 from shop.core.filters import DATETIME_OUT_OF_RANGE, UtcIsoDateTimeFilter
-from shop.core.ids import IdFilter, IdRelatedField
+from shop.core.ids import IdFilter, IdRelatedField, parse_id
 from shop.core.pagination import LimitOffsetPagination, NewestFirstCursorPagination
 from shop.currency.selectors import quote_get
 from shop.domain.candles import INTERVALS
@@ -111,20 +112,38 @@ class PriceViewSet(
         return selectors.price_list(include_inactive_goods=bool(self.request.user.is_staff))
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        """A page of history, rendered once per set of rows (prices never change once written)."""
+        """A page of history, rendered once per set of rows (prices never change once written).
+
+        The first page of one goods' history (``?goods=<id>`` alone, the hot one) is known by
+        its goods row without reading it: history is append-only, and every price written
+        becomes its goods' current price, so the page changes exactly when
+        ``current_price_id`` does (or the goods' visibility), or when retention drops its
+        oldest price.
+        """
         if not renders_json(request):
             return super().list(request, *args, **kwargs)
         paginator = self.paginator
         assert isinstance(paginator, NewestFirstCursorPagination)  # noqa: S101 - set above
-        page = paginator.paginate_queryset(self.filter_queryset(self.get_queryset()), request, view=self)
-        assert page is not None  # noqa: S101 - a cursor paginator always pages
-        version = ([price.id for price in page], paginator.has_next, paginator.has_previous)
+        goods = parse_id(request.query_params["goods"]) if set(request.query_params) == {"goods"} else None
+        first_page = selectors.goods_price_version(goods_id=goods) if goods else None
+        page = None if first_page else self._page(paginator)
+        version = (*first_page, request.user.is_staff) if first_page else (
+            [price.id for price in page or ()], paginator.has_next, paginator.has_previous
+        )  # fmt: skip
 
-        def render() -> tuple[bytes, None]:
-            answer = paginator.get_paginated_response(PriceSerializer(page, many=True).data)
-            return request.accepted_renderer.render(answer.data), None
+        def render() -> tuple[bytes, datetime | None]:
+            rows = self._page(paginator) if page is None else page
+            answer = paginator.get_paginated_response(PriceSerializer(rows, many=True).data)
+            # the history retention drops old prices without any version changing
+            kept_until = selectors.price_kept_until(rows[-1].created_at) if rows else None
+            return request.accepted_renderer.render(answer.data), kept_until
 
         return json_response(request, version, render)
+
+    def _page(self, paginator: NewestFirstCursorPagination) -> Sequence[Price]:
+        page = paginator.paginate_queryset(self.filter_queryset(self.get_queryset()), self.request, view=self)
+        assert page is not None  # noqa: S101 - a cursor paginator always pages
+        return page
 
     @extend_schema(request=PriceCreateSerializer, responses={201: PriceSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -245,6 +264,10 @@ def goods_version(goods: Goods) -> tuple[Any, ...]:
     )  # fmt: skip
 
 
+# A list request with only these parameters pages goods in id order, unfiltered (selectors.goods_page).
+PLAIN_LIST_PARAMETERS = {"currency", "limit", "offset", "format"}
+
+
 class GoodsFilter(django_filters.FilterSet):
     sale = IdFilter(method="filter_sale", label="Goods of this sale (id)")
 
@@ -285,7 +308,14 @@ class GoodsViewSet(viewsets.ModelViewSet[Goods]):
             return super().list(request, *args, **kwargs)
         paginator = self.paginator
         assert isinstance(paginator, LimitOffsetPagination)  # noqa: S101 - the default pagination
-        page = paginator.paginate_queryset(self.filter_queryset(self.get_queryset()), request, view=self)
+        if set(request.query_params) <= PLAIN_LIST_PARAMETERS:  # the common page: one plain statement
+            paginator.request, paginator.offset = request, paginator.get_offset(request)
+            paginator.limit = paginator.get_limit(request)
+            page, paginator.count = selectors.goods_page(
+                limit=paginator.limit, offset=paginator.offset, include_inactive=bool(request.user.is_staff)
+            )
+        else:
+            page = paginator.paginate_queryset(self.filter_queryset(self.get_queryset()), request, view=self)
         assert page is not None  # noqa: S101 - a limit always applies
         context = self.get_serializer_context()
         version = ([goods_version(goods) for goods in page], paginator.count, context["quote"])

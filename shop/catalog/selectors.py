@@ -40,25 +40,64 @@ def goods_list(*, include_inactive: bool = False) -> QuerySet[Goods]:
     return qs if include_inactive else qs.filter(is_active=True)
 
 
-# One goods as goods_list() shows it, in one statement that costs the ORM nothing to build: the
-# goods detail is the hottest read of the shop (SPEC §9). The sale rule is running_sales_q's.
-GOODS_DETAIL_SQL = """
-SELECT g.*, (
+# goods_list() in plain statements that cost the ORM nothing to build: the goods detail and the
+# first pages of the list are the hottest reads of the shop (SPEC §9). The sale rule is
+# running_sales_q's; %(now)s is the moment it is judged at.
+_GOODS_COLUMNS = """g.*, (
     SELECT s.id FROM catalog_sale s JOIN catalog_sale_goods sg ON sg.sale_id = s.id
     WHERE sg.goods_id = g.id AND s.is_active
-      AND (s.starts_at IS NULL OR s.starts_at <= %s) AND (s.ends_at IS NULL OR s.ends_at > %s)
+      AND (s.starts_at IS NULL OR s.starts_at <= %(now)s) AND (s.ends_at IS NULL OR s.ends_at > %(now)s)
     ORDER BY s.id LIMIT 1
-) AS running_sale_id
+) AS running_sale_id"""
+
+GOODS_DETAIL_SQL = f"""
+SELECT {_GOODS_COLUMNS} FROM catalog_goods g
+WHERE g.id = %(id)s AND (g.is_active OR %(all)s)
+"""  # noqa: S608 - constant text; the values go as parameters
+
+# A page in id order and, in the same round trip, the version of the set of goods (migration
+# catalog 0007: it changes with every statement that adds, removes, hides or shows goods).
+GOODS_PAGE_SQL = f"""
+SELECT {_GOODS_COLUMNS}, (SELECT n FROM catalog_goods_version) AS goods_set_version
 FROM catalog_goods g
-WHERE g.id = %s AND (g.is_active OR %s)
-"""
+WHERE g.is_active OR %(all)s
+ORDER BY g.id LIMIT %(limit)s OFFSET %(offset)s
+"""  # noqa: S608 - constant text; the values go as parameters
 
 
 def goods_detail_get(*, goods_id: int, include_inactive: bool = False) -> Goods | None:
     """One goods with ``running_sale_id``, like ``goods_list().filter(pk=goods_id)``; None when not shown."""
-    now = timezone.now()
-    found = list(Goods.objects.raw(GOODS_DETAIL_SQL, [now, now, goods_id, include_inactive]))
+    params = {"now": timezone.now(), "id": goods_id, "all": include_inactive}
+    found = list(Goods.objects.raw(GOODS_DETAIL_SQL, params))
     return found[0] if found else None
+
+
+def goods_page(*, limit: int, offset: int, include_inactive: bool = False) -> tuple[list[Goods], int]:
+    """``goods_list()[offset:offset + limit]`` in id order, and the count of ``goods_list()``.
+
+    The count is kept per version of the set of goods: counting 100,000 goods costs the
+    database tens of milliseconds, and the set changes far less often than it is listed.
+    """
+    params = {"now": timezone.now(), "all": include_inactive, "limit": limit, "offset": offset}
+    page = list(Goods.objects.raw(GOODS_PAGE_SQL, params))
+    version = page[0].goods_set_version if page else None  # type: ignore[attr-defined]  # selected
+    kept = _goods_counts.get(include_inactive)
+    if version is not None and kept is not None and kept[0] == version:
+        return page, kept[1]
+    with connection.cursor() as cursor:  # the version and its count, read in one snapshot
+        cursor.execute(GOODS_COUNT_SQL, {"all": include_inactive})
+        version, count = cursor.fetchone()
+    if version is not None:
+        _goods_counts[include_inactive] = (version, count)
+    return page, count
+
+
+GOODS_COUNT_SQL = """
+SELECT (SELECT n FROM catalog_goods_version), count(*) FROM catalog_goods WHERE is_active OR %(all)s
+"""
+
+# include_inactive -> (version of the set of goods, its count), for this process.
+_goods_counts: dict[bool, tuple[int, int]] = {}
 
 
 # The board's orders: key -> what a shopper reads. Goods without a price come last.
@@ -116,6 +155,12 @@ def price_recent_rows(
     """(id, amount, created_at, source, sale) of the newest prices, without model instances."""
     qs = Price.objects.filter(goods_id=goods_id).order_by("-created_at", "-id")
     return list(qs.values_list("id", "amount", "created_at", "source", "sale_id")[:limit])
+
+
+def goods_price_version(*, goods_id: int) -> tuple[int, int | None, bool] | None:
+    """(goods id, current price id, is_active) of a goods, None when there is none: what its
+    price history looks like from its newest end (every price written becomes current)."""
+    return Goods.objects.filter(pk=goods_id).values_list("id", "current_price_id", "is_active").first()
 
 
 def price_kept_until(created_at: datetime) -> datetime | None:

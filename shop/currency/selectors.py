@@ -3,6 +3,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
@@ -79,12 +80,29 @@ def currency_active_get(*, code: str) -> Currency:
     return currency
 
 
+# An active currency and its active rate in one round trip: every priced read asks for it. The rate
+# comes as text: exact on both databases (SQLite would hand a float).
+QUOTE_SQL = """
+SELECT c.code, c.decimals, CAST((
+    SELECT r.rate FROM currency_exchangerate r
+    WHERE r.currency_id = c.code AND r.valid_from <= %(now)s ORDER BY r.valid_from DESC, r.id DESC LIMIT 1
+) AS TEXT) FROM currency_currency c
+WHERE c.code = %(code)s AND c.is_active
+"""
+
+
 def quote_get(*, code: str | None) -> Quote:
-    """How to show base amounts in currency ``code`` now (the base when None)."""
+    """How to show base amounts in currency ``code`` now (the base when None): 400 when the
+    currency is unknown or inactive, or has no rate yet."""
     base = base_currency_code()
-    currency = currency_active_get(code=code or base)
-    code = currency.code
+    with connection.cursor() as cursor:
+        cursor.execute(QUOTE_SQL, {"code": currency_code_clean(code or base), "now": timezone.now()})
+        row = cursor.fetchone()
+    if row is None:
+        raise currency_unknown(code or base)
+    code, decimals, rate = row
     if code == base:
-        return Quote(currency=code, rate=Decimal(1), decimals=currency.decimals, is_base=True)
-    rate = rate_active(currency_code=code)
-    return Quote(currency=code, rate=rate.rate, decimals=currency.decimals, is_base=False)
+        return Quote(currency=code, rate=Decimal(1), decimals=decimals, is_base=True)
+    if rate is None:
+        raise ValidationError(CURRENCY_HAS_NO_RATE, code="currency_has_no_rate")
+    return Quote(currency=code, rate=Decimal(rate), decimals=decimals, is_base=False)

@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
+from shop.catalog import selectors
 from shop.catalog.services.goods import goods_update
 from shop.catalog.services.prices import prices_record
 from shop.core.cache import representations
@@ -20,6 +21,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def cold_cache() -> None:
     representations.clear()
+    selectors._goods_counts.clear()
 
 
 def get(client: APIClient, url: str, **headers: str) -> tuple[Any, int]:
@@ -143,3 +145,65 @@ def test_the_goods_list_and_history_pages_follow_every_new_price(usd: Any) -> No
     assert [row["amount"] for row in history.json()["results"]] == ["20.00", "10.00"]
     # another page of the same rows is another representation
     assert client.get(pages["list"] + "&limit=1").json()["next"] is not None
+
+
+def test_the_list_count_follows_every_change_to_the_set_of_goods(usd: Any, staff_user: Any) -> None:
+    goods = [GoodsFactory(price="10.00") for _ in range(3)]
+    staff, shopper = APIClient(), APIClient()
+    staff.force_authenticate(staff_user)
+
+    def counts() -> tuple[int, int]:
+        return staff.get("/api/goods/").json()["count"], shopper.get("/api/goods/").json()["count"]
+
+    _, cold = get(shopper, "/api/goods/?limit=2")
+    _, warm = get(shopper, "/api/goods/?limit=2")
+    assert warm < cold  # the count is kept for this version of the set of goods
+    assert counts() == (3, 3)
+    created = staff.post("/api/goods/", {"name": "New", "price": "1.00"}, format="json")
+    assert created.status_code == 201
+    assert counts() == (4, 4)
+    goods_update(goods=goods[0], is_active=False)
+    assert counts() == (4, 3)
+    staff.post("/api/goods/", [{"name": f"Bulk {i}", "price": "1.00"} for i in range(2)], format="json")
+    assert counts() == (6, 5)
+    assert staff.delete(f"/api/goods/{goods[1].id}/").status_code == 204
+    assert counts() == (5, 4)
+    with connection.cursor() as cursor:  # behind the services' back: the database still counts it
+        cursor.execute(
+            "INSERT INTO catalog_goods (name, description, is_active, created_at) VALUES ('Raw', '', true, now())"
+        )
+    assert counts() == (6, 5)
+    # past the last page: no rows, the count still right
+    assert shopper.get("/api/goods/?offset=100").json() == {
+        "count": 5,
+        "next": None,
+        "previous": "http://testserver/api/goods/?limit=50&offset=50",
+        "results": [],
+    }
+
+
+def test_a_goods_history_first_page_is_known_by_its_goods_row(usd: Any, staff_user: Any) -> None:
+    goods = GoodsFactory(price="10.00")
+    url = f"/api/prices/?goods={goods.id}"
+    shopper = APIClient()
+    _, cold = get(shopper, url)
+    second, warm = get(shopper, url)
+    assert warm == 1 < cold  # the goods row only
+    assert [row["amount"] for row in second.json()["results"]] == ["10.00"]
+    # hidden goods: the shopper's page empties at once, staff still see it
+    goods_update(goods=goods, is_active=False)
+    assert shopper.get(url).json()["results"] == []
+    staff = APIClient()
+    staff.force_authenticate(staff_user)
+    assert [row["amount"] for row in staff.get(url).json()["results"]] == ["10.00"]
+
+
+def test_a_history_page_the_retention_may_touch_is_not_served(usd: Any, settings: Any) -> None:
+    settings.PRICE_HISTORY_RAW_DAYS = 1
+    goods = GoodsFactory(price="10.00")
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE catalog_price SET created_at = now() - interval '1 day 1 minute'")
+    client = APIClient()
+    _, cold = get(client, f"/api/prices/?goods={goods.id}")
+    _, again = get(client, f"/api/prices/?goods={goods.id}")
+    assert again == cold
