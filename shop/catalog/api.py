@@ -30,7 +30,7 @@ from shop.catalog.models import Goods, Price, Sale
 from shop.catalog.services import goods as goods_services
 from shop.catalog.services import sales as sale_services
 from shop.catalog.services.goods import MAX_BULK_GOODS
-from shop.catalog.services.prices import price_create_manual
+from shop.catalog.services.prices import price_create_manual, prices_of_batch
 from shop.core.cache import json_response
 from shop.core.errors import ErrorSerializer, ValidationError
 from shop.core.fields import BASE_DECIMALS, MoneyField
@@ -476,4 +476,4 @@ class SaleViewSet(viewsets.ModelViewSet[Sale]):
     )
     def generate_prices(self, request: Request, pk: str) -> Response:
         batch = sale_services.sale_generate_prices(sale=self.get_object())
-        return Response(PriceSerializer(batch.prices, many=True).data)
+        return Response(PriceSerializer(prices_of_batch(batch), many=True).data)

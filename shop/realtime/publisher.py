@@ -7,8 +7,7 @@ so a batch is published once, after its commit, as one group message
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
@@ -16,9 +15,7 @@ from django.core.cache import cache
 
 from shop.core.events import EventType, event_emit
 from shop.currency.selectors import currency_list
-
-if TYPE_CHECKING:
-    from shop.catalog.services.prices import PriceBatch
+from shop.domain.prices import PriceBatch, PublishedBatch
 
 logger = logging.getLogger(__name__)
 
@@ -26,14 +23,6 @@ FEED_GROUP = "price_updates"
 SEQ_KEY = "tickshop:feed:seq"
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class PublishedBatch:
-    """A batch as the feed numbered it: what ``prices.batch`` events carry."""
-
-    seq: int
-    batch: "PriceBatch"
 
 
 def feed_seq_next() -> int:
@@ -52,7 +41,7 @@ def feed_rates() -> dict[str, tuple[str, int]]:
     return {code: (str(rate), decimals) for code, rate, decimals in rows if rate is not None}
 
 
-def batch_message(batch: "PriceBatch", *, seq: int) -> dict[str, Any]:
+def batch_message(batch: PriceBatch, *, seq: int) -> dict[str, Any]:
     return {
         "type": "feed.prices",
         "seq": seq,
@@ -75,7 +64,7 @@ def feed_publishing(publish: Callable[[], T]) -> T:
     return async_to_sync(sync_to_async(publish, thread_sensitive=True))()
 
 
-def publish_prices(batch: "PriceBatch") -> None:
+def publish_prices(batch: PriceBatch) -> None:
     """Send one batch to every feed client. Never raises: the prices are committed
     already, and a feed outage must not fail the tick or request that made them."""
     try:

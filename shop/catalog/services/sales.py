@@ -12,9 +12,10 @@ from redis.exceptions import RedisError
 
 from shop.catalog.models import Goods, Price, Sale
 from shop.catalog.selectors import goods_active_ids_of_sale
-from shop.catalog.services.prices import PriceBatch, prices_record
+from shop.catalog.services.prices import prices_record
 from shop.core.errors import Conflict, RateLimited, ServiceUnavailable, ValidationError
 from shop.core.metrics import THROTTLED
+from shop.domain.prices import PriceBatch
 from shop.domain.pricing import draw_prices
 
 SALE_BOUNDS_INVALID = "min_price must be greater than 0 and not greater than max_price."

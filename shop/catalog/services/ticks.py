@@ -15,9 +15,10 @@ from django.utils import timezone
 
 from shop.catalog.models import Price, Tick
 from shop.catalog.selectors import goods_active_of_sales, sale_running_list
-from shop.catalog.services.prices import PriceBatch, prices_draw
+from shop.catalog.services.prices import prices_draw
 from shop.core.db import session_try_lock
 from shop.core.metrics import TICK_DURATION, TICK_GOODS, TICK_LAST_SUCCESS, TICK_SLOTS_SKIPPED
+from shop.domain.prices import PriceBatch
 from shop.domain.pricing import RandInt
 from shop.realtime.publisher import feed_publishing, publish_prices
 

@@ -23,7 +23,7 @@ import psycopg
 import pytest
 
 from shop.catalog.models import Goods, Price, Sale, Tick
-from shop.catalog.services.prices import DRAW_AND_WRITE_SQL
+from shop.catalog.price_store import DRAW_AND_WRITE_SQL
 from shop.catalog.services.ticks import TICK_CHUNK_GOODS
 from shop.core.schedules import schedules_ensure
 from shop.tests.factories import SaleFactory

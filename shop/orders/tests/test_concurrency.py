@@ -108,9 +108,9 @@ def test_invariant_check_sees_a_violation(usd: Any) -> None:
     old_price = goods.current_price_id
     order = order_create(user=UserFactory(), currency_code="USD", items=[(goods.id, 1)]).order
     assert order_invariant_violations() == (0, 0)
-    from shop.catalog.services.prices import prices_record
+    from shop.catalog.services.prices import prices_of_batch, prices_record
 
-    newer = prices_record(amounts={goods.id: Decimal("2.00")}, source="manual").prices[0]
+    newer = prices_of_batch(prices_record(amounts={goods.id: Decimal("2.00")}, source="manual"))[0]
     OrderLine.objects.filter(order=order).update(price_id=newer.id)
     assert order_invariant_violations() == (1, 0)
     OrderLine.objects.filter(order=order).update(price_id=old_price)

@@ -1,0 +1,226 @@
+"""How a price write reaches the database: one adapter per vendor, one interface.
+
+shop.catalog.services.prices decides what is written and in which order (the
+goods locked, then the clock read, then the prices written); this module only
+says how, the way shop.core.db does for locks and the clock. PostgreSQL writes
+a whole batch in one statement; SQLite (embedded mode, which serialises
+writers) the same rows through the ORM.
+"""
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Protocol
+
+from django.db import connection
+
+from shop.catalog.models import Goods, Price
+from shop.core.db import db_now
+from shop.domain.prices import PriceBatch
+from shop.domain.pricing import RandInt, cent_bounds, draw_prices
+
+# (goods id, amount, sale id) of a price to write.
+NewPrice = tuple[int, Decimal, int | None]
+
+# PostgreSQL: the whole batch in one statement, whatever its size: the new
+# history rows are inserted from arrays and the goods' current prices updated
+# from what the insert returned (SPEC §9-§10: no per-goods round trips).
+# The rows travel as one "goods:amount:sale,..." string, which the server splits:
+# a single text parameter costs nothing to send, where arrays of 100,000
+# Decimals cost the client more than the whole write costs the server.
+INSERT_AND_UPDATE_SQL = """
+WITH v AS (
+    SELECT split_part(item, ':', 1)::bigint AS goods_id,
+           split_part(item, ':', 2)::numeric(12, 2) AS amount,
+           nullif(split_part(item, ':', 3), '')::bigint AS sale_id
+    FROM unnest(string_to_array(%(rows)s, ',')) AS item
+), new AS (
+    INSERT INTO catalog_price (goods_id, amount, created_at, source, sale_id)
+    SELECT goods_id, amount, %(at)s, %(source)s, sale_id FROM v
+    RETURNING id, goods_id, amount
+), current AS (
+    UPDATE catalog_goods SET price = new.amount, price_updated_at = %(at)s, current_price_id = new.id
+    FROM new WHERE catalog_goods.id = new.goods_id
+)
+SELECT array_agg(id ORDER BY goods_id) FROM new
+"""
+
+
+# A tick's chunk on PostgreSQL: the server draws the prices (whole cents, uniform over
+# [low, low + span - 1]: floor(random() * span) is uniform over 0 .. span - 1), writes
+# them, makes them current and hands back the feed's "goods:amount,..." string, all in
+# one statement. The rows travel as one "goods:sale:low:span,..." string, the bounds
+# worked out per sale by shop.domain.pricing.cent_bounds. The id range lets the server
+# find the goods rows by one walk of the primary key (a hash join, not an index probe
+# per goods).
+DRAW_AND_WRITE_SQL = """
+WITH v AS (
+    SELECT split_part(item, ':', 1)::bigint AS goods_id,
+           split_part(item, ':', 2)::bigint AS sale_id,
+           split_part(item, ':', 3)::bigint AS low,
+           split_part(item, ':', 4)::float8 AS span
+    FROM unnest(string_to_array(%(rows)s, ',')) AS item
+), new AS (
+    INSERT INTO catalog_price (goods_id, amount, created_at, source, sale_id)
+    SELECT goods_id, (low + floor(random() * span)::bigint)::numeric / 100, %(at)s, %(source)s, sale_id FROM v
+    RETURNING id, goods_id, amount
+), current AS (
+    UPDATE catalog_goods SET price = new.amount, price_updated_at = %(at)s, current_price_id = new.id
+    FROM new WHERE catalog_goods.id = new.goods_id AND catalog_goods.id BETWEEN %(first)s AND %(last)s
+)
+SELECT string_agg(goods_id || ':' || amount, ',' ORDER BY goods_id), array_agg(id ORDER BY goods_id) FROM new
+"""
+
+
+# Locks the goods (FOR UPDATE, in id order), then reads the clock, in one round trip:
+# the aggregate consumes every locked row before its one output row, clock_timestamp()
+# included, is computed. The server walks the primary key over the chunk's id range and
+# keeps the listed ids (``id + 0``: a hashed filter, not thousands of index probes).
+LOCK_THEN_CLOCK_SQL = """
+SELECT clock_timestamp(), count(*) FROM (
+    SELECT id FROM catalog_goods
+    WHERE id BETWEEN %(first)s AND %(last)s AND id + 0 = ANY(string_to_array(%(ids)s, ',')::bigint[])
+    ORDER BY id FOR UPDATE
+) AS locked
+"""
+
+
+class PriceStore(Protocol):
+    def lock_goods_then_clock(self, goods_ids: list[int]) -> tuple[list[int], datetime]:
+        """Lock these goods (ids in ascending order) that still exist, then read the
+        database clock; returns their ids and the time."""
+
+    def write(self, *, at: datetime, source: str, prices: Sequence[NewPrice]) -> PriceBatch:
+        """Append these prices (in goods order, the goods locked) and make them current."""
+
+    def draw(
+        self,
+        *,
+        at: datetime,
+        source: str,
+        goods_ids: list[int],
+        sale_of: Mapping[int, int],
+        bounds: Mapping[int, tuple[Decimal, Decimal]],
+        randint: RandInt,
+    ) -> PriceBatch:
+        """Draw a price for each of these goods (in goods order, locked) within the bounds
+        of its sale, as shop.domain.pricing.draw_prices does, then write them as ``write``."""
+
+
+class PostgresPriceStore:
+    """Every write one statement; a tick's prices drawn by the server in it."""
+
+    def lock_goods_then_clock(self, goods_ids: list[int]) -> tuple[list[int], datetime]:
+        if not goods_ids:
+            return [], db_now()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                LOCK_THEN_CLOCK_SQL,
+                {"first": goods_ids[0], "last": goods_ids[-1], "ids": ",".join(map(str, goods_ids))},
+            )
+            at, count = cursor.fetchone()
+        if count < len(goods_ids):  # some were deleted since they were listed: the rare case
+            existing = set(Goods.objects.filter(id__in=goods_ids).values_list("id", flat=True))
+            goods_ids = [goods for goods in goods_ids if goods in existing]
+        return goods_ids, at
+
+    def write(self, *, at: datetime, source: str, prices: Sequence[NewPrice]) -> PriceBatch:
+        ids: Sequence[int] = []
+        if prices:
+            rows = ",".join(
+                f"{goods}:{amount}:{'' if sale is None else sale}" for goods, amount, sale in prices
+            )
+            with connection.cursor() as cursor:
+                cursor.execute(INSERT_AND_UPDATE_SQL, {"at": at, "source": source, "rows": rows})
+                ids = cursor.fetchone()[0]  # ordered like the prices
+        return PriceBatch.of_rows(
+            at=at,
+            source=source,
+            rows=[(pid, goods, amount, sale) for pid, (goods, amount, sale) in zip(ids, prices, strict=True)],
+        )
+
+    def draw(
+        self,
+        *,
+        at: datetime,
+        source: str,
+        goods_ids: list[int],
+        sale_of: Mapping[int, int],
+        bounds: Mapping[int, tuple[Decimal, Decimal]],
+        randint: RandInt,
+    ) -> PriceBatch:
+        if not goods_ids:
+            return PriceBatch(at=at, source=source, text="", ids=[], sale_ids=[])
+        drawn = {}  # sale -> "sale:low:span", the part of a row its sale decides
+        for sale, (min_price, max_price) in bounds.items():
+            low, high = cent_bounds(min_price, max_price)
+            drawn[sale] = f"{sale}:{low}:{high - low + 1}"
+        with connection.cursor() as cursor:
+            cursor.execute(
+                DRAW_AND_WRITE_SQL,
+                {
+                    "at": at,
+                    "source": source,
+                    "rows": ",".join(f"{goods}:{drawn[sale_of[goods]]}" for goods in goods_ids),
+                    "first": goods_ids[0],
+                    "last": goods_ids[-1],
+                },
+            )
+            text, ids = cursor.fetchone()
+        return PriceBatch(at=at, source=source, text=text, ids=ids, sale_ids=[sale_of[g] for g in goods_ids])
+
+
+class OrmPriceStore:
+    """Embedded mode (SQLite): the same writes through the ORM, drawn in Python. The write
+    transaction locks the whole database, so no row needs locking."""
+
+    def lock_goods_then_clock(self, goods_ids: list[int]) -> tuple[list[int], datetime]:
+        existing = Goods.objects.filter(id__in=goods_ids).order_by("id").values_list("id", flat=True)
+        return list(existing), db_now()
+
+    def write(self, *, at: datetime, source: str, prices: Sequence[NewPrice]) -> PriceBatch:
+        created = Price.objects.bulk_create(
+            [
+                Price(goods_id=goods, amount=amount, created_at=at, source=source, sale_id=sale)
+                for goods, amount, sale in prices
+            ]
+        )
+        Goods.objects.bulk_update(
+            [
+                Goods(id=p.goods_id, price=p.amount, price_updated_at=at, current_price_id=p.id)
+                for p in created
+            ],
+            fields=("price", "price_updated_at", "current_price_id"),
+        )
+        return PriceBatch.of_rows(
+            at=at,
+            source=source,
+            rows=[
+                (p.id, goods, amount, sale) for p, (goods, amount, sale) in zip(created, prices, strict=True)
+            ],
+        )
+
+    def draw(
+        self,
+        *,
+        at: datetime,
+        source: str,
+        goods_ids: list[int],
+        sale_of: Mapping[int, int],
+        bounds: Mapping[int, tuple[Decimal, Decimal]],
+        randint: RandInt,
+    ) -> PriceBatch:
+        amounts: dict[int, Decimal] = {}
+        for sale, (low, high) in bounds.items():
+            of_sale = [goods for goods in goods_ids if sale_of[goods] == sale]
+            amounts.update(zip(of_sale, draw_prices(len(of_sale), low, high, randint), strict=True))
+        return self.write(at=at, source=source, prices=[(g, amounts[g], sale_of[g]) for g in goods_ids])
+
+
+_STORES: dict[str, PriceStore] = {"postgresql": PostgresPriceStore()}
+_ORM_STORE = OrmPriceStore()
+
+
+def price_store() -> PriceStore:
+    """The adapter for this thread's database connection."""
+    return _STORES.get(connection.vendor, _ORM_STORE)
