@@ -2,8 +2,8 @@
 
 import asyncio
 import contextlib
-import json
 import time
+from collections.abc import Collection
 from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qs
@@ -15,18 +15,13 @@ from redis.exceptions import RedisError
 
 from shop.catalog.selectors import price_current_list
 from shop.core.errors import ShopError
-from shop.core.ids import parse_id
 from shop.currency.selectors import quote_get
 from shop.domain.money import Quote
 from shop.realtime.feed import batch_time, dumps, price_entries, render_batch
-from shop.realtime.limits import TOO_MANY_GOODS, LimitedWebsocketConsumer
+from shop.realtime.limits import LimitedWebsocketConsumer
 from shop.realtime.publisher import FEED_GROUP, feed_seq_current
+from shop.realtime.subscription import SUBSCRIBE, FeedRequest, FeedRequestError, Subscription
 
-MALFORMED = "Messages must be JSON objects."
-UNKNOWN_ACTION = "Unknown action; use subscribe or unsubscribe."
-BAD_GOODS = 'goods must be a list of goods ids or "all".'
-UNKNOWN_GOODS = "Unknown goods (or goods without a price)."
-BAD_GOODS_QUERY = "goods in the address must be goods ids separated by commas."
 CLOSE_BAD_REQUEST = 4400
 
 
@@ -37,22 +32,7 @@ SNAPSHOT_MAX_AGE_SECONDS = 1.0
 _snapshots: dict[tuple[int, str, Decimal], tuple[float, list[dict[str, Any]]]] = {}
 
 
-def _goods_query(values: list[str]) -> set[int] | None:
-    """``?goods=1,2,3``: the goods the connection starts narrowed to (None: every goods).
-
-    Unlike ``subscribe`` it takes goods that have no price yet (or no longer
-    exist): a page asks for the goods it shows, and a goods' first price
-    reaches it when it comes. Raises ValueError when malformed.
-    """
-    if not values:
-        return None
-    ids = [parse_id(part) for part in values[-1].split(",") if part]
-    if None in ids:
-        raise ValueError(BAD_GOODS_QUERY)
-    return {i for i in ids if i is not None}
-
-
-def _snapshot(quote: Quote, goods_ids: set[int] | None) -> tuple[int, list[dict[str, Any]]]:
+def _snapshot(quote: Quote, goods_ids: Collection[int] | None) -> tuple[int, list[dict[str, Any]]]:
     seq = feed_seq_current()  # read before the prices: a batch after this is newer than the snapshot
     key = (seq, quote.currency, quote.rate)
     cached = _snapshots.get(key) if goods_ids is None else None
@@ -69,7 +49,7 @@ def _snapshot(quote: Quote, goods_ids: set[int] | None) -> tuple[int, list[dict[
 
 class PriceFeedConsumer(LimitedWebsocketConsumer):
     quote: Quote
-    goods: set[int] | None = None  # None: every goods
+    subscription = Subscription()  # every goods
     seq = 0
     last_sent = 0.0
     heartbeat: asyncio.Task[None] | None = None
@@ -83,25 +63,19 @@ class PriceFeedConsumer(LimitedWebsocketConsumer):
             await self.send_event({"type": "error", "detail": exc.message, "code": exc.code})
             await self.close(code=CLOSE_BAD_REQUEST)
             return
+        raw = parse_qs(self.scope.get("query_string", b"").decode(), keep_blank_values=True)
         try:
-            raw = parse_qs(self.scope.get("query_string", b"").decode(), keep_blank_values=True)
-            self.goods = _goods_query(raw.get("goods", []))
-        except ValueError as exc:
-            await self.accept()
-            await self.send_event({"type": "error", "detail": str(exc), "code": "bad_goods"})
-            await self.close(code=CLOSE_BAD_REQUEST)
-            return
-        if self.goods is not None and len(self.goods) > settings.FEED_MAX_SUBSCRIPTION_GOODS:
-            limit = settings.FEED_MAX_SUBSCRIPTION_GOODS
-            await self.accept()
-            await self.send_event(
-                {"type": "error", "detail": TOO_MANY_GOODS.format(limit=limit), "code": "too_many_goods"}
+            self.subscription = Subscription.of_query(
+                raw.get("goods", []), limit=settings.FEED_MAX_SUBSCRIPTION_GOODS
             )
+        except FeedRequestError as exc:
+            await self.accept()
+            await self.send_event(exc.event)
             await self.close(code=CLOSE_BAD_REQUEST)
             return
         await self.join_feed()
         await self.accept()
-        await self.send_snapshot(self.goods, request_id=None)
+        await self.send_snapshot(self.subscription.only, request_id=None)
         self.heartbeat = asyncio.create_task(self.beat())
 
     async def join_feed(self) -> None:
@@ -124,46 +98,25 @@ class PriceFeedConsumer(LimitedWebsocketConsumer):
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         try:
-            message = json.loads(text_data or "")
-        except ValueError:
-            message = None
-        if not isinstance(message, dict):
-            await self.send_error(MALFORMED, message)
+            request = FeedRequest.of_text(text_data, limit=settings.FEED_MAX_SUBSCRIPTION_GOODS)
+            if request.goods is None:  # subscribe to "all"
+                self.subscription = self.subscription.apply(request)
+                await self.send_snapshot(None, request_id=request.id)
+                return
+            seq, priced = await database_sync_to_async(_snapshot)(self.quote, request.goods)
+            self.subscription = self.subscription.apply(request, priced={entry["goods"] for entry in priced})
+        except FeedRequestError as exc:
+            await self.send_event(exc.event)
             return
-        action, goods = message.get("action"), message.get("goods")
-        if action not in ("subscribe", "unsubscribe"):
-            await self.send_error(UNKNOWN_ACTION, message)
-            return
-        if goods == "all" and action == "subscribe":
-            self.goods = None
-            await self.send_snapshot(None, request_id=message.get("id"))
-            return
-        if not isinstance(goods, list) or not all(type(g) is int and parse_id(g) for g in goods):
-            await self.send_error(BAD_GOODS, message)
-            return
-        if len(goods) > settings.FEED_MAX_SUBSCRIPTION_GOODS:
-            limit = settings.FEED_MAX_SUBSCRIPTION_GOODS
-            await self.send_error(TOO_MANY_GOODS.format(limit=limit), message, code="too_many_goods")
-            return
-        seq, known = await database_sync_to_async(_snapshot)(self.quote, set(goods))
-        unknown = sorted(set(goods) - {entry["goods"] for entry in known})
-        if unknown:
-            await self.send_error(UNKNOWN_GOODS, message, goods=unknown)
-            return
-        if action == "subscribe":
-            self.goods = set(goods)
-            await self.send_event(self.snapshot_event(seq, known, message.get("id")))
+        if request.action == SUBSCRIBE:
+            await self.send_event(self.snapshot_event(seq, priced, request.id))
         else:
-            if self.goods is None:
-                seq, everything = await database_sync_to_async(_snapshot)(self.quote, None)
-                self.goods = {entry["goods"] for entry in everything}
-            self.goods -= set(goods)
-            await self.send_event({"type": "unsubscribed", "goods": sorted(set(goods)), **self.echo(message)})
+            await self.send_event({"type": "unsubscribed", "goods": sorted(request.goods), **request.echo})
 
     async def feed_prices(self, message: dict[str, Any]) -> None:
         """A committed batch from shop.realtime.publisher."""
         self.seq = max(self.seq, message["seq"])
-        text = render_batch(message, self.quote, self.goods)
+        text = render_batch(message, self.quote, self.subscription.goods)
         await self.outbox.put({"type": "websocket.send", "text": text}, written_at=batch_time(message))
         self.last_sent = time.monotonic()
 
@@ -175,7 +128,7 @@ class PriceFeedConsumer(LimitedWebsocketConsumer):
                 continue
             await self.send_event({"type": "heartbeat", "seq": self.seq, "at": timezone.now().isoformat()})
 
-    async def send_snapshot(self, goods: set[int] | None, *, request_id: Any) -> None:
+    async def send_snapshot(self, goods: Collection[int] | None, *, request_id: Any) -> None:
         seq, prices = await database_sync_to_async(_snapshot)(self.quote, goods)
         await self.send_event(self.snapshot_event(seq, prices, request_id))
 
@@ -189,13 +142,6 @@ class PriceFeedConsumer(LimitedWebsocketConsumer):
             "prices": prices,
         }
         return {**event, "id": request_id} if request_id is not None else event
-
-    async def send_error(self, detail: str, message: Any, **extra: Any) -> None:
-        await self.send_event({"type": "error", "detail": detail, **extra, **self.echo(message)})
-
-    @staticmethod
-    def echo(message: Any) -> dict[str, Any]:
-        return {"id": message["id"]} if isinstance(message, dict) and "id" in message else {}
 
     async def send_event(self, event: dict[str, Any]) -> None:
         await self.send(text_data=dumps(event))

@@ -2,7 +2,7 @@
 
 import json
 from collections import OrderedDict
-from collections.abc import Collection, Iterable
+from collections.abc import Container, Iterable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -63,7 +63,7 @@ def batch_quote(message: dict[str, Any], fallback: Quote) -> Quote:
     )
 
 
-def render_batch(message: dict[str, Any], quote: Quote, goods: Collection[int] | None) -> str:
+def render_batch(message: dict[str, Any], quote: Quote, goods: Container[int] | None) -> str:
     """The ``prices`` message of one batch for one connection.
 
     A connection narrowed to some goods still gets every batch, with only its

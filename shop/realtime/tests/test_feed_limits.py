@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 import websockets
 
-from shop.realtime.consumers import BAD_GOODS
 from shop.realtime.limits import (
     CLOSE_MESSAGE_TOO_BIG,
     CLOSE_TOO_MANY_CONNECTIONS,
@@ -20,6 +19,7 @@ from shop.realtime.limits import (
     TOO_MANY_GOODS,
     TOO_MANY_MESSAGES,
 )
+from shop.realtime.subscription import BAD_GOODS
 from shop.tests.factories import GoodsFactory
 from shop.tests.live import asgi_server, next_of, run_async, service_env
 

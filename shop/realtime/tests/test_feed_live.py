@@ -12,7 +12,7 @@ from channels.db import database_sync_to_async
 from websockets.exceptions import InvalidStatus
 
 from shop.catalog.services.prices import prices_record
-from shop.realtime.consumers import BAD_GOODS, BAD_GOODS_QUERY, MALFORMED, UNKNOWN_ACTION, UNKNOWN_GOODS
+from shop.realtime.subscription import BAD_GOODS, BAD_GOODS_QUERY, MALFORMED, UNKNOWN_ACTION, UNKNOWN_GOODS
 from shop.tests.factories import CurrencyFactory, GoodsFactory
 from shop.tests.live import asgi_server, next_of, run_async, service_env
 
@@ -155,5 +155,25 @@ def test_connecting_narrowed_to_some_goods(server: str) -> None:
                 with pytest.raises(websockets.ConnectionClosed) as closed:
                     await ws.recv()
                 assert closed.value.rcvd is not None and closed.value.rcvd.code == 4400
+
+    run_async(scenario())
+
+
+def test_unsubscribing(server: str) -> None:
+    # given: two priced goods
+    g1, g2 = GoodsFactory(price="10.00"), GoodsFactory(price="20.00")
+
+    async def scenario() -> None:
+        async with websockets.connect(server) as ws:
+            await next_of(ws, "snapshot")
+            # when: a client that follows every goods unsubscribes from one
+            await ws.send(json.dumps({"action": "unsubscribe", "goods": [g1.id], "id": "u"}))
+            # then: it is told so, and batches leave that goods out
+            assert await next_of(ws, "unsubscribed") == {"type": "unsubscribed", "goods": [g1.id], "id": "u"}
+            await record(amounts={g1.id: Decimal("1.00"), g2.id: Decimal("2.00")}, source="manual")
+            assert [p["goods"] for p in (await next_of(ws, "prices"))["prices"]] == [g2.id]
+            # goods without a price cannot be named
+            await ws.send(json.dumps({"action": "unsubscribe", "goods": [999999]}))
+            assert (await next_of(ws, "error"))["goods"] == [999999]
 
     run_async(scenario())
