@@ -7,7 +7,7 @@ a whole batch in one statement; SQLite (embedded mode, which serialises
 writers) the same rows through the ORM.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
@@ -17,7 +17,7 @@ from django.db import connection
 from shop.catalog.models import Goods, Price
 from shop.core.db import db_now
 from shop.domain.prices import PriceBatch
-from shop.domain.pricing import RandInt, cent_bounds, draw_prices
+from shop.domain.pricing import PriceDraw, cent_bounds
 
 # (goods id, amount, sale id) of a price to write.
 NewPrice = tuple[int, Decimal, int | None]
@@ -93,18 +93,9 @@ class PriceStore(Protocol):
     def write(self, *, at: datetime, source: str, prices: Sequence[NewPrice]) -> PriceBatch:
         """Append these prices (in goods order, the goods locked) and make them current."""
 
-    def draw(
-        self,
-        *,
-        at: datetime,
-        source: str,
-        goods_ids: list[int],
-        sale_of: Mapping[int, int],
-        bounds: Mapping[int, tuple[Decimal, Decimal]],
-        randint: RandInt,
-    ) -> PriceBatch:
-        """Draw a price for each of these goods (in goods order, locked) within the bounds
-        of its sale, as shop.domain.pricing.draw_prices does, then write them as ``write``."""
+    def draw(self, *, at: datetime, source: str, draw: PriceDraw) -> PriceBatch:
+        """Draw these prices (the goods locked), as ``draw.drawn()`` would, then write them
+        as ``write`` does."""
 
 
 class PostgresPriceStore:
@@ -139,20 +130,12 @@ class PostgresPriceStore:
             rows=[(pid, goods, amount, sale) for pid, (goods, amount, sale) in zip(ids, prices, strict=True)],
         )
 
-    def draw(
-        self,
-        *,
-        at: datetime,
-        source: str,
-        goods_ids: list[int],
-        sale_of: Mapping[int, int],
-        bounds: Mapping[int, tuple[Decimal, Decimal]],
-        randint: RandInt,
-    ) -> PriceBatch:
+    def draw(self, *, at: datetime, source: str, draw: PriceDraw) -> PriceBatch:
+        goods_ids, sale_of = draw.goods_ids, draw.sale_of
         if not goods_ids:
             return PriceBatch(at=at, source=source, text="", ids=[], sale_ids=[])
         drawn = {}  # sale -> "sale:low:span", the part of a row its sale decides
-        for sale, (min_price, max_price) in bounds.items():
+        for sale, (min_price, max_price) in draw.bounds.items():
             low, high = cent_bounds(min_price, max_price)
             drawn[sale] = f"{sale}:{low}:{high - low + 1}"
         with connection.cursor() as cursor:
@@ -200,27 +183,13 @@ class OrmPriceStore:
             ],
         )
 
-    def draw(
-        self,
-        *,
-        at: datetime,
-        source: str,
-        goods_ids: list[int],
-        sale_of: Mapping[int, int],
-        bounds: Mapping[int, tuple[Decimal, Decimal]],
-        randint: RandInt,
-    ) -> PriceBatch:
-        amounts: dict[int, Decimal] = {}
-        for sale, (low, high) in bounds.items():
-            of_sale = [goods for goods in goods_ids if sale_of[goods] == sale]
-            amounts.update(zip(of_sale, draw_prices(len(of_sale), low, high, randint), strict=True))
-        return self.write(at=at, source=source, prices=[(g, amounts[g], sale_of[g]) for g in goods_ids])
+    def draw(self, *, at: datetime, source: str, draw: PriceDraw) -> PriceBatch:
+        return self.write(at=at, source=source, prices=draw.drawn())
 
 
-_STORES: dict[str, PriceStore] = {"postgresql": PostgresPriceStore()}
-_ORM_STORE = OrmPriceStore()
+_POSTGRES, _ORM = PostgresPriceStore(), OrmPriceStore()
 
 
 def price_store() -> PriceStore:
     """The adapter for this thread's database connection."""
-    return _STORES.get(connection.vendor, _ORM_STORE)
+    return _POSTGRES if connection.vendor == "postgresql" else _ORM

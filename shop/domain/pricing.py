@@ -1,7 +1,8 @@
 """Price drawing for ticks and on-demand generation (SPEC §4)."""
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 
 from shop.domain.money import CENT
@@ -30,3 +31,22 @@ def draw_prices(
     """``count`` independent draws of :func:`draw_price` (the bounds worked out once)."""
     low, high = cent_bounds(min_price, max_price)
     return [Decimal(randint(low, high)).scaleb(-2) for _ in range(count)]
+
+
+@dataclass(frozen=True)
+class PriceDraw:
+    """A price to draw for each of ``goods_ids`` (in goods order) within its sale's bounds:
+    a tick's chunk. ``sale_of`` maps goods to sale, ``bounds`` sale to (min_price, max_price)."""
+
+    goods_ids: Sequence[int]
+    sale_of: Mapping[int, int]
+    bounds: Mapping[int, tuple[Decimal, Decimal]]
+    randint: RandInt = random.randint
+
+    def drawn(self) -> list[tuple[int, Decimal, int]]:
+        """(goods, amount, sale) in goods order, each sale's prices drawn by :func:`draw_prices`."""
+        amounts: dict[int, Decimal] = {}
+        for sale, (low, high) in self.bounds.items():
+            of_sale = [goods for goods in self.goods_ids if self.sale_of[goods] == sale]
+            amounts.update(zip(of_sale, draw_prices(len(of_sale), low, high, self.randint), strict=True))
+        return [(goods, amounts[goods], self.sale_of[goods]) for goods in self.goods_ids]

@@ -16,7 +16,7 @@ from shop.catalog.models import Goods, Price
 from shop.catalog.price_store import PriceStore, price_store
 from shop.core.errors import ValidationError
 from shop.domain.prices import PriceBatch
-from shop.domain.pricing import RandInt
+from shop.domain.pricing import PriceDraw, RandInt
 from shop.realtime.publisher import publish_prices
 
 PRICE_MUST_BE_POSITIVE = "A price must be greater than zero."
@@ -55,7 +55,7 @@ def prices_draw(
     """Draw, append and make current one price per goods: the tick's write.
 
     ``goods_sales`` is (goods id, sale id) pairs in goods order, ``bounds`` each
-    sale's (min_price, max_price); prices are drawn as :func:`draw_prices` does.
+    sale's (min_price, max_price); prices are drawn as :class:`PriceDraw` says.
     The same rule as :func:`prices_record`. On PostgreSQL the database draws the
     prices, in the statement that writes them; ``randint`` serves embedded mode
     (SQLite). The caller broadcasts the batch after commit (a tick publishes
@@ -64,9 +64,8 @@ def prices_draw(
     sale_of = dict(goods_sales)
     store = price_store()
     goods_ids, at = _lock_goods_then_clock(store, [goods for goods, _ in goods_sales])
-    return store.draw(
-        at=at, source=source, goods_ids=goods_ids, sale_of=sale_of, bounds=bounds, randint=randint
-    )
+    draw = PriceDraw(goods_ids=goods_ids, sale_of=sale_of, bounds=bounds, randint=randint)
+    return store.draw(at=at, source=source, draw=draw)
 
 
 def _lock_goods_then_clock(store: PriceStore, goods_ids: list[int]) -> tuple[list[int], datetime]:
