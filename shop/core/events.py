@@ -1,9 +1,9 @@
 """Domain events: the apps that change things announce them, the apps above listen.
 
-Why not import the listener: catalog, currency, orders and realtime sit below
-the webhooks app (STYLE, "data flows one way"). They call ``event_emit`` and
-know nothing of who listens; the webhooks app subscribes in its
-``AppConfig.ready``. Unlike Django signals, a call site is an explicit line in
+Why not import the listener: catalog, currency and orders sit below the
+realtime and webhooks apps (STYLE, "data flows one way"). They call
+``event_emit`` and know nothing of who listens; realtime and webhooks
+subscribe in their ``AppConfig.ready``. Unlike Django signals, a call site is an explicit line in
 the service that made the change, and a listener gets exactly one kind of
 call: the event's type and the object it is about.
 
@@ -29,6 +29,8 @@ logger = logging.getLogger(__name__)
 
 
 class EventType(StrEnum):
+    """The events webhooks may subscribe to (their wire names)."""
+
     ORDER_CREATED = "order.created"
     PRICES_BATCH = "prices.batch"
     SALE_STARTED = "sale.started"
@@ -36,7 +38,14 @@ class EventType(StrEnum):
     RATE_CHANGED = "rate.changed"
 
 
-Listener = Callable[[EventType, Any], object]
+class PriceEvent(StrEnum):
+    """Announced by the one service that writes prices, after each batch commits; the live
+    feed publishes the batch (SPEC §7) and announces it to webhooks as ``prices.batch``."""
+
+    COMMITTED = "prices.committed"
+
+
+Listener = Callable[[EventType | PriceEvent, Any], object]
 _listeners: list[Listener] = []
 
 
@@ -45,7 +54,7 @@ def events_subscribe(listener: Listener) -> None:
         _listeners.append(listener)
 
 
-def event_emit(*, kind: EventType, subject: Any) -> None:
+def event_emit(*, kind: EventType | PriceEvent, subject: Any) -> None:
     """Tell every listener that ``kind`` happened to ``subject`` (an order, a rate, a batch, ...)."""
     for listener in _listeners:
         try:

@@ -6,14 +6,13 @@ so a batch is published once, after its commit, as one group message
 """
 
 import logging
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
-from asgiref.sync import async_to_sync, sync_to_async
+from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.core.cache import cache
 
-from shop.core.events import EventType, event_emit
+from shop.core.events import EventType, PriceEvent, event_emit
 from shop.currency.selectors import currency_list
 from shop.domain.prices import PriceBatch, PublishedBatch
 
@@ -21,8 +20,6 @@ logger = logging.getLogger(__name__)
 
 FEED_GROUP = "price_updates"
 SEQ_KEY = "tickshop:feed:seq"
-
-T = TypeVar("T")
 
 
 def feed_seq_next() -> int:
@@ -54,16 +51,6 @@ def batch_message(batch: PriceBatch, *, seq: int) -> dict[str, Any]:
     }
 
 
-def feed_publishing(publish: Callable[[], T]) -> T:
-    """Run ``publish`` (sync code that publishes batch after batch, as a tick's chunks do)
-    in this thread, with one event loop under it for all its batches.
-
-    Outside an event loop each publish would start a loop of its own, and the channel
-    layer a new Redis connection for it (about 15 ms a batch); inside one they share it.
-    """
-    return async_to_sync(sync_to_async(publish, thread_sensitive=True))()
-
-
 def publish_prices(batch: PriceBatch) -> None:
     """Send one batch to every feed client. Never raises: the prices are committed
     already, and a feed outage must not fail the tick or request that made them."""
@@ -79,3 +66,9 @@ def publish_prices(batch: PriceBatch) -> None:
         event_emit(kind=EventType.PRICES_BATCH, subject=PublishedBatch(seq=message["seq"], batch=batch))
     except Exception:
         logger.exception("feed: batch %s not recorded for webhooks", message["seq"])
+
+
+def feed_listener(kind: EventType | PriceEvent, subject: Any) -> None:
+    """Publish every committed price batch (subscribed in RealtimeConfig.ready)."""
+    if kind == PriceEvent.COMMITTED:
+        publish_prices(subject)

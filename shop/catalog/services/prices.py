@@ -15,9 +15,9 @@ from django.db import transaction
 from shop.catalog.models import Goods, Price
 from shop.catalog.price_store import PriceStore, price_store
 from shop.core.errors import ValidationError
+from shop.core.events import PriceEvent, event_emit
 from shop.domain.prices import PriceBatch
 from shop.domain.pricing import PriceDraw, RandInt
-from shop.realtime.publisher import publish_prices
 
 PRICE_MUST_BE_POSITIVE = "A price must be greater than zero."
 
@@ -40,7 +40,7 @@ def prices_record(
         at=at, source=source, prices=[(goods, amounts[goods], sale_ids.get(goods)) for goods in goods_ids]
     )
     if batch:
-        transaction.on_commit(lambda: publish_prices(batch))
+        transaction.on_commit(lambda: prices_announce(batch))
     return batch
 
 
@@ -94,3 +94,8 @@ def prices_of_batch(batch: PriceBatch) -> list[Price]:
 
 def price_create_manual(*, goods: Goods, amount: Decimal) -> Price:
     return prices_of_batch(prices_record(amounts={goods.id: amount}, source=Price.Source.MANUAL))[0]
+
+
+def prices_announce(batch: PriceBatch) -> None:
+    """Tell the listeners (the live feed) that ``batch`` committed; called after its commit."""
+    event_emit(kind=PriceEvent.COMMITTED, subject=batch)

@@ -15,12 +15,12 @@ from django.utils import timezone
 
 from shop.catalog.models import Price, Tick
 from shop.catalog.selectors import goods_active_of_sales, sale_running_list
-from shop.catalog.services.prices import prices_draw
+from shop.catalog.services.prices import prices_announce, prices_draw
 from shop.core.db import session_try_lock
+from shop.core.loops import in_one_event_loop
 from shop.core.metrics import TICK_DURATION, TICK_GOODS, TICK_LAST_SUCCESS, TICK_SLOTS_SKIPPED
 from shop.domain.prices import PriceBatch
 from shop.domain.pricing import RandInt
-from shop.realtime.publisher import feed_publishing, publish_prices
 
 logger = logging.getLogger(__name__)
 
@@ -94,9 +94,11 @@ def tick_run(
         if writers > 1 and connection.vendor == "postgresql" and not connection.in_atomic_block:
             tick.goods_count = _write_in_parallel(chunks, write, writers)
         elif len(chunks) > 1:
-            tick.goods_count = feed_publishing(lambda: sum(write(chunk, publish_prices) for chunk in chunks))
+            tick.goods_count = in_one_event_loop(
+                lambda: sum(write(chunk, prices_announce) for chunk in chunks)
+            )
         else:  # one batch: the loop would cost what it saves
-            tick.goods_count = sum(write(chunk, publish_prices) for chunk in chunks)
+            tick.goods_count = sum(write(chunk, prices_announce) for chunk in chunks)
         tick.duration_ms = int((time.monotonic() - started) * 1000)
         tick.save(update_fields=("duration_ms",))
     # Done: the metrics count it (the slots between the previous tick and this one got none).
@@ -146,12 +148,12 @@ def _write_in_parallel(
             if batch is None:
                 done += 1
             else:
-                publish_prices(batch)
+                prices_announce(batch)
 
     threads = [threading.Thread(target=writer, name=f"tick-writer-{n}") for n in range(writers)]
     for thread in threads:
         thread.start()
-    feed_publishing(publish_as_committed)
+    in_one_event_loop(publish_as_committed)
     for thread in threads:
         thread.join()
     if failures:

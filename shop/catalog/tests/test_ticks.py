@@ -10,7 +10,8 @@ from django.db.utils import DatabaseError
 from shop.catalog.models import Goods, Price, Tick
 from shop.catalog.services import ticks
 from shop.catalog.services.ticks import TICK_LOCK, tick_run
-from shop.realtime.publisher import publish_prices
+from shop.core import events
+from shop.core.events import PriceEvent
 from shop.tests.factories import GoodsFactory, SaleFactory
 
 pytestmark = pytest.mark.django_db
@@ -138,13 +139,13 @@ def test_a_tick_writes_its_chunks_on_parallel_connections_and_publishes_each_aft
         backends.add(backend_pid())
         return draw(**kwargs)
 
-    def publish(batch: Any) -> None:  # the real publisher, watched: each batch is committed already
-        committed = Price.objects.filter(id__in=batch.ids).count()  # read on this thread's connection
-        published.append((sorted(goods for _, goods, _, _ in batch.rows), committed))
-        publish_prices(batch)
+    def announced(kind: Any, batch: Any) -> None:  # a listener beside the feed's: each batch is committed
+        if kind == PriceEvent.COMMITTED:
+            committed = Price.objects.filter(id__in=batch.ids).count()  # read on this thread's connection
+            published.append((sorted(goods for _, goods, _, _ in batch.rows), committed))
 
     monkeypatch.setattr(ticks, "prices_draw", draw_alongside_another)
-    monkeypatch.setattr(ticks, "publish_prices", publish)
+    monkeypatch.setattr(events, "_listeners", [*events._listeners, announced])
     # when
     result = tick_run(slot=31, chunk_size=2)
     # then: every goods repriced once, on two connections besides this one
