@@ -19,8 +19,10 @@ from shop.core.ids import IdField
 from shop.core.throttling import throttle_hit
 from shop.currency.selectors import base_currency_code, currency_active_get
 from shop.domain.money import format_amount
+from shop.domain.orders import MAX_ORDER_LINES, MAX_QUANTITY, MIN_QUANTITY
 from shop.orders import selectors
-from shop.orders.models import MAX_ORDER_LINES, MAX_QUANTITY, Order, OrderLine
+from shop.orders.errors import OrderErrorCode
+from shop.orders.models import Order, OrderLine
 from shop.orders.selectors import CartQuote
 from shop.orders.services import cart as cart_services
 from shop.orders.services.orders import PlacedOrder, order_create
@@ -49,7 +51,8 @@ def order_throttle(request: Request) -> None:
 
 
 def quantity_field(**kwargs: Any) -> serializers.IntegerField:
-    return serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY, **kwargs)
+    """shop.domain.orders.quantity_allowed, as a field: out of range is a field error."""
+    return serializers.IntegerField(min_value=MIN_QUANTITY, max_value=MAX_QUANTITY, **kwargs)
 
 
 def max_order_sum_field() -> serializers.DecimalField:
@@ -173,7 +176,7 @@ def counted_order(view: Callable[..., Response]) -> Callable[..., Response]:
         try:
             response = view(*args, **kwargs)
         except ShopError as exc:
-            if isinstance(exc, Conflict) and exc.code == "order_sum_too_high":
+            if isinstance(exc, Conflict) and exc.code == OrderErrorCode.ORDER_SUM_TOO_HIGH:
                 metrics.ORDERS.labels(metrics.ORDER_SUM_TOO_HIGH).inc()
             elif exc.status_code < 500:  # a service down (503) is no fault of the order
                 metrics.ORDERS.labels(metrics.ORDER_INVALID).inc()

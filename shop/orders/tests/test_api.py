@@ -14,9 +14,9 @@ from shop.currency.models import ExchangeRate
 from shop.orders.api import OrderSerializer
 from shop.orders.models import CartItem, IdempotencyKey, Order, OrderLine
 from shop.orders.services.cart import CART_EMPTY, NOT_IN_CART
+from shop.orders.services.idempotency import IDEMPOTENCY_KEY_REUSED
 from shop.orders.services.orders import (
     GOODS_UNAVAILABLE,
-    IDEMPOTENCY_KEY_REUSED,
     NO_ITEMS,
     ORDER_SUM_TOO_HIGH,
     QUANTITY_RANGE,
