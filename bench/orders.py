@@ -29,8 +29,8 @@ def main() -> None:
     from bench.seed import goods_in_sale
     from shop.accounts.models import User
     from shop.catalog.services.sales import sale_reprice
-    from shop.orders.selectors import order_invariant_violations
     from shop.orders.services.orders import order_create
+    from shop.tests.invariant import order_invariant_violations
 
     sale = goods_in_sale(args.goods)
     users = [User.objects.get_or_create(email=f"bench{n}@example.com")[0] for n in range(args.clients)]

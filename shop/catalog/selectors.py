@@ -1,7 +1,8 @@
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import connection
@@ -121,6 +122,50 @@ def goods_board(*, search: str = "", sort: str = "name") -> QuerySet[Goods]:
 def goods_shown_get(*, goods_id: int) -> Goods | None:
     """An active goods for its storefront page; None when unknown or inactive."""
     return Goods.objects.filter(id=goods_id, is_active=True).first()
+
+
+class GoodsFields(Protocol):
+    """What the orderable rule reads of a goods: a Goods or a row read under a lock."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def is_active(self) -> bool: ...
+    @property
+    def price(self) -> Decimal | None: ...
+    @property
+    def current_price_id(self) -> int | None: ...
+
+
+@dataclass(frozen=True)
+class OrderableGoods:
+    """A goods as an order freezes it: its name and current price (row id and amount)."""
+
+    id: int
+    name: str
+    price_id: int
+    price: Decimal
+
+
+def goods_orderable(goods: GoodsFields) -> OrderableGoods | None:
+    """The one rule of what can be ordered (SPEC §4): an active goods with a price; None otherwise."""
+    if not goods.is_active or goods.price is None or goods.current_price_id is None:
+        return None
+    return OrderableGoods(id=goods.id, name=goods.name, price_id=goods.current_price_id, price=goods.price)
+
+
+def goods_orderable_get(*, goods_ids: Collection[int]) -> dict[int, OrderableGoods]:
+    """The goods among ``goods_ids`` that can be ordered now, by id; the others are left out.
+
+    One query; the rule is applied here rather than in SQL so that it is written once
+    (orders apply it to the goods rows they lock, too). ``goods_ids`` are a cart's or an
+    order's, at most a few hundred.
+    """
+    rows = Goods.objects.filter(id__in=goods_ids).only("id", "name", "is_active", "price", "current_price_id")
+    found = (goods_orderable(goods) for goods in rows)
+    return {goods.id: goods for goods in found if goods is not None}
 
 
 def goods_in_sale_q(sale_id: int) -> Q:

@@ -1,4 +1,4 @@
-"""The order-sum formula (SPEC §4): pure Decimal, rounded once at the end."""
+"""Order rules (SPEC §4): quantity limits and the order-sum formula, pure Decimal rounded once."""
 
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -7,6 +7,13 @@ from decimal import Decimal
 from shop.domain.money import quantize
 
 HUNDRED = Decimal(100)
+MIN_QUANTITY, MAX_QUANTITY = 1, 1000  # of one goods in one line
+MAX_ORDER_LINES = 100  # distinct goods in one order (and so in one cart)
+
+
+def quantity_allowed(quantity: int) -> bool:
+    """The one quantity rule of carts and orders: a whole number from 1 to MAX_QUANTITY."""
+    return MIN_QUANTITY <= quantity <= MAX_QUANTITY
 
 
 @dataclass(frozen=True)

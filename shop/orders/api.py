@@ -1,7 +1,7 @@
 import functools
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict, cast
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from shop.accounts.models import User
 from shop.catalog.api import CURRENCY_PARAMETER
 from shop.core import metrics
 from shop.core.errors import Conflict, ErrorSerializer, ShopError
@@ -19,8 +20,10 @@ from shop.core.ids import IdField
 from shop.core.throttling import throttle_hit
 from shop.currency.selectors import base_currency_code, currency_active_get
 from shop.domain.money import format_amount
+from shop.domain.orders import MAX_ORDER_LINES, MAX_QUANTITY, MIN_QUANTITY
 from shop.orders import selectors
-from shop.orders.models import MAX_ORDER_LINES, MAX_QUANTITY, Order, OrderLine
+from shop.orders.errors import OrderErrorCode
+from shop.orders.models import Order, OrderLine
 from shop.orders.selectors import CartQuote
 from shop.orders.services import cart as cart_services
 from shop.orders.services.orders import PlacedOrder, order_create
@@ -49,7 +52,8 @@ def order_throttle(request: Request) -> None:
 
 
 def quantity_field(**kwargs: Any) -> serializers.IntegerField:
-    return serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY, **kwargs)
+    """shop.domain.orders.quantity_allowed, as a field: out of range is a field error."""
+    return serializers.IntegerField(min_value=MIN_QUANTITY, max_value=MAX_QUANTITY, **kwargs)
 
 
 def max_order_sum_field() -> serializers.DecimalField:
@@ -155,13 +159,43 @@ class Conflict409Serializer(serializers.Serializer[Any]):
     order_sum = serializers.CharField(help_text="The computed order sum, in the order currency.")
 
 
-ORDER_CREATED_RESPONSES = {
-    201: OrderSerializer,
-    400: OpenApiResponse(description="Invalid input (DRF field errors or {detail, code})."),
-    401: ErrorSerializer,
-    409: Conflict409Serializer,
-    422: OpenApiResponse(ErrorSerializer, description="Idempotency-Key reused with another body."),
+# The schema of both order-creating operations (direct and checkout), but for their body.
+ORDER_CREATING: dict[str, Any] = {
+    "responses": {
+        201: OrderSerializer,
+        400: OpenApiResponse(description="Invalid input (DRF field errors or {detail, code})."),
+        401: ErrorSerializer,
+        409: Conflict409Serializer,
+        422: OpenApiResponse(ErrorSerializer, description="Idempotency-Key reused with another body."),
+    },
+    "parameters": [IDEMPOTENCY_HEADER],
 }
+
+
+class Placing(TypedDict):
+    """What every order-creating service takes from a request, besides what it orders."""
+
+    user: User
+    currency_code: str
+    max_order_sum: Decimal | None
+    idempotency_key: str | None
+
+
+def placing_input(
+    request: Request, serializer_class: type[serializers.Serializer[Any]]
+) -> tuple[Placing, Any]:
+    """The request throttled (orders per shopper) and its body validated: the arguments every
+    order-creating service takes, and the validated body."""
+    order_throttle(request)
+    data = serializer_class(data=request.data)
+    data.is_valid(raise_exception=True)
+    placing = Placing(
+        user=cast(User, request.user),  # the views require a login
+        currency_code=data.validated_data.get("currency") or base_currency_code(),
+        max_order_sum=data.validated_data.get("max_order_sum"),
+        idempotency_key=request.headers.get("Idempotency-Key"),
+    )
+    return placing, data.validated_data
 
 
 def counted_order(view: Callable[..., Response]) -> Callable[..., Response]:
@@ -173,7 +207,7 @@ def counted_order(view: Callable[..., Response]) -> Callable[..., Response]:
         try:
             response = view(*args, **kwargs)
         except ShopError as exc:
-            if isinstance(exc, Conflict) and exc.code == "order_sum_too_high":
+            if isinstance(exc, Conflict) and exc.code == OrderErrorCode.ORDER_SUM_TOO_HIGH:
                 metrics.ORDERS.labels(metrics.ORDER_SUM_TOO_HIGH).inc()
             elif exc.status_code < 500:  # a service down (503) is no fault of the order
                 metrics.ORDERS.labels(metrics.ORDER_INVALID).inc()
@@ -208,22 +242,12 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             return self.queryset
         return selectors.order_list(user=self.request.user)
 
-    @extend_schema(
-        request=OrderCreateSerializer, responses=ORDER_CREATED_RESPONSES, parameters=[IDEMPOTENCY_HEADER]
-    )
+    @extend_schema(request=OrderCreateSerializer, **ORDER_CREATING)
     @counted_order
     def create(self, request: Request) -> Response:
-        order_throttle(request)
-        data = OrderCreateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        placed = order_create(
-            user=request.user,
-            currency_code=data.validated_data.get("currency") or base_currency_code(),
-            items=[(item["goods"], item["quantity"]) for item in data.validated_data["items"]],
-            max_order_sum=data.validated_data.get("max_order_sum"),
-            idempotency_key=request.headers.get("Idempotency-Key"),
-        )
-        return placed_response(placed)
+        placing, data = placing_input(request, OrderCreateSerializer)
+        items = [(item["goods"], item["quantity"]) for item in data["items"]]
+        return placed_response(order_create(**placing, items=items))
 
 
 # --- Cart ---------------------------------------------------------------------
@@ -347,18 +371,8 @@ class CheckoutView(APIView):
 
     permission_classes = (IsAuthenticated,)
 
-    @extend_schema(
-        request=CheckoutSerializer, responses=ORDER_CREATED_RESPONSES, parameters=[IDEMPOTENCY_HEADER]
-    )
+    @extend_schema(request=CheckoutSerializer, **ORDER_CREATING)
     @counted_order
     def post(self, request: Request) -> Response:
-        order_throttle(request)
-        data = CheckoutSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        placed = cart_services.cart_checkout(
-            user=request.user,
-            currency_code=data.validated_data.get("currency") or base_currency_code(),
-            max_order_sum=data.validated_data.get("max_order_sum"),
-            idempotency_key=request.headers.get("Idempotency-Key"),
-        )
-        return placed_response(placed)
+        placing, _ = placing_input(request, CheckoutSerializer)
+        return placed_response(cart_services.cart_checkout(**placing))

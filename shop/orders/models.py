@@ -5,10 +5,10 @@ from django.utils import timezone
 
 from shop.catalog.models import Goods
 from shop.currency.models import Currency, ExchangeRate
+from shop.domain.orders import MAX_QUANTITY, MIN_QUANTITY
 
-MAX_QUANTITY = 1000
-MAX_ORDER_LINES = 100  # distinct goods in one order (and so in one cart)
-QUANTITY_VALIDATORS = [MinValueValidator(1), MaxValueValidator(MAX_QUANTITY)]
+# shop.domain.orders.quantity_allowed, for the admin's forms and the database.
+QUANTITY_VALIDATORS = [MinValueValidator(MIN_QUANTITY), MaxValueValidator(MAX_QUANTITY)]
 
 
 class Cart(models.Model):
@@ -32,7 +32,8 @@ class CartItem(models.Model):
         constraints = (
             models.UniqueConstraint(fields=("cart", "goods"), name="cart_goods_once"),
             models.CheckConstraint(
-                condition=models.Q(quantity__gte=1, quantity__lte=MAX_QUANTITY), name="cart_quantity_range"
+                condition=models.Q(quantity__gte=MIN_QUANTITY, quantity__lte=MAX_QUANTITY),
+                name="cart_quantity_range",
             ),
         )
 

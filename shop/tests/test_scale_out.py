@@ -24,8 +24,8 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from shop.catalog.models import Price, Tick
 from shop.core.schedules import schedules_ensure
 from shop.orders.models import Order
-from shop.orders.selectors import order_invariant_violations
 from shop.tests.factories import CurrencyFactory, GoodsFactory, SaleFactory, UserFactory
+from shop.tests.invariant import order_invariant_violations
 from shop.tests.live import PYTHON, celery, free_port, http_ok, next_of, process, service_env, wait_until
 from shop.tests.metrics import TOKEN
 from shop.tests.proxy import nginx, upstreams

@@ -15,8 +15,10 @@ from shop.catalog import selectors
 from shop.catalog.models import Price
 from shop.catalog.services.prices import prices_record
 from shop.core.ids import INVALID_ID, MAX_ID, parse_id
-from shop.orders.models import MAX_ORDER_LINES, CartItem, Order
-from shop.orders.services.orders import IDEMPOTENCY_KEY_INVALID, TOO_MANY_LINES
+from shop.domain.orders import MAX_ORDER_LINES
+from shop.orders.models import CartItem, Order
+from shop.orders.services.idempotency import IDEMPOTENCY_KEY_INVALID
+from shop.orders.services.orders import TOO_MANY_LINES
 from shop.tests.factories import GoodsFactory, SaleFactory
 from shop.tests.live import asgi_server, call, service_env
 

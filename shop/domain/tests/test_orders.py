@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from shop.domain.orders import Line, compute_order_sum
+from shop.domain.orders import MAX_QUANTITY, MIN_QUANTITY, Line, compute_order_sum, quantity_allowed
 
 D = Decimal
 DEFAULTS = {"markup_percent": D(30), "fixed_fee": D("10.10")}
@@ -57,3 +57,11 @@ def test_markup_keeps_its_fraction_until_the_final_rounding() -> None:
 def test_empty_order_is_just_the_fee() -> None:
     result = compute_order_sum([], exchange_rate=D(2), decimals=2, **DEFAULTS)
     assert str(result.order_sum) == "20.20"
+
+
+@pytest.mark.parametrize(
+    ("quantity", "allowed"), [(0, False), (1, True), (1000, True), (1001, False), (-1, False)]
+)
+def test_quantity_rule(quantity: int, allowed: bool) -> None:
+    assert quantity_allowed(quantity) is allowed
+    assert (MIN_QUANTITY, MAX_QUANTITY) == (1, 1000)  # SPEC §4: quantity 1–1000

@@ -1,23 +1,24 @@
 """The shopper's server-side cart (SPEC §4)."""
 
 from decimal import Decimal
-from typing import cast
 
 from django.db import transaction
 from django.db.models import F
 
 from shop.accounts.models import User
-from shop.catalog.models import Goods
+from shop.catalog.selectors import goods_orderable_get
 from shop.core.errors import NotFound, ValidationError
 from shop.currency.selectors import currency_active_get
-from shop.orders.models import MAX_ORDER_LINES, MAX_QUANTITY, Cart, CartItem, Order
+from shop.domain.orders import MAX_ORDER_LINES
+from shop.orders.errors import OrderErrorCode
+from shop.orders.models import Cart, CartItem
+from shop.orders.services.idempotency import idempotency_bind, idempotency_claim, idempotency_key_clean
 from shop.orders.services.orders import (
-    GOODS_UNAVAILABLE,
-    QUANTITY_RANGE,
     TOO_MANY_LINES,
     PlacedOrder,
-    place,
-    place_once,
+    goods_unavailable,
+    order_place,
+    quantity_check,
 )
 
 CART_EMPTY = "The cart is empty; add goods before checking out."
@@ -33,19 +34,17 @@ def _cart_locked(user: User) -> Cart:
 @transaction.atomic
 def cart_add_item(*, user: User, goods_id: int, quantity: int) -> CartItem:
     """Add ``quantity`` of a goods; a goods already in the cart gets its quantity raised."""
-    goods = Goods.objects.filter(id=goods_id, is_active=True, price__isnull=False).first()
+    goods = goods_orderable_get(goods_ids=[goods_id]).get(goods_id)
     if goods is None:
-        raise ValidationError(GOODS_UNAVAILABLE, code="goods_unavailable", goods=[goods_id])
+        raise goods_unavailable([goods_id])
     cart = _cart_locked(user)
-    item = CartItem.objects.filter(cart=cart, goods=goods).first()
-    total = quantity + (item.quantity if item else 0)
-    if not 1 <= total <= MAX_QUANTITY:
-        raise ValidationError(QUANTITY_RANGE, code="quantity_range")
+    item = CartItem.objects.filter(cart=cart, goods_id=goods_id).first()
+    quantity_check(quantity + (item.quantity if item else 0))
     if item is None:
         if CartItem.objects.filter(cart=cart).count() >= MAX_ORDER_LINES:  # else it could not be ordered
-            raise ValidationError(TOO_MANY_LINES, code="too_many_lines")
+            raise ValidationError(TOO_MANY_LINES, code=OrderErrorCode.TOO_MANY_LINES)
         return CartItem.objects.create(
-            cart=cart, goods=goods, quantity=quantity, added_price=cast(Decimal, goods.price)
+            cart=cart, goods_id=goods_id, quantity=quantity, added_price=goods.price
         )
     CartItem.objects.filter(pk=item.pk).update(quantity=F("quantity") + quantity)
     item.refresh_from_db()
@@ -54,8 +53,7 @@ def cart_add_item(*, user: User, goods_id: int, quantity: int) -> CartItem:
 
 @transaction.atomic
 def cart_set_quantity(*, user: User, goods_id: int, quantity: int) -> CartItem:
-    if not 1 <= quantity <= MAX_QUANTITY:
-        raise ValidationError(QUANTITY_RANGE, code="quantity_range")
+    quantity_check(quantity)
     cart = _cart_locked(user)
     updated = CartItem.objects.filter(cart=cart, goods_id=goods_id).update(quantity=quantity)
     if not updated:
@@ -82,21 +80,20 @@ def cart_checkout(
     max_order_sum: Decimal | None = None,
     idempotency_key: str | None = None,
 ) -> PlacedOrder:
-    """Order the cart's contents and empty it, in one transaction."""
+    """Order the cart's contents and empty it, in one transaction, at most once per
+    (user, Idempotency-Key)."""
     currency = currency_active_get(code=currency_code)
-
-    def checkout() -> Order:
+    key = idempotency_key_clean(idempotency_key)
+    request = {"checkout": True, "currency": currency.code, "max": max_order_sum}
+    with transaction.atomic():
+        earlier = idempotency_claim(user=user, key=key, request=request)
+        if earlier is not None:
+            return PlacedOrder(order=earlier, replayed=True)
         cart = _cart_locked(user)  # two checkouts of one cart cannot both order it
         items = dict(CartItem.objects.filter(cart=cart).values_list("goods_id", "quantity"))
         if not items:
-            raise ValidationError(CART_EMPTY, code="cart_empty")
-        order = place(user=user, currency_code=currency.code, items=items, max_order_sum=max_order_sum)
+            raise ValidationError(CART_EMPTY, code=OrderErrorCode.CART_EMPTY)
+        order = order_place(user=user, currency_code=currency.code, items=items, max_order_sum=max_order_sum)
         CartItem.objects.filter(cart=cart).delete()
-        return order
-
-    return place_once(
-        user=user,
-        idempotency_key=idempotency_key,
-        request={"checkout": True, "currency": currency.code, "max": max_order_sum},
-        place=checkout,
-    )
+        idempotency_bind(user=user, key=key, order=order)
+    return PlacedOrder(order=order, replayed=False)

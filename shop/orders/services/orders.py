@@ -1,20 +1,18 @@
 """Placing orders: one consistent snapshot of prices and rate (SPEC §4)."""
 
-import hashlib
 import json
-import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
-from typing import cast
+from typing import NamedTuple
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 
 from shop.accounts.models import User
-from shop.catalog.models import Goods
+from shop.catalog.selectors import OrderableGoods, goods_orderable, goods_orderable_get
 from shop.core.db import db_now
-from shop.core.errors import Conflict, Unprocessable, ValidationError
+from shop.core.errors import Conflict, ValidationError
 from shop.core.events import EventType, event_emit
 from shop.currency.models import Currency
 from shop.currency.selectors import (
@@ -25,18 +23,16 @@ from shop.currency.selectors import (
     rate_active,
 )
 from shop.domain.money import format_amount
-from shop.domain.orders import Line
-from shop.orders.models import MAX_ORDER_LINES, MAX_QUANTITY, IdempotencyKey, Order, OrderLine
-from shop.orders.selectors import order_sum_of
+from shop.domain.orders import MAX_ORDER_LINES, MAX_QUANTITY, quantity_allowed
+from shop.orders.errors import OrderErrorCode
+from shop.orders.models import Order, OrderLine
+from shop.orders.pricing import order_price
+from shop.orders.services.idempotency import idempotency_bind, idempotency_claim, idempotency_key_clean
 
 NO_ITEMS = "An order needs at least one item."
 QUANTITY_RANGE = f"Quantities are whole numbers from 1 to {MAX_QUANTITY}."
 GOODS_UNAVAILABLE = "These goods cannot be ordered (unknown, inactive or without a price)."
 ORDER_SUM_TOO_HIGH = "The order sum is higher than max_order_sum; nothing was ordered."
-IDEMPOTENCY_KEY_REUSED = "This Idempotency-Key was used with a different request."
-IDEMPOTENCY_WINDOW = timedelta(hours=24)
-IDEMPOTENCY_KEY_INVALID = "An Idempotency-Key is 1 to 255 printable ASCII characters."
-_IDEMPOTENCY_KEY = re.compile(r"[\x20-\x7e]{1,255}")
 TOO_MANY_LINES = f"An order has at most {MAX_ORDER_LINES} different goods."
 
 
@@ -46,86 +42,28 @@ class PlacedOrder:
     replayed: bool  # True when an Idempotency-Key returned an earlier order
 
 
+def quantity_check(quantity: int) -> None:
+    """400 unless ``quantity`` is one a cart line or an order line may have."""
+    if not quantity_allowed(quantity):
+        raise ValidationError(QUANTITY_RANGE, code=OrderErrorCode.QUANTITY_RANGE)
+
+
+def goods_unavailable(goods_ids: list[int]) -> ValidationError:
+    return ValidationError(GOODS_UNAVAILABLE, code=OrderErrorCode.GOODS_UNAVAILABLE, goods=goods_ids)
+
+
 def merge_items(items: Iterable[tuple[int, int]]) -> dict[int, int]:
     """Goods id -> quantity; the same goods twice in one request is merged into one line."""
     merged: dict[int, int] = {}
     for goods_id, quantity in items:
         merged[goods_id] = merged.get(goods_id, 0) + quantity
     if not merged:
-        raise ValidationError(NO_ITEMS, code="no_items")
+        raise ValidationError(NO_ITEMS, code=OrderErrorCode.NO_ITEMS)
     if len(merged) > MAX_ORDER_LINES:
-        raise ValidationError(TOO_MANY_LINES, code="too_many_lines")
-    if any(not 1 <= quantity <= MAX_QUANTITY for quantity in merged.values()):
-        raise ValidationError(QUANTITY_RANGE, code="quantity_range")
+        raise ValidationError(TOO_MANY_LINES, code=OrderErrorCode.TOO_MANY_LINES)
+    for quantity in merged.values():
+        quantity_check(quantity)
     return merged
-
-
-def fingerprint(payload: object) -> str:
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
-
-
-# PostgreSQL: a new key is inserted; a key older than the window is taken over (its row
-# reset); a live one is left alone, and then no row comes back. A concurrent request with
-# the same key waits on the unique index until the first one commits or rolls back, as
-# any INSERT does; no savepoint is needed, since a conflict is no error here.
-CLAIM_SQL = """
-INSERT INTO orders_idempotencykey AS k (user_id, key, fingerprint, order_id, created_at)
-VALUES (%(user)s, %(key)s, %(print)s, NULL, clock_timestamp())
-ON CONFLICT (user_id, key) DO UPDATE
-    SET fingerprint = EXCLUDED.fingerprint, order_id = NULL, created_at = EXCLUDED.created_at
-    WHERE k.created_at < clock_timestamp() - %(window)s::interval
-RETURNING k.id
-"""
-
-
-def _claim_key(*, user: User, key: str, print_: str) -> Order | None:
-    """Record (user, key), or return the order an earlier request with it placed.
-
-    The INSERT runs first: a concurrent request with the same key blocks on the
-    unique index until the first one commits (then it finds the key taken and
-    reads that order) or rolls back (then it goes ahead itself).
-    """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                CLAIM_SQL,
-                {
-                    "user": user.pk,
-                    "key": key,
-                    "print": print_,
-                    "window": f"{IDEMPOTENCY_WINDOW.total_seconds()} s",
-                },
-            )
-            if cursor.fetchone() is not None:
-                return None
-    else:
-        IdempotencyKey.objects.filter(
-            user=user, key=key, created_at__lt=db_now() - IDEMPOTENCY_WINDOW
-        ).delete()
-        try:
-            with transaction.atomic():
-                IdempotencyKey.objects.create(user=user, key=key, fingerprint=print_)
-                return None
-        except IntegrityError:
-            pass
-    earlier = (
-        IdempotencyKey.objects.select_related("order__currency")
-        .prefetch_related("order__items")
-        .get(user=user, key=key)
-    )
-    if earlier.fingerprint != print_:
-        raise Unprocessable(IDEMPOTENCY_KEY_REUSED, code="idempotency_key_reused")
-    assert earlier.order is not None  # noqa: S101 - set in the same transaction as the key
-    return earlier.order
-
-
-@dataclass(frozen=True)
-class Orderable:
-    """What an order freezes of one goods: its name and current price (row id and amount)."""
-
-    name: str
-    price_id: int
-    price: Decimal
 
 
 # PostgreSQL, one round trip each. LOCK_SQL: the currency and then the goods, FOR SHARE,
@@ -177,16 +115,21 @@ SELECT (SELECT id FROM new_order), array(SELECT id FROM new_lines ORDER BY goods
 """
 
 
-def _lock_and_read(*, currency_code: str, goods_ids: list[int]) -> tuple[Currency, dict[int, Orderable]]:
+class _LockedGoods(NamedTuple):
+    """A goods row as LOCK_SQL returns it: what goods_orderable reads."""
+
+    id: int
+    name: str
+    is_active: bool
+    price: Decimal | None
+    current_price_id: int | None
+
+
+def _lock_and_read(*, currency_code: str, goods_ids: list[int]) -> tuple[Currency, dict[int, OrderableGoods]]:
     """Lock the currency and the goods FOR SHARE and read them: the active currency (400 when
-    unknown or inactive) and the orderable goods among ``goods_ids`` (active, with a price)."""
+    unknown or inactive) and the orderable goods among ``goods_ids``."""
     if connection.vendor != "postgresql":  # SQLite (embedded mode) serialises writers anyway
-        currency = currency_active_get(code=currency_code)
-        goods = Goods.objects.filter(id__in=goods_ids, is_active=True, price__isnull=False)
-        return currency, {
-            g.id: Orderable(name=g.name, price_id=cast(int, g.current_price_id), price=cast(Decimal, g.price))
-            for g in goods
-        }
+        return currency_active_get(code=currency_code), goods_orderable_get(goods_ids=goods_ids)
     with connection.cursor() as cursor:
         cursor.execute(LOCK_SQL, {"currency": currency_code, "goods": ",".join(map(str, goods_ids))})
         rows = cursor.fetchall()
@@ -195,11 +138,8 @@ def _lock_and_read(*, currency_code: str, goods_ids: list[int]) -> tuple[Currenc
     code, name, symbol, decimals = rows[0][:4]
     currency = Currency(code=code, name=name, symbol=symbol, decimals=decimals, is_active=True)
     currency._state.adding, currency._state.db = False, connection.alias
-    return currency, {
-        row[4]: Orderable(name=row[5], price_id=row[8], price=row[7])
-        for row in rows
-        if row[4] is not None and row[6] and row[7] is not None and row[8] is not None
-    }
+    found = (goods_orderable(_LockedGoods(*row[4:9])) for row in rows if row[4] is not None)
+    return currency, {goods.id: goods for goods in found if goods is not None}
 
 
 def _clock_and_rate(*, currency_code: str) -> tuple[datetime, int, Decimal]:
@@ -262,7 +202,9 @@ def _insert(order: Order, lines: list[OrderLine]) -> None:
         line._state.adding, line._state.db = False, connection.alias
 
 
-def place(*, user: User, currency_code: str, items: dict[int, int], max_order_sum: Decimal | None) -> Order:
+def order_place(
+    *, user: User, currency_code: str, items: dict[int, int], max_order_sum: Decimal | None
+) -> Order:
     """Freeze prices and rate and write the order; inside the caller's transaction.
 
     Consistency invariant (SPEC §4): every line holds the goods' price with the
@@ -279,22 +221,24 @@ def place(*, user: User, currency_code: str, items: dict[int, int], max_order_su
     transaction's start.
 
     Three statements on PostgreSQL: lock and read; clock and rate; insert the
-    order with its lines. The order comes back with its lines attached, so
-    showing it costs no query.
+    order with its lines. What it costs is shop.orders.pricing's, as for a
+    quote. The order comes back with its lines attached, so showing it costs
+    no query.
     """
     ordered = sorted(items)
     currency, goods = _lock_and_read(currency_code=currency_code, goods_ids=ordered)
     missing = [g for g in ordered if g not in goods]
     if missing:
-        raise ValidationError(GOODS_UNAVAILABLE, code="goods_unavailable", goods=missing)
+        raise goods_unavailable(missing)
     at, rate_id, rate = _clock_and_rate(currency_code=currency.code)
-    sums = order_sum_of(
-        [Line(goods[g].price, items[g]) for g in ordered], rate=rate, decimals=currency.decimals
+    priced = order_price(
+        items={g: items[g] for g in ordered}, goods=goods, rate=rate, decimals=currency.decimals
     )
+    sums = priced.sums
     if max_order_sum is not None and sums.order_sum > max_order_sum:
         raise Conflict(
             ORDER_SUM_TOO_HIGH,
-            code="order_sum_too_high",
+            code=OrderErrorCode.ORDER_SUM_TOO_HIGH,
             order_sum=format_amount(sums.order_sum, currency.decimals),
         )
     order = Order(
@@ -312,37 +256,20 @@ def place(*, user: User, currency_code: str, items: dict[int, int], max_order_su
     )
     lines = [
         OrderLine(
-            goods_id=g,
-            goods_name=goods[g].name,
-            quantity=items[g],
-            price_id=goods[g].price_id,
-            unit_price=goods[g].price,
-            line_total=goods[g].price * items[g],
+            goods_id=line.goods.id,
+            goods_name=line.goods.name,
+            quantity=line.quantity,
+            price_id=line.goods.price_id,
+            unit_price=line.goods.price,
+            line_total=line.line_total,
         )
-        for g in ordered
+        for line in priced.lines
     ]
     _insert(order, lines)
     # Prefetched, as Order.objects.prefetch_related("items") would: the answer reads no row.
     order._prefetched_objects_cache = {"items": lines}  # type: ignore[attr-defined]
+    event_emit(kind=EventType.ORDER_CREATED, subject=order)
     return order
-
-
-def place_once(
-    *, user: User, idempotency_key: str | None, request: object, place: Callable[[], Order]
-) -> PlacedOrder:
-    """Run ``place`` in one transaction, at most once per (user, Idempotency-Key)."""
-    if idempotency_key and not _IDEMPOTENCY_KEY.fullmatch(idempotency_key):
-        raise ValidationError(IDEMPOTENCY_KEY_INVALID, code="invalid_idempotency_key")
-    with transaction.atomic():
-        if idempotency_key:
-            earlier = _claim_key(user=user, key=idempotency_key, print_=fingerprint(request))
-            if earlier is not None:
-                return PlacedOrder(order=earlier, replayed=True)
-        order = place()
-        if idempotency_key:
-            IdempotencyKey.objects.filter(user=user, key=idempotency_key).update(order=order)
-        event_emit(kind=EventType.ORDER_CREATED, subject=order)
-    return PlacedOrder(order=order, replayed=False)
 
 
 def order_create(
@@ -353,19 +280,23 @@ def order_create(
     max_order_sum: Decimal | None = None,
     idempotency_key: str | None = None,
 ) -> PlacedOrder:
-    """Place an order for ``items`` ((goods id, quantity) pairs) in ``currency_code``."""
+    """Place an order for ``items`` ((goods id, quantity) pairs) in ``currency_code``, at most
+    once per (user, Idempotency-Key)."""
     merged = merge_items(items)
-    # place() checks that the currency is active, under its lock; with an Idempotency-Key it
-    # is checked first as well, so that an unknown currency is a 400 before any earlier order
+    # order_place() checks that the currency is active, under its lock; with an Idempotency-Key
+    # it is checked first as well, so that an unknown currency is a 400 before any earlier order
     # with that key is replayed or its body compared.
     code = (
         currency_active_get(code=currency_code).code
         if idempotency_key
         else currency_code_clean(currency_code)
     )
-    return place_once(
-        user=user,
-        idempotency_key=idempotency_key,
-        request={"order": sorted(merged.items()), "currency": code, "max": max_order_sum},
-        place=lambda: place(user=user, currency_code=code, items=merged, max_order_sum=max_order_sum),
-    )
+    key = idempotency_key_clean(idempotency_key)
+    request = {"order": sorted(merged.items()), "currency": code, "max": max_order_sum}
+    with transaction.atomic():
+        earlier = idempotency_claim(user=user, key=key, request=request)
+        if earlier is not None:
+            return PlacedOrder(order=earlier, replayed=True)
+        order = order_place(user=user, currency_code=code, items=merged, max_order_sum=max_order_sum)
+        idempotency_bind(user=user, key=key, order=order)
+    return PlacedOrder(order=order, replayed=False)

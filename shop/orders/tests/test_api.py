@@ -14,10 +14,9 @@ from shop.currency.models import ExchangeRate
 from shop.orders.api import OrderSerializer
 from shop.orders.models import CartItem, IdempotencyKey, Order, OrderLine
 from shop.orders.services.cart import CART_EMPTY, NOT_IN_CART
+from shop.orders.services.idempotency import IDEMPOTENCY_KEY_REUSED
 from shop.orders.services.orders import (
     GOODS_UNAVAILABLE,
-    IDEMPOTENCY_KEY_REUSED,
-    NO_ITEMS,
     ORDER_SUM_TOO_HIGH,
     QUANTITY_RANGE,
 )
@@ -408,11 +407,3 @@ def test_cart_needs_a_login_and_is_per_user(
     other.force_authenticate(UserFactory())
     assert other.get("/api/cart/").json()["items"] == []
     assert other.delete(f"/api/cart/items/{shop['ten'].id}/").json()["detail"] == NOT_IN_CART
-
-
-def test_no_items_message(shopper: APIClient, shop: dict[str, Goods]) -> None:
-    from shop.core.errors import ValidationError
-    from shop.orders.services.orders import merge_items
-
-    with pytest.raises(ValidationError, match=NO_ITEMS):
-        merge_items([])

@@ -17,9 +17,9 @@ from shop.catalog.services.sales import sale_reprice
 from shop.catalog.services.ticks import tick_run
 from shop.currency.services import rate_create
 from shop.orders.models import Order, OrderLine
-from shop.orders.selectors import order_invariant_violations
 from shop.orders.services.orders import order_create
 from shop.tests.factories import CurrencyFactory, GoodsFactory, SaleFactory, UserFactory
+from shop.tests.invariant import order_invariant_violations
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
