@@ -231,14 +231,7 @@ class GoodsResource(resources.ModelResource):
             not getattr(instance, "import_changes", None) and getattr(instance, "import_price", None) is None
         )
 
-    def bulk_create(
-        self,
-        using_transactions: bool,
-        dry_run: bool,
-        raise_errors: bool,
-        batch_size: int | None = None,
-        result: Result | None = None,
-    ) -> None:
+    def bulk_create(self, *args: Any, **kwargs: Any) -> None:
         """New goods through the API's bulk create (goods_create_many), in the file's order."""
 
         def create() -> None:
@@ -248,22 +241,15 @@ class GoodsResource(resources.ModelResource):
             for instance, goods in zip(self.create_instances, created, strict=True):
                 instance.pk, instance.created_at = goods.pk, goods.created_at
 
-        self._write_batch(self.create_instances, create, using_transactions, dry_run, raise_errors, result)
+        self._write_batch(self.create_instances, create, *args, **kwargs)
 
-    def bulk_update(
-        self,
-        using_transactions: bool,
-        dry_run: bool,
-        raise_errors: bool,
-        batch_size: int | None = None,
-        result: Result | None = None,
-    ) -> None:
+    def bulk_update(self, *args: Any, **kwargs: Any) -> None:
         """Changed goods: only their name, description and is_active, never the price columns."""
 
         def update() -> None:
             goods_services.goods_update_many(goods=[g for g in self.update_instances if g.import_changes])
 
-        self._write_batch(self.update_instances, update, using_transactions, dry_run, raise_errors, result)
+        self._write_batch(self.update_instances, update, *args, **kwargs)
 
     def _write_batch(
         self,
@@ -272,9 +258,11 @@ class GoodsResource(resources.ModelResource):
         using_transactions: bool,
         dry_run: bool,
         raise_errors: bool,
-        result: Result | None,
+        batch_size: int | None = None,
+        result: Result | None = None,
     ) -> None:
-        """Write a batch of rows, note their prices for after_import, and empty the batch."""
+        """Write a batch of rows, note their prices for after_import, and empty the batch (the
+        arguments after ``write`` are import-export's to bulk_create and bulk_update)."""
         if not instances or (dry_run and not using_transactions):
             instances.clear()
             return
