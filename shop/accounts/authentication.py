@@ -20,6 +20,7 @@ from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import Token
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
+from shop.accounts.errors import AccountErrorCode
 from shop.accounts.models import User
 
 
@@ -59,13 +60,15 @@ class JWTAuthentication(authentication.JWTAuthentication):
             return super().get_user(validated_token)  # type: ignore[return-value]
         user = user_get(user_id=user_id)
         if user is None:
-            raise AuthenticationFailed(_("User not found"), code="user_not_found")
+            raise AuthenticationFailed(_("User not found"), code=AccountErrorCode.USER_NOT_FOUND)
         if api_settings.CHECK_USER_IS_ACTIVE and not user.is_active:
-            raise AuthenticationFailed(_("User is inactive"), code="user_inactive")
+            raise AuthenticationFailed(_("User is inactive"), code=AccountErrorCode.USER_INACTIVE)
         if api_settings.CHECK_REVOKE_TOKEN and validated_token.get(
             api_settings.REVOKE_TOKEN_CLAIM
         ) != get_md5_hash_password(user.password):
-            raise AuthenticationFailed(_("The user's password has been changed."), code="password_changed")
+            raise AuthenticationFailed(
+                _("The user's password has been changed."), code=AccountErrorCode.PASSWORD_CHANGED
+            )
         return user
 
 

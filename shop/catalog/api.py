@@ -26,6 +26,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from shop.catalog import selectors
+from shop.catalog.errors import CatalogErrorCode
 from shop.catalog.models import Goods, Price, Sale
 from shop.catalog.services import goods as goods_services
 from shop.catalog.services import sales as sale_services
@@ -371,12 +372,12 @@ class GoodsViewSet(viewsets.ModelViewSet[Goods]):
         if not isinstance(request.data, list):
             return super().create(request, *args, **kwargs)
         if not 1 <= len(request.data) <= MAX_BULK_GOODS:
-            raise ValidationError(BULK_SIZE, code="bulk_size")
+            raise ValidationError(BULK_SIZE, code=CatalogErrorCode.BULK_SIZE)
         context = self.get_serializer_context()  # the currency quote: read once for both directions
         rows = GoodsSerializer(data=request.data, many=True, context=context)
         if not rows.is_valid():
             # DRF gives the errors of a list as {index: field errors}, the valid rows left out
-            raise ValidationError(BULK_INVALID, code="invalid_rows", rows=rows.errors)
+            raise ValidationError(BULK_INVALID, code=CatalogErrorCode.INVALID_ROWS, rows=rows.errors)
         created = goods_services.goods_create_many(goods=rows.validated_data)
         data = GoodsSerializer(created, many=True, context=context).data
         return Response(data, status=status.HTTP_201_CREATED)
@@ -386,7 +387,7 @@ class GoodsViewSet(viewsets.ModelViewSet[Goods]):
         serializer.instance = selectors.goods_list(include_inactive=True).get(pk=goods.pk)
 
     def perform_update(self, serializer: GoodsSerializer) -> None:
-        goods = goods_services.goods_update(goods=serializer.instance, **serializer.validated_data)
+        goods = goods_services.goods_update(goods=serializer.instance, data=serializer.validated_data)
         serializer.instance = selectors.goods_list(include_inactive=True).get(pk=goods.pk)
 
     def perform_destroy(self, instance: Goods) -> None:
@@ -452,7 +453,9 @@ class SaleViewSet(viewsets.ModelViewSet[Sale]):
         serializer.instance = sale_services.sale_create(**serializer.validated_data)
 
     def perform_update(self, serializer: SaleSerializer) -> None:
-        serializer.instance = sale_services.sale_update(sale=serializer.instance, **serializer.validated_data)
+        serializer.instance = sale_services.sale_update(
+            sale=serializer.instance, data=serializer.validated_data
+        )
 
     def perform_destroy(self, instance: Sale) -> None:
         sale_services.sale_delete(sale=instance)

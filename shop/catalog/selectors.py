@@ -9,6 +9,7 @@ from django.db import connection
 from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from shop.catalog.errors import CatalogErrorCode
 from shop.catalog.models import Goods, Price, PriceCandle, Sale, Tick
 from shop.core.errors import ValidationError
 from shop.core.health import HealthReport
@@ -299,7 +300,7 @@ def price_candles(*, goods_id: int, seconds: int, since: datetime, until: dateti
             cursor.execute(_CANDLES_SQL, params)
             rows = cursor.fetchall()
         if sum(row[5] for row in rows) > MAX_CANDLE_ROWS:
-            raise ValidationError(TOO_MANY_CANDLE_ROWS, code="too_many_prices")
+            raise ValidationError(TOO_MANY_CANDLE_ROWS, code=CatalogErrorCode.TOO_MANY_PRICES)
         return [Candle(*row[:5]) for row in rows]
     # SQLite (embedded mode, small catalogs): the same merge in Python.
     rolled = PriceCandle.objects.filter(goods_id=goods_id, minute__gte=since, minute__lte=until).order_by(
@@ -313,7 +314,7 @@ def price_candles(*, goods_id: int, seconds: int, since: datetime, until: dateti
     points = [Candle(c.minute, c.open, c.high, c.low, c.close) for c in rolled]
     points += [Candle(at, amount, amount, amount, amount) for at, amount in raw]
     if len(points) > MAX_CANDLE_ROWS:
-        raise ValidationError(TOO_MANY_CANDLE_ROWS, code="too_many_prices")
+        raise ValidationError(TOO_MANY_CANDLE_ROWS, code=CatalogErrorCode.TOO_MANY_PRICES)
     return candles(points, seconds=seconds)
 
 

@@ -10,6 +10,8 @@ chunked body that grows past it, gets 413 with a JSON body.
 import json
 from typing import Any
 
+from shop.core.errors import CoreErrorCode
+
 Scope = dict[str, Any]
 Message = dict[str, Any]
 
@@ -52,7 +54,9 @@ class BodySizeLimit:
             await self.refuse(send)
 
     async def refuse(self, send: Any) -> None:
-        body = json.dumps({"detail": TOO_LARGE.format(limit=self.limit), "code": "too_large"}).encode()
+        body = json.dumps(
+            {"detail": TOO_LARGE.format(limit=self.limit), "code": CoreErrorCode.TOO_LARGE}
+        ).encode()
         await send(
             {
                 "type": "http.response.start",

@@ -4,10 +4,13 @@ Every error answer is JSON: ``{"detail": <message>, "code": <stable code>}``
 plus error-specific fields; validation errors keep DRF's field-error shape.
 """
 
+import importlib
 import logging
 import math
+from enum import StrEnum
 from typing import Any
 
+from django.apps import apps
 from django.db import InterfaceError, OperationalError
 from django.db.models import ProtectedError
 from rest_framework import serializers, status
@@ -17,9 +20,54 @@ from rest_framework.views import exception_handler as drf_exception_handler
 logger = logging.getLogger(__name__)
 
 
+class CoreErrorCode(StrEnum):
+    """Codes of the errors every app shares (and of answers made outside the views).
+
+    Each app names its own codes in ``<app>/errors.py`` (``CatalogErrorCode``, ...), the
+    way Saleor keeps one enum per module: a raise site names a member, never a literal,
+    and the schema lists them all from there (``error_code_enums``).
+    """
+
+    INVALID = "invalid"
+    NOT_FOUND = "not_found"
+    CONFLICT = "conflict"
+    UNPROCESSABLE = "unprocessable"
+    RATE_LIMITED = "rate_limited"
+    UNAVAILABLE = "unavailable"
+    PROTECTED = "protected"
+    SERVER_ERROR = "server_error"
+    ERROR = "error"  # DRF's own errors that carry no code of their own
+    BAD_REQUEST = "bad_request"
+    NOT_AUTHENTICATED = "not_authenticated"
+    INVALID_ID = "invalid_id"
+    TOO_LARGE = "too_large"
+    OVERFLOW = "overflow"
+
+
+def error_code_enums() -> dict[str, type[StrEnum]]:
+    """The shop's error-code enums by name: the ``StrEnum`` classes of every ``shop.<app>.errors``.
+
+    Found by name, as Django finds ``admin`` modules, so core imports no app.
+    """
+    found: dict[str, type[StrEnum]] = {}
+    for config in apps.get_app_configs():
+        if not config.name.startswith("shop."):
+            continue
+        try:
+            module = importlib.import_module(f"{config.name}.errors")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{config.name}.errors":
+                raise
+            continue
+        for value in vars(module).values():
+            if isinstance(value, type) and issubclass(value, StrEnum) and value.__module__ == module.__name__:
+                found[value.__name__] = value
+    return found
+
+
 class ShopError(Exception):
     status_code: int = status.HTTP_400_BAD_REQUEST
-    code = "invalid"
+    code: str = CoreErrorCode.INVALID
     message = "Invalid request."
 
     def __init__(self, message: str | None = None, *, code: str | None = None, **extra: Any) -> None:
@@ -38,23 +86,23 @@ class ValidationError(ShopError):
 
 class NotFound(ShopError):
     status_code = status.HTTP_404_NOT_FOUND
-    code = "not_found"
+    code = CoreErrorCode.NOT_FOUND
     message = "Not found."
 
 
 class Conflict(ShopError):
     status_code = status.HTTP_409_CONFLICT
-    code = "conflict"
+    code = CoreErrorCode.CONFLICT
 
 
 class Unprocessable(ShopError):
     status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
-    code = "unprocessable"
+    code = CoreErrorCode.UNPROCESSABLE
 
 
 class RateLimited(ShopError):
     status_code = status.HTTP_429_TOO_MANY_REQUESTS
-    code = "rate_limited"
+    code = CoreErrorCode.RATE_LIMITED
     message = "Too many requests."
 
     def __init__(self, message: str | None = None, *, retry_after: float, **extra: Any) -> None:
@@ -64,7 +112,7 @@ class RateLimited(ShopError):
 
 class ServiceUnavailable(ShopError):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    code = "unavailable"
+    code = CoreErrorCode.UNAVAILABLE
     message = "A service the shop depends on is unavailable; try again shortly."
 
 
@@ -83,12 +131,14 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         logger.warning("database unavailable in %s: %s", context.get("view"), exc)
         return Response(ServiceUnavailable().body(), status=ServiceUnavailable.status_code)
     if isinstance(exc, ProtectedError):
-        return Response({"detail": PROTECTED_MESSAGE, "code": "protected"}, status=status.HTTP_409_CONFLICT)
+        return Response(
+            {"detail": PROTECTED_MESSAGE, "code": CoreErrorCode.PROTECTED}, status=status.HTTP_409_CONFLICT
+        )
     handled: Response | None = drf_exception_handler(exc, context)
     if handled is None:
         logger.exception("unhandled error in %s", context.get("view"))
         return Response(
-            {"detail": "Internal server error.", "code": "server_error"},
+            {"detail": "Internal server error.", "code": CoreErrorCode.SERVER_ERROR},
             status=status.HTTP_500_INTERNAL_SERVER_ERROR,
         )
     if isinstance(handled.data, list):
@@ -96,10 +146,13 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         # {detail, code} object as every other non-field error.
         messages = [str(message) for message in handled.data]
         code = getattr(handled.data[0], "code", None) if handled.data else None
-        handled.data = {"detail": " ".join(messages) or "Invalid input.", "code": code or "invalid"}
+        handled.data = {
+            "detail": " ".join(messages) or "Invalid input.",
+            "code": code or CoreErrorCode.INVALID,
+        }
     if isinstance(handled.data, dict) and set(handled.data) == {"detail"}:
         # DRF's own errors (401, 403, 404, 405, parse errors) get the same stable code field.
-        handled.data["code"] = getattr(handled.data["detail"], "code", None) or "error"
+        handled.data["code"] = getattr(handled.data["detail"], "code", None) or CoreErrorCode.ERROR
     return handled
 
 

@@ -7,6 +7,8 @@ import django_filters
 from django.core.exceptions import ValidationError
 from django_filters.fields import IsoDateTimeField
 
+from shop.core.errors import CoreErrorCode
+
 DATETIME_OUT_OF_RANGE = "Date-time out of range."
 
 
@@ -26,7 +28,7 @@ class UtcIsoDateTimeField(IsoDateTimeField):  # type: ignore[misc]  # django-fil
         try:
             return result.astimezone(UTC)
         except OverflowError:
-            raise ValidationError(DATETIME_OUT_OF_RANGE, code="overflow") from None
+            raise ValidationError(DATETIME_OUT_OF_RANGE, code=CoreErrorCode.OVERFLOW) from None
 
 
 class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):  # type: ignore[misc]

@@ -18,6 +18,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.relations import MANY_RELATION_KWARGS
 
+from shop.core.errors import CoreErrorCode
+
 MAX_ID = 2**63 - 1
 INVALID_ID = f"A whole number from 1 to {MAX_ID} is required."
 _DIGITS = re.compile(r"[0-9]{1,19}")
@@ -95,7 +97,7 @@ class IdFormField(forms.Field):
             return None
         number = parse_id(value)
         if number is None:
-            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+            raise forms.ValidationError(self.error_messages["invalid"], code=CoreErrorCode.INVALID)
         return number
 
 

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from shop.core import logging as shop_logging
+from shop.core.errors import CoreErrorCode
 from shop.core.ids import INVALID_ID, parse_id
 from shop.core.metrics import HTTP_DURATION, HTTP_REQUESTS
 from shop.core.views import healthz, metrics
@@ -165,7 +166,7 @@ class IdPathMiddleware:
             return None
         for name in ID_PATH_PARAMETERS:
             if name in kwargs and parse_id(kwargs[name]) is None:
-                return JsonResponse({"detail": INVALID_ID, "code": "invalid_id"}, status=400)
+                return JsonResponse({"detail": INVALID_ID, "code": CoreErrorCode.INVALID_ID}, status=400)
         return None
 
 

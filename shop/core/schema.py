@@ -8,7 +8,8 @@ shop needs is down; 400 wherever there is input (always an object: DRF's
 field errors or ``{detail, code}``), ids in paths included; 403 on writes and on the user
 endpoints; 404 where the path names an object, for stale cursors and for
 other users; 413 and 415 for bodies; 429 with ``Retry-After`` on the
-throttled account endpoints.
+throttled account endpoints. The error body's ``code`` lists every code the shop
+names, from the apps' error-code enums (``shop.core.errors.error_code_enums``).
 """
 
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 from drf_spectacular import openapi
 from rest_framework.permissions import SAFE_METHODS
 
+from shop.core.errors import error_code_enums
 from shop.core.permissions import StaffWriteOrReadOnly
 from shop.core.throttling import THROTTLED_PATHS
 
@@ -39,9 +41,31 @@ def _error(description: str, **extra: Any) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": ERROR}}, **extra}
 
 
+# Codes that DRF, Djoser and Simple JWT give their own errors (the shop keeps them as they are).
+FRAMEWORK_CODES = (
+    "authentication_failed", "permission_denied", "method_not_allowed",
+    "not_acceptable", "unsupported_media_type", "parse_error", "throttled", "token_not_valid",
+)  # fmt: skip
+
+
+def error_codes_description() -> str:
+    """The ``code`` field's description: every enum's codes, named once, in ``<app>/errors.py``."""
+    lines = ["A stable code naming the error; clients branch on it, never on `detail`.", ""]
+    for name, enum in sorted(error_code_enums().items()):
+        lines.append(f"- {name}: " + ", ".join(f"`{code.value}`" for code in enum))
+    lines.append(
+        "- framework (DRF, Djoser, Simple JWT), among others: "
+        + ", ".join(f"`{code}`" for code in FRAMEWORK_CODES)
+    )
+    return "\n".join(lines)
+
+
 def document_error_responses(
     result: dict[str, Any], generator: Any, request: Any, public: bool
 ) -> dict[str, Any]:
+    error = result.get("components", {}).get("schemas", {}).get("Error")
+    if error is not None:
+        error["properties"]["code"]["description"] = error_codes_description()
     for path, operations in result.get("paths", {}).items():
         for method, operation in operations.items():
             if method not in METHODS:

@@ -4,6 +4,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from shop.core.errors import CoreErrorCode
 from shop.core.health import health_check, health_reports
 from shop.core.metrics import metrics_text
 
@@ -33,19 +34,21 @@ def metrics(request: HttpRequest) -> HttpResponse:
         return json_not_found(request)
     given = request.headers.get("Authorization", "")
     if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
-        response = JsonResponse({"detail": METRICS_UNAUTHORIZED, "code": "not_authenticated"}, status=401)
+        response = JsonResponse(
+            {"detail": METRICS_UNAUTHORIZED, "code": CoreErrorCode.NOT_AUTHENTICATED}, status=401
+        )
         response["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return response
     return HttpResponse(metrics_text(), content_type="text/plain; version=0.0.4; charset=utf-8")
 
 
 def json_not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
+    return JsonResponse({"detail": "Not found.", "code": CoreErrorCode.NOT_FOUND}, status=404)
 
 
 def json_server_error(request: HttpRequest, *args: Any) -> JsonResponse:
-    return JsonResponse({"detail": "Internal server error.", "code": "server_error"}, status=500)
+    return JsonResponse({"detail": "Internal server error.", "code": CoreErrorCode.SERVER_ERROR}, status=500)
 
 
 def json_bad_request(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return JsonResponse({"detail": "Bad request.", "code": "bad_request"}, status=400)
+    return JsonResponse({"detail": "Bad request.", "code": CoreErrorCode.BAD_REQUEST}, status=400)

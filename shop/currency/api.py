@@ -71,9 +71,7 @@ class CurrencyViewSet(
         serializer.instance = selectors.currency_get(code=currency.code)
 
     def perform_update(self, serializer: CurrencySerializer) -> None:
-        data = dict(serializer.validated_data)
-        data.pop("code", None)
-        currency = services.currency_update(currency=serializer.instance, **data)
+        currency = services.currency_update(currency=serializer.instance, data=serializer.validated_data)
         serializer.instance = selectors.currency_get(code=currency.code)
 
     @extend_schema(

@@ -8,6 +8,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from shop.core.errors import NotFound, ValidationError
+from shop.currency.errors import CurrencyErrorCode
 from shop.currency.models import Currency, ExchangeRate
 from shop.domain.money import Quote
 
@@ -45,7 +46,7 @@ def rate_active(*, currency_code: str, at: datetime | None = None) -> ExchangeRa
         .first()
     )
     if rate is None:
-        raise ValidationError(CURRENCY_HAS_NO_RATE, code="currency_has_no_rate")
+        raise ValidationError(CURRENCY_HAS_NO_RATE, code=CurrencyErrorCode.CURRENCY_HAS_NO_RATE)
     return rate
 
 
@@ -59,7 +60,7 @@ def base_currency_code() -> str:
 
 def currency_unknown(code: str) -> ValidationError:
     """The 400 of a currency code that names no active currency."""
-    return ValidationError(UNKNOWN_CURRENCY, code="unknown_currency", currency=code)
+    return ValidationError(UNKNOWN_CURRENCY, code=CurrencyErrorCode.UNKNOWN_CURRENCY, currency=code)
 
 
 def currency_code_clean(code: str) -> str:

@@ -1,7 +1,9 @@
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -9,6 +11,8 @@ from django.db import transaction
 from shop.core.db import db_now
 from shop.core.errors import ValidationError
 from shop.core.events import EventType, event_emit
+from shop.core.services import model_update
+from shop.currency.errors import CurrencyErrorCode
 from shop.currency.models import Currency, ExchangeRate
 from shop.currency.providers import ProviderError, RateProvider, provider_get
 from shop.domain.money import quantize
@@ -38,13 +42,14 @@ def currency_create(
     return currency
 
 
+CURRENCY_FIELDS = ["name", "symbol", "decimals", "is_active"]  # the code is the key: it never changes
+
+
 @transaction.atomic
-def currency_update(*, currency: Currency, **fields: object) -> Currency:
-    if currency.code == settings.BASE_CURRENCY and fields.get("is_active") is False:
-        raise ValidationError(BASE_CURRENCY_STAYS_ACTIVE, code="base_currency")
-    for name, value in fields.items():
-        setattr(currency, name, value)
-    currency.save(update_fields=list(fields))
+def currency_update(*, currency: Currency, data: Mapping[str, Any]) -> Currency:
+    if currency.code == settings.BASE_CURRENCY and data.get("is_active") is False:
+        raise ValidationError(BASE_CURRENCY_STAYS_ACTIVE, code=CurrencyErrorCode.BASE_CURRENCY)
+    currency, _ = model_update(instance=currency, fields=CURRENCY_FIELDS, data=data)
     return currency
 
 
@@ -57,9 +62,9 @@ def rate_create(*, currency_code: str, rate: Decimal, source: str) -> ExchangeRa
     so a rate is either visible to an order or newer than it (SPEC §4).
     """
     if currency_code == settings.BASE_CURRENCY:
-        raise ValidationError(BASE_RATE_IS_FIXED, code="base_currency")
+        raise ValidationError(BASE_RATE_IS_FIXED, code=CurrencyErrorCode.BASE_CURRENCY)
     if rate <= 0:
-        raise ValidationError(RATE_MUST_BE_POSITIVE, code="rate_not_positive")
+        raise ValidationError(RATE_MUST_BE_POSITIVE, code=CurrencyErrorCode.RATE_NOT_POSITIVE)
     currency = Currency.objects.select_for_update().get(code=currency_code)
     created = ExchangeRate.objects.create(currency=currency, rate=rate, valid_from=db_now(), source=source)
     event_emit(kind=EventType.RATE_CHANGED, subject=created)

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 
 from shop.core.errors import ValidationError
+from shop.webhooks.errors import WebhookErrorCode
 
 URL_NOT_HTTPS = "Webhook URLs must use https."
 URL_INVALID = "Enter a valid http(s) URL with a host name."
@@ -48,27 +49,29 @@ def url_target(url: str) -> Target:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as exc:
-        raise ValidationError(URL_INVALID, code="webhook_url_invalid") from exc
+        raise ValidationError(URL_INVALID, code=WebhookErrorCode.URL_INVALID) from exc
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValidationError(URL_INVALID, code="webhook_url_invalid")
+        raise ValidationError(URL_INVALID, code=WebhookErrorCode.URL_INVALID)
     if parts.username or parts.password:
-        raise ValidationError(URL_HAS_CREDENTIALS, code="webhook_url_invalid")
+        raise ValidationError(URL_HAS_CREDENTIALS, code=WebhookErrorCode.URL_INVALID)
     if parts.scheme == "http" and not settings.WEBHOOK_ALLOW_HTTP:
-        raise ValidationError(URL_NOT_HTTPS, code="webhook_url_not_https")
+        raise ValidationError(URL_NOT_HTTPS, code=WebhookErrorCode.URL_NOT_HTTPS)
     port = port or (443 if parts.scheme == "https" else 80)
     try:
         infos = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError) as exc:
-        raise ValidationError(URL_NOT_RESOLVED, code="webhook_url_unresolved") from exc
+        raise ValidationError(URL_NOT_RESOLVED, code=WebhookErrorCode.URL_UNRESOLVED) from exc
     addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
     if not addresses:
-        raise ValidationError(URL_NOT_RESOLVED, code="webhook_url_unresolved")
+        raise ValidationError(URL_NOT_RESOLVED, code=WebhookErrorCode.URL_UNRESOLVED)
     if not settings.WEBHOOK_ALLOW_PRIVATE:
         # Every address the name has must be public, not just the first: which one a
         # later connection would take is not ours to choose.
         for address in addresses:
             if not _is_public(address):
-                raise ValidationError(URL_NOT_PUBLIC.format(address=address), code="webhook_url_not_public")
+                raise ValidationError(
+                    URL_NOT_PUBLIC.format(address=address), code=WebhookErrorCode.URL_NOT_PUBLIC
+                )
     path = parts.path or "/"
     if parts.query:
         path = f"{path}?{parts.query}"

@@ -4,6 +4,7 @@ from typing import Any
 from django.db import connection, transaction
 
 from shop.catalog.models import Goods
+from shop.core.services import model_update
 
 MAX_BULK_GOODS = 1000  # goods in one bulk create (one request)
 
@@ -25,15 +26,14 @@ def goods_create_many(*, goods: Sequence[Mapping[str, Any]]) -> list[Goods]:
     )
 
 
-@transaction.atomic
-def goods_update(*, goods: Goods, **fields: object) -> Goods:
-    for name, value in fields.items():
-        setattr(goods, name, value)
-    goods.save(update_fields=list(fields))
-    return goods
-
-
 GOODS_COLUMNS = ("name", "description", "is_active")  # what staff write; never the price columns
+
+
+@transaction.atomic
+def goods_update(*, goods: Goods, data: Mapping[str, Any]) -> Goods:
+    """Change what staff write of a goods; its price changes through prices_record only."""
+    goods, _ = model_update(instance=goods, fields=list(GOODS_COLUMNS), data=data)
+    return goods
 
 
 # PostgreSQL: every changed goods in one statement, from arrays (Django's bulk_update builds a

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from shop.catalog.errors import CatalogErrorCode
 from shop.catalog.models import Goods, Price
 from shop.catalog.price_store import PriceStore, price_store
 from shop.core.errors import ValidationError
@@ -33,7 +34,7 @@ def prices_record(
     """
     sale_ids = sale_ids or {}
     if any(amount <= 0 for amount in amounts.values()):
-        raise ValidationError(PRICE_MUST_BE_POSITIVE, code="price_not_positive")
+        raise ValidationError(PRICE_MUST_BE_POSITIVE, code=CatalogErrorCode.PRICE_NOT_POSITIVE)
     store = price_store()
     goods_ids, at = _lock_goods_then_clock(store, sorted(amounts))
     batch = store.write(

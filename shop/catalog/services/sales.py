@@ -1,5 +1,5 @@
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -10,11 +10,13 @@ from django.db import transaction
 from django.db.models import Q
 from redis.exceptions import RedisError
 
+from shop.catalog.errors import CatalogErrorCode
 from shop.catalog.models import Goods, Price, Sale
 from shop.catalog.selectors import goods_active_ids_of_sale
 from shop.catalog.services.prices import prices_record
 from shop.core.errors import Conflict, RateLimited, ServiceUnavailable, ValidationError
 from shop.core.metrics import THROTTLED
+from shop.core.services import model_update
 from shop.domain.prices import PriceBatch
 from shop.domain.pricing import draw_prices
 
@@ -29,56 +31,94 @@ def _validate(
     *, min_price: Decimal, max_price: Decimal, starts_at: datetime | None, ends_at: datetime | None
 ) -> None:
     if not (0 < min_price <= max_price):
-        raise ValidationError(SALE_BOUNDS_INVALID, code="sale_bounds")
+        raise ValidationError(SALE_BOUNDS_INVALID, code=CatalogErrorCode.SALE_BOUNDS)
     if starts_at and ends_at and ends_at <= starts_at:
-        raise ValidationError(SALE_WINDOW_INVALID, code="sale_window")
+        raise ValidationError(SALE_WINDOW_INVALID, code=CatalogErrorCode.SALE_WINDOW)
 
 
-def _ensure_goods_free(*, sale: Sale, goods_ids: Sequence[int]) -> None:
+def _ensure_goods_free(
+    *,
+    sale_id: int | None,
+    is_active: bool,
+    starts_at: datetime | None,
+    ends_at: datetime | None,
+    goods_ids: Sequence[int],
+) -> None:
     """Reject goods that another active sale with an overlapping window holds.
 
     Two sales whose windows overlap would both be running in the overlap, so
     overlapping windows are what "at most one running sale" forbids. The goods
     rows are locked first, so two concurrent sale writes cannot both pass.
     """
-    if not sale.is_active or not goods_ids:
+    if not is_active or not goods_ids:
         return
     list(Goods.objects.select_for_update().filter(id__in=goods_ids).order_by("id").values_list("id"))
     overlap = Q(is_active=True, goods__in=goods_ids)
-    if sale.ends_at is not None:
-        overlap &= Q(starts_at__isnull=True) | Q(starts_at__lt=sale.ends_at)
-    if sale.starts_at is not None:
-        overlap &= Q(ends_at__isnull=True) | Q(ends_at__gt=sale.starts_at)
-    taken = sorted(set(Sale.objects.filter(overlap).exclude(pk=sale.pk).values_list("goods__id", flat=True)))
+    if ends_at is not None:
+        overlap &= Q(starts_at__isnull=True) | Q(starts_at__lt=ends_at)
+    if starts_at is not None:
+        overlap &= Q(ends_at__isnull=True) | Q(ends_at__gt=starts_at)
+    others = Sale.objects.filter(overlap)
+    if sale_id is not None:
+        others = others.exclude(pk=sale_id)
+    taken = sorted(set(others.values_list("goods__id", flat=True)))
     if taken:
-        raise ValidationError(GOODS_IN_OTHER_SALE, code="goods_in_other_sale", goods=taken)
+        raise ValidationError(GOODS_IN_OTHER_SALE, code=CatalogErrorCode.GOODS_IN_OTHER_SALE, goods=taken)
 
 
 @transaction.atomic
-def sale_create(*, goods: Sequence[Goods] = (), **fields: Any) -> Sale:
-    sale = Sale(**fields)
-    _validate(
-        min_price=sale.min_price, max_price=sale.max_price, starts_at=sale.starts_at, ends_at=sale.ends_at
-    )
+def sale_create(
+    *,
+    name: str,
+    min_price: Decimal,
+    max_price: Decimal,
+    goods: Sequence[Goods] = (),
+    is_active: bool = True,
+    starts_at: datetime | None = None,
+    ends_at: datetime | None = None,
+) -> Sale:
+    _validate(min_price=min_price, max_price=max_price, starts_at=starts_at, ends_at=ends_at)
     goods_ids = [g.id for g in goods]
-    _ensure_goods_free(sale=sale, goods_ids=goods_ids)
-    sale.save()
+    _ensure_goods_free(
+        sale_id=None, is_active=is_active, starts_at=starts_at, ends_at=ends_at, goods_ids=goods_ids
+    )
+    sale = Sale.objects.create(
+        name=name,
+        min_price=min_price,
+        max_price=max_price,
+        is_active=is_active,
+        starts_at=starts_at,
+        ends_at=ends_at,
+    )
     sale.goods.set(goods_ids)
     return sale
 
 
+SALE_FIELDS = ["name", "min_price", "max_price", "goods", "is_active", "starts_at", "ends_at"]
+
+
 @transaction.atomic
-def sale_update(*, sale: Sale, goods: Sequence[Goods] | None = None, **fields: Any) -> Sale:
-    for name, value in fields.items():
-        setattr(sale, name, value)
-    _validate(
-        min_price=sale.min_price, max_price=sale.max_price, starts_at=sale.starts_at, ends_at=sale.ends_at
+def sale_update(*, sale: Sale, data: Mapping[str, Any]) -> Sale:
+    """Change a sale; the rules are checked against the sale as it will be, before it is written.
+
+    ``data["goods"]``, where given, replaces the sale's goods.
+    """
+    planned = {
+        name: data.get(name, getattr(sale, name))
+        for name in ("min_price", "max_price", "starts_at", "ends_at")
+    }
+    _validate(**planned)
+    goods_ids = (
+        [g.id for g in data["goods"]] if "goods" in data else list(sale.goods.values_list("id", flat=True))
     )
-    goods_ids = [g.id for g in goods] if goods is not None else list(sale.goods.values_list("id", flat=True))
-    _ensure_goods_free(sale=sale, goods_ids=goods_ids)
-    sale.save()
-    if goods is not None:
-        sale.goods.set(goods_ids)
+    _ensure_goods_free(
+        sale_id=sale.pk,
+        is_active=data.get("is_active", sale.is_active),
+        starts_at=planned["starts_at"],
+        ends_at=planned["ends_at"],
+        goods_ids=goods_ids,
+    )
+    sale, _ = model_update(instance=sale, fields=SALE_FIELDS, data=data)
     return sale
 
 
@@ -116,6 +156,6 @@ def _claim_generation_slot(sale_id: int) -> None:
 
 def sale_generate_prices(*, sale: Sale) -> PriceBatch:
     if not sale.is_running:
-        raise Conflict(SALE_NOT_RUNNING, code="sale_not_running")
+        raise Conflict(SALE_NOT_RUNNING, code=CatalogErrorCode.SALE_NOT_RUNNING)
     _claim_generation_slot(sale.id)
     return sale_reprice(sale=sale, source=Price.Source.ON_DEMAND)

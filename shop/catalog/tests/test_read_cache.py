@@ -54,7 +54,7 @@ def test_every_write_the_detail_shows_changes_its_representation(usd: Any) -> No
     assert (body.json()["price"], body.json()["prices"][0]["amount"]) == ("11.11", "11.11")
     seen.add(body["ETag"])
 
-    goods_update(goods=goods, name="Green tea")
+    goods_update(goods=goods, data={"name": "Green tea"})
     body = client.get(url)
     assert body.json()["name"] == "Green tea"
     seen.add(body["ETag"])

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from shop.core.errors import ValidationError
 from shop.core.events import EventType
+from shop.webhooks.errors import WebhookErrorCode
 from shop.webhooks.models import WebhookDelivery, WebhookEndpoint
 from shop.webhooks.security import url_target
 from shop.webhooks.services.dispatch import endpoint_kick
@@ -19,10 +20,12 @@ EVENT_UNKNOWN = "Unknown event type(s): {types}."
 
 def _events_clean(events: Sequence[str]) -> list[str]:
     if not events:
-        raise ValidationError(EVENTS_REQUIRED, code="webhook_events_required")
+        raise ValidationError(EVENTS_REQUIRED, code=WebhookErrorCode.EVENTS_REQUIRED)
     unknown = sorted(set(events) - set(EventType))
     if unknown:
-        raise ValidationError(EVENT_UNKNOWN.format(types=", ".join(unknown)), code="webhook_event_unknown")
+        raise ValidationError(
+            EVENT_UNKNOWN.format(types=", ".join(unknown)), code=WebhookErrorCode.EVENT_UNKNOWN
+        )
     return sorted(set(events))
 
 
