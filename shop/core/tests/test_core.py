@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from shop.catalog.models import Goods, Price, Sale
+from shop.core.schema import error_codes_description
 from shop.currency.models import Currency
 
 # Every path of SPEC §6 (and §10's candles) must be documented.
@@ -58,6 +59,14 @@ def test_schema_shows_real_bodies(schema: dict[str, Any]) -> None:
     assert gen["content"]["application/json"]["schema"]["type"] == "array"
     rates = schema["paths"]["/api/currency/{code}/rates/"]["post"]["requestBody"]
     assert "ExchangeRateCreate" in str(rates)
+
+
+def test_schema_documents_the_error_codes_once(schema: dict[str, Any]) -> None:
+    # The one list, made from the apps' enums, on the one error body every answer refers to.
+    code = schema["components"]["schemas"]["Error"]["properties"]["code"]
+    assert code["type"] == "string"  # a description, not an enum: a client must accept new codes
+    assert code["description"] == error_codes_description()
+    assert "`sale_bounds`" in code["description"]
 
 
 @pytest.mark.django_db
