@@ -88,7 +88,7 @@ class WebhookEndpointViewSet(viewsets.ModelViewSet[WebhookEndpoint]):
 
     def perform_update(self, serializer: WebhookEndpointSerializer) -> None:
         serializer.instance = services.endpoint_update(
-            endpoint=serializer.instance, **serializer.validated_data
+            endpoint=serializer.instance, data=serializer.validated_data
         )
 
     def perform_destroy(self, instance: WebhookEndpoint) -> None:

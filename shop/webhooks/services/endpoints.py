@@ -1,6 +1,6 @@
 """Registering webhook endpoints: the URL is checked (shop.webhooks.security), the secret made here."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.db import transaction
@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from shop.core.errors import ValidationError
 from shop.core.events import EventType
+from shop.core.services import model_update
 from shop.webhooks.errors import WebhookErrorCode
 from shop.webhooks.models import WebhookDelivery, WebhookEndpoint
 from shop.webhooks.security import url_target
@@ -43,15 +44,17 @@ def endpoint_create(
     )
 
 
+ENDPOINT_FIELDS = ["url", "events", "is_active", "description"]  # never the secret
+
+
 @transaction.atomic
-def endpoint_update(*, endpoint: WebhookEndpoint, **fields: Any) -> WebhookEndpoint:
-    if "url" in fields:
-        url_target(fields["url"])
-    if "events" in fields:
-        fields["events"] = _events_clean(fields["events"])
-    for name, value in fields.items():
-        setattr(endpoint, name, value)
-    endpoint.save(update_fields=list(fields))
+def endpoint_update(*, endpoint: WebhookEndpoint, data: Mapping[str, Any]) -> WebhookEndpoint:
+    data = dict(data)
+    if "url" in data:
+        url_target(data["url"])
+    if "events" in data:
+        data["events"] = _events_clean(data["events"])
+    endpoint, _ = model_update(instance=endpoint, fields=ENDPOINT_FIELDS, data=data)
     if endpoint.is_active:
         # What waited while it was off goes now.
         transaction.on_commit(lambda: endpoint_kick(endpoint_id=endpoint.id))
