@@ -19,21 +19,9 @@ from shop.webhooks.security import URL_NOT_HTTPS, URL_NOT_PUBLIC
 from shop.webhooks.selectors import endpoint_ids_for
 from shop.webhooks.services.events import sale_states_sync, webhook_log_prune
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("send_nothing")]
 
 PUBLIC_URL = "https://93.184.215.14/hooks"  # a public literal address: resolving it asks no DNS
-
-
-@pytest.fixture(autouse=True)
-def _send_nothing(settings: Settings) -> None:
-    """Rows only: these tests register public addresses, and nothing may ever be sent to them."""
-    settings.WEBHOOK_DELIVERY = "off"
-
-
-@pytest.fixture
-def local_ok(settings: Settings) -> None:
-    settings.WEBHOOK_ALLOW_HTTP = True
-    settings.WEBHOOK_ALLOW_PRIVATE = True
 
 
 def register(client: APIClient, url: str = PUBLIC_URL, events: Any = ("order.created",)) -> Any:

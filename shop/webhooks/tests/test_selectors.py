@@ -5,7 +5,6 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
-from pytest_django.fixtures import Settings
 
 from shop.webhooks import selectors
 from shop.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
@@ -13,11 +12,6 @@ from shop.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoin
 pytestmark = pytest.mark.django_db
 
 PUBLIC_URL = "https://93.184.215.14/hooks"
-
-
-@pytest.fixture(autouse=True)
-def _send_nothing(settings: Settings) -> None:
-    settings.WEBHOOK_DELIVERY = "off"
 
 
 def endpoint(events: list[str], is_active: bool = True) -> WebhookEndpoint:

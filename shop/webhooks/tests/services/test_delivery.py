@@ -20,11 +20,11 @@ from shop.webhooks.services.endpoints import endpoint_create
 from shop.webhooks.signing import signature_verify
 from shop.webhooks.tests.receiver import Receiver, receiver
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("send_nothing")]
 
 
 @pytest.fixture
-def hook(local: None, usd: Any) -> Any:
+def hook(local_ok: None, usd: Any) -> Any:
     """A receiver, an endpoint for it that wants rate changes, and one such change recorded."""
     CurrencyFactory(code="EUR")
     with receiver() as received:

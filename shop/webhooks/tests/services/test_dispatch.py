@@ -14,12 +14,12 @@ from shop.webhooks.services.endpoints import endpoint_create
 from shop.webhooks.tests.receiver import receiver
 
 # The thread sends on its own connection: the rows must be committed for it to see them.
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("send_nothing")]
 
 
 @pytest.mark.parametrize("delivery", ["thread", "celery"])
 def test_a_kick_sends_the_due_deliveries(
-    local: None, usd: Any, settings: Any, celery_eager: None, delivery: str
+    local_ok: None, usd: Any, settings: Any, celery_eager: None, delivery: str
 ) -> None:
     CurrencyFactory(code="EUR")
     with receiver() as received:
@@ -32,7 +32,7 @@ def test_a_kick_sends_the_due_deliveries(
     wait_until(lambda: WebhookDelivery.objects.get().status == WebhookDelivery.Status.SUCCEEDED, timeout=10)
 
 
-def test_a_far_off_kick_is_left_to_the_sweep(local: None, usd: Any, settings: Any) -> None:
+def test_a_far_off_kick_is_left_to_the_sweep(local_ok: None, usd: Any, settings: Any) -> None:
     CurrencyFactory(code="EUR")
     with receiver() as received:
         endpoint = endpoint_create(url=received.url, events=["rate.changed"])

@@ -12,7 +12,7 @@ from shop.webhooks.services.endpoints import (
     endpoint_update,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("send_nothing")]
 
 PUBLIC_URL = "https://93.184.215.14/hooks"  # a public literal address: resolving it asks no DNS
 

@@ -17,7 +17,7 @@ from shop.webhooks.models import WebhookDelivery, WebhookEvent, WebhookSaleState
 from shop.webhooks.services.endpoints import endpoint_create
 from shop.webhooks.services.events import event_record, sale_states_sync, webhook_log_prune
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("send_nothing")]
 
 PUBLIC_URL = "https://93.184.215.14/hooks"  # a public literal address: resolving it asks no DNS
 
