@@ -21,7 +21,7 @@ logger = logging.getLogger(__name__)
 
 
 class CoreErrorCode(StrEnum):
-    """Codes of the errors every app shares (and of answers made outside the views).
+    """Shared by every app, and those of answers made outside the views.
 
     Each app names its own codes in ``<app>/errors.py`` (``CatalogErrorCode``, ...), the
     way Saleor keeps one enum per module: a raise site names a member, never a literal,

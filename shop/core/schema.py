@@ -52,7 +52,9 @@ def error_codes_description() -> str:
     """The ``code`` field's description: every enum's codes, named once, in ``<app>/errors.py``."""
     lines = ["A stable code naming the error; clients branch on it, never on `detail`.", ""]
     for name, enum in sorted(error_code_enums().items()):
-        lines.append(f"- {name}: " + ", ".join(f"`{code.value}`" for code in enum))
+        doc = (vars(enum).get("__doc__") or "").strip().splitlines()
+        about = f" ({doc[0].rstrip('.')})" if doc else ""
+        lines.append(f"- {name}{about}: " + ", ".join(f"`{code.value}`" for code in enum))
     lines.append(
         "- framework (DRF, Djoser, Simple JWT), among others: "
         + ", ".join(f"`{code}`" for code in FRAMEWORK_CODES)

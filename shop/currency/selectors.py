@@ -105,5 +105,5 @@ def quote_get(*, code: str | None) -> Quote:
     if code == base:
         return Quote(currency=code, rate=Decimal(1), decimals=decimals, is_base=True)
     if rate is None:
-        raise ValidationError(CURRENCY_HAS_NO_RATE, code="currency_has_no_rate")
+        raise ValidationError(CURRENCY_HAS_NO_RATE, code=CurrencyErrorCode.CURRENCY_HAS_NO_RATE)
     return Quote(currency=code, rate=Decimal(rate), decimals=decimals, is_base=False)

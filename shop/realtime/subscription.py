@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shop.core.ids import parse_id
+from shop.realtime.errors import FeedErrorCode
 from shop.realtime.limits import TOO_MANY_GOODS
 
 MALFORMED = "Messages must be JSON objects."
@@ -65,7 +66,9 @@ class FeedRequest:
         if not isinstance(goods, list) or not all(type(g) is int and parse_id(g) for g in goods):
             raise FeedRequestError(BAD_GOODS, echo=echo)
         if len(goods) > limit:
-            raise FeedRequestError(TOO_MANY_GOODS.format(limit=limit), echo=echo, code="too_many_goods")
+            raise FeedRequestError(
+                TOO_MANY_GOODS.format(limit=limit), echo=echo, code=FeedErrorCode.TOO_MANY_GOODS
+            )
         return cls(action=action, goods=frozenset(goods), echo=echo)
 
 
@@ -100,10 +103,10 @@ class Subscription:
             return cls()
         ids = [parse_id(part) for part in values[-1].split(",") if part]
         if None in ids:
-            raise FeedRequestError(BAD_GOODS_QUERY, code="bad_goods")
+            raise FeedRequestError(BAD_GOODS_QUERY, code=FeedErrorCode.BAD_GOODS)
         only = frozenset(i for i in ids if i is not None)
         if len(only) > limit:
-            raise FeedRequestError(TOO_MANY_GOODS.format(limit=limit), code="too_many_goods")
+            raise FeedRequestError(TOO_MANY_GOODS.format(limit=limit), code=FeedErrorCode.TOO_MANY_GOODS)
         return cls(only=only)
 
     @property
