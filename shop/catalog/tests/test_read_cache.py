@@ -162,7 +162,7 @@ def test_the_list_count_follows_every_change_to_the_set_of_goods(usd: Any, staff
     created = staff.post("/api/goods/", {"name": "New", "price": "1.00"}, format="json")
     assert created.status_code == 201
     assert counts() == (4, 4)
-    goods_update(goods=goods[0], is_active=False)
+    goods_update(goods=goods[0], data={"is_active": False})
     assert counts() == (4, 3)
     staff.post("/api/goods/", [{"name": f"Bulk {i}", "price": "1.00"} for i in range(2)], format="json")
     assert counts() == (6, 5)
@@ -191,7 +191,7 @@ def test_a_goods_history_first_page_is_known_by_its_goods_row(usd: Any, staff_us
     assert warm == 1 < cold  # the goods row only
     assert [row["amount"] for row in second.json()["results"]] == ["10.00"]
     # hidden goods: the shopper's page empties at once, staff still see it
-    goods_update(goods=goods, is_active=False)
+    goods_update(goods=goods, data={"is_active": False})
     assert shopper.get(url).json()["results"] == []
     staff = APIClient()
     staff.force_authenticate(staff_user)
