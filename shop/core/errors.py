@@ -86,23 +86,23 @@ class ValidationError(ShopError):
 
 class NotFound(ShopError):
     status_code = status.HTTP_404_NOT_FOUND
-    code = CoreErrorCode.NOT_FOUND
+    code: str = CoreErrorCode.NOT_FOUND
     message = "Not found."
 
 
 class Conflict(ShopError):
     status_code = status.HTTP_409_CONFLICT
-    code = CoreErrorCode.CONFLICT
+    code: str = CoreErrorCode.CONFLICT
 
 
 class Unprocessable(ShopError):
     status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
-    code = CoreErrorCode.UNPROCESSABLE
+    code: str = CoreErrorCode.UNPROCESSABLE
 
 
 class RateLimited(ShopError):
     status_code = status.HTTP_429_TOO_MANY_REQUESTS
-    code = CoreErrorCode.RATE_LIMITED
+    code: str = CoreErrorCode.RATE_LIMITED
     message = "Too many requests."
 
     def __init__(self, message: str | None = None, *, retry_after: float, **extra: Any) -> None:
@@ -112,7 +112,7 @@ class RateLimited(ShopError):
 
 class ServiceUnavailable(ShopError):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    code = CoreErrorCode.UNAVAILABLE
+    code: str = CoreErrorCode.UNAVAILABLE
     message = "A service the shop depends on is unavailable; try again shortly."
 
 

@@ -10,6 +10,7 @@ from shop.catalog.errors import CatalogErrorCode
 from shop.core.errors import CoreErrorCode, ValidationError, error_code_enums
 from shop.core.schema import error_codes_description
 from shop.currency.errors import CurrencyErrorCode
+from shop.orders.errors import OrderErrorCode
 from shop.realtime.errors import FeedErrorCode
 from shop.webhooks.errors import WebhookErrorCode
 
@@ -23,6 +24,7 @@ def test_every_app_enum_is_found() -> None:
         AccountErrorCode,
         WebhookErrorCode,
         FeedErrorCode,
+        OrderErrorCode,
     ):
         assert found[enum.__name__] is enum
 
