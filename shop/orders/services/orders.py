@@ -14,6 +14,7 @@ from shop.catalog.selectors import OrderableGoods, goods_orderable, goods_ordera
 from shop.core.db import db_now
 from shop.core.errors import Conflict, ValidationError
 from shop.core.events import EventType, event_emit
+from shop.currency.errors import CurrencyErrorCode
 from shop.currency.models import Currency
 from shop.currency.selectors import (
     CURRENCY_HAS_NO_RATE,
@@ -152,7 +153,7 @@ def _clock_and_rate(*, currency_code: str) -> tuple[datetime, int, Decimal]:
         cursor.execute(CLOCK_AND_RATE_SQL, {"currency": currency_code})
         at, rate_id, rate = cursor.fetchone()
     if rate_id is None:
-        raise ValidationError(CURRENCY_HAS_NO_RATE, code="currency_has_no_rate")
+        raise ValidationError(CURRENCY_HAS_NO_RATE, code=CurrencyErrorCode.CURRENCY_HAS_NO_RATE)
     return at, rate_id, rate
 
 
