@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "shop.realtime",
     "shop.storefront",
     "shop.webhooks",
+    "shop.ops",  # start-up and wiring, above every other app
 ]
 
 MIDDLEWARE = [

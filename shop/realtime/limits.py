@@ -14,7 +14,7 @@
     socket (and the channel layer's queue for it never grows). When the
     outbox is full the consumer leaves the feed and closes with 4408.
 
-The server's own WebSocket protocol (``shop.realtime.protocol``) drops peers that stop reading.
+The server's own WebSocket protocol (``shop.ops.protocol``) drops peers that stop reading.
 
 Goods per subscription are checked where subscriptions are read (the consumer).
 """

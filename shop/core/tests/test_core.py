@@ -8,9 +8,6 @@ import yaml
 from django.core.management import call_command
 from django.test import Client
 
-from shop.catalog.models import Goods, Price, Sale
-from shop.currency.models import Currency
-
 # Every path of SPEC §6 (and §10's candles) must be documented.
 SPEC_PATHS = {
     "/api/currency/": {"get", "post"},
@@ -77,17 +74,6 @@ def test_healthz_ok(client: Client) -> None:
 @pytest.mark.django_db
 def test_migrations_are_complete() -> None:
     call_command("makemigrations", "--check", "--dry-run", verbosity=0)
-
-
-@pytest.mark.django_db
-def test_demo_data_loads_once() -> None:
-    call_command("load_demo", stdout=io.StringIO())
-    call_command("load_demo", stdout=io.StringIO())
-    assert set(Currency.objects.values_list("code", flat=True)) >= {"USD", "EUR", "GBP", "JPY", "UAH"}
-    assert Goods.objects.count() == 12
-    assert Price.objects.count() == 12
-    sale = Sale.objects.get()
-    assert sale.is_running and sale.goods.count() == 8
 
 
 def test_env_example_lists_every_setting() -> None:

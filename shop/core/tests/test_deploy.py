@@ -1,7 +1,6 @@
 """Production settings: check --deploy, the secret key, TLS switches, CORS, JSON logs with request ids."""
 
 import http.client
-import io
 import json
 import os
 import re
@@ -15,7 +14,6 @@ from typing import Any
 
 import pytest
 import yaml
-from django.core.management import call_command
 from django.test import Client
 from pytest_django.fixtures import Settings
 
@@ -228,28 +226,3 @@ def test_stack_mode_logs_json_lines_with_the_request_id(tmp_path: Path, usd: Any
     assert access[generated]["status"] == 200
     assert access["activate"]["path"] == "/activate/MTI/[redacted]"
     assert access["password-reset"]["path"] == "/password-reset/MTI/[redacted]"
-
-
-@pytest.mark.django_db
-def test_prepare_makes_no_staff_user_unless_told_and_never_resets_one(settings: Settings) -> None:
-    from shop.accounts.models import User
-    from shop.core.management.commands.prepare import NO_STAFF_USER
-
-    settings.ADMIN_EMAIL, settings.ADMIN_PASSWORD = "", ""
-    out = io.StringIO()
-    call_command("prepare", stdout=out)
-    assert NO_STAFF_USER in out.getvalue()
-    assert not User.objects.filter(is_staff=True).exists()
-
-    settings.ADMIN_EMAIL, settings.ADMIN_PASSWORD = "Boss@Example.com", "first-chosen-passphrase"
-    call_command("prepare", stdout=io.StringIO())
-    boss = User.objects.get(email="boss@example.com")
-    assert boss.is_staff and boss.is_superuser and boss.check_password("first-chosen-passphrase")
-    boss.set_password("changed-in-the-admin")
-    boss.save()
-
-    out = io.StringIO()
-    call_command("prepare", stdout=out)  # the next start
-    assert "left as it is" in out.getvalue()
-    boss.refresh_from_db()
-    assert boss.check_password("changed-in-the-admin")
