@@ -9,3 +9,9 @@ class OpsConfig(AppConfig):
 
     name = "shop.ops"
     label = "ops"
+
+    def ready(self) -> None:
+        # First of INSTALLED_APPS: the key is in place before other apps' ready() read it.
+        from shop.ops.installation import installation_prepare
+
+        installation_prepare()

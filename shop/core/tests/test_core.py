@@ -78,7 +78,8 @@ def test_migrations_are_complete() -> None:
 
 def test_env_example_lists_every_setting() -> None:
     root = Path(__file__).resolve().parents[3]
-    read = set(re.findall(r'env\.\w+\(\s*"([A-Z_]+)"', (root / "config/settings.py").read_text()))
+    settings = "\n".join(p.read_text() for p in sorted((root / "config/settings").glob("*.py")))
+    read = set(re.findall(r'env\.\w+\(\s*"([A-Z_]+)"', settings))
     listed = set(re.findall(r"^#? ?([A-Z_]+)=", (root / ".env.example").read_text(), flags=re.MULTILINE))
     assert read, "no settings found"
     assert read <= listed, f"missing from .env.example: {sorted(read - listed)}"
