@@ -6,12 +6,13 @@ connections per address, and on-demand price generation (one per sale and
 interval). A limit is ``N/period`` (``30/m``, ``10/15m``, ``3/h``; ``s``,
 ``m``, ``h``, ``d``); an empty value or ``0`` turns it off.
 
-A window opens with the first hit of a key and lasts the period. A hit is one
-atomic round trip to Redis (``shop.core.redis_cache.RedisCache.count``: SET NX
-EX, INCR, PTTL in one MULTI), so concurrent requests across every process of
-the deployment are counted exactly, unlike DRF's own throttles, which read,
-append and write back a list; and the answer knows when the window ends
-(``Retry-After``).
+The ``N/period`` limits count in windows aligned to the clock; a cooldown
+(``Rate(..., clock=False)``, price generation's interval) opens its window with
+the first hit. A hit is one atomic round trip to Redis
+(``shop.core.redis_cache.RedisCache.count``: SET NX EX, INCR, PTTL in one
+MULTI), so concurrent requests across every process of the deployment are
+counted exactly, unlike DRF's own throttles, which read, append and write back
+a list; and the answer knows when the window ends (``Retry-After``).
 
 Failure policy, one for every limit: **when Redis does not answer, count in
 this process.** The hit is counted in a process-local counter instead (logged
@@ -60,6 +61,9 @@ THROTTLED_PATHS = {
 class Rate:
     limit: int
     window: int  # seconds
+    # True: windows follow the clock (every key's end together, as the settings' limits count);
+    # False: a key's window opens with its first hit (a cooldown).
+    clock: bool = True
 
     @classmethod
     def parse(cls, text: str) -> "Rate | None":
@@ -113,13 +117,17 @@ class ProcessCounters:
 process_counters = ProcessCounters()
 
 
-def _key(scope: str, ident: str) -> str:
+def _window(scope: str, ident: str, rate: Rate, now: float) -> tuple[str, float | None]:
+    """The key of ``ident``'s current window, and when it ends (None: at its first hit + window)."""
     digest = hashlib.sha256(ident.encode()).hexdigest()[:32]  # no addresses in cache keys
-    return f"tickshop:throttle:{scope}:{digest}"
+    if not rate.clock:
+        return f"tickshop:throttle:{scope}:{digest}", None
+    start = int(now // rate.window) * rate.window
+    return f"tickshop:throttle:{scope}:{digest}:{start}", start + rate.window
 
 
 def _count(scope: str, key: str, *, window: int) -> tuple[int, float]:
-    """(hits in the window so far, this one included; seconds until the window ends)."""
+    """(hits in the window so far, this one included; seconds until the key expires)."""
     count = getattr(cache, "count", None)
     if count is None:  # embedded mode's local-memory cache: this process is the deployment
         return process_counters.count(key, window=window)
@@ -136,11 +144,14 @@ def limit_hit(*, scope: str, ident: str, rate: Rate | None, message: str) -> Non
     what happens when Redis is down."""
     if rate is None or not ident:
         return
-    hits, left = _count(scope, _key(scope, ident), window=rate.window)
+    now = time.time()
+    key, ends = _window(scope, ident, rate, now)
+    # A clock window's key names its window, so it may outlive it: it lives a window from its first hit.
+    hits, expires_in = _count(scope, key, window=rate.window + 1 if ends is not None else rate.window)
     if hits > rate.limit:
         logger.info("limit %s: over %d per %d s", scope, rate.limit, rate.window)
         THROTTLED.labels(scope).inc()
-        raise RateLimited(message, retry_after=left)
+        raise RateLimited(message, retry_after=ends - now if ends is not None else expires_in)
 
 
 def throttle_hit(*, scope: str, ident: str, setting: str, message: str) -> None:
@@ -153,7 +164,7 @@ def throttle_refund(*, scope: str, ident: str, setting: str) -> None:
     rate = Rate.parse(getattr(settings, setting, ""))
     if rate is None or not ident:
         return
-    key = _key(scope, ident)
+    key, _ = _window(scope, ident, rate, time.time())
     if getattr(cache, "count", None) is None:
         process_counters.refund(key)
         return

@@ -98,7 +98,7 @@ def _claim_generation_slot(sale_id: int) -> None:
     limit_hit(
         scope="generate_prices",
         ident=str(sale_id),
-        rate=Rate(limit=1, window=interval) if interval > 0 else None,
+        rate=Rate(limit=1, window=interval, clock=False) if interval > 0 else None,
         message=GENERATE_TOO_SOON.format(seconds=interval),
     )
 
