@@ -162,6 +162,18 @@ def test_without_a_secret_key_each_installation_makes_its_own(tmp_path: Path) ->
     assert stat.S_IMODE((tmp_path / "a" / "secret_key").stat().st_mode) == 0o600
 
 
+def test_reading_the_settings_changes_nothing_on_disk(tmp_path: Path) -> None:
+    clean = {k: v for k, v in os.environ.items() if not SHOP_VARIABLES.match(k)}
+    env = {**clean, "VAR_DIR": str(tmp_path / "var")}
+    code = "import config.settings as s; print(s.RUN_MODE, bool(s.SECRET_KEY))"
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    # then: the settings read, no folder made, no key written (start-up does both: shop.ops)
+    assert result.stdout.split() == ["embedded", "False"]
+    assert not (tmp_path / "var").exists()
+
+
 @pytest.mark.django_db
 def test_behind_tls_plain_http_is_redirected_but_the_health_probe_is_not(
     client: Client, settings: Settings, usd: Any
