@@ -43,6 +43,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/mypy shop config
+	$(BIN)/lint-imports --no-cache  # the layers of shop/ (.importlinter, docs/architecture.md)
 	$(BIN)/python scripts/audit_deps.py  # known vulnerabilities in the locks; says so when it cannot check
 
 format: $(STAMP)

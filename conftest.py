@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from shop.accounts.models import User
+from shop.core.throttling import process_counters
 from shop.tests.factories import CurrencyFactory, UserFactory
 from shop.tests.live import RedisProcess
 
@@ -24,6 +25,7 @@ def bearer(user: User) -> APIClient:
 @pytest.fixture(autouse=True)
 def _clean_cache() -> None:
     cache.clear()
+    process_counters.clear()  # the limiter's own, used while Redis is down
 
 
 @pytest.fixture

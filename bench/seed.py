@@ -9,8 +9,8 @@ from shop.catalog.services.sales import sale_reprice
 
 
 def demo_currencies() -> None:
-    from shop.core.demo import CURRENCIES, currency_create, rate_create
     from shop.currency.models import Currency
+    from shop.ops.demo import CURRENCIES, currency_create, rate_create
 
     for code, name, symbol, decimals, rate in CURRENCIES:
         if not Currency.objects.filter(code=code).exists():

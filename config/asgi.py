@@ -4,8 +4,9 @@ HTTP goes to Django's request handling run synchronously on a pool of threads
 (``shop.core.asgi_http``: every view is synchronous, and so it costs one
 thread hop a request instead of several); the feed is Channels on the event loop.
 
-In embedded mode the in-process ticker runs as a task of the server's event
-loop, started and stopped through the ASGI lifespan protocol.
+In embedded mode the in-process ticker (and the webhooks' sweep) run as tasks of
+the server's event loop, started and stopped through the ASGI lifespan
+protocol (``shop.ops.lifespan``).
 """
 
 import os
@@ -19,11 +20,10 @@ django_app = get_wsgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 
-from shop.catalog.ticker import lifespan  # noqa: E402
 from shop.core.asgi import BodySizeLimit  # noqa: E402
 from shop.core.asgi_http import SyncHttp  # noqa: E402
+from shop.ops.lifespan import lifespan  # noqa: E402
 from shop.realtime.routing import feed_application, websocket_urlpatterns  # noqa: E402
-from shop.webhooks.sweeper import run_sweeper  # noqa: E402
 
 router = ProtocolTypeRouter(
     {
@@ -37,8 +37,6 @@ router = ProtocolTypeRouter(
 
 async def application(scope: dict[str, Any], receive: Any, send: Any) -> None:
     if scope["type"] == "lifespan":
-        # Embedded mode sends webhooks from threads of this process; its sweep runs here too.
-        background = [run_sweeper] if settings.WEBHOOK_DELIVERY == "thread" else []
-        await lifespan(scope, receive, send, background=background)
+        await lifespan(scope, receive, send)
         return
     await router(scope, receive, send)

@@ -56,14 +56,21 @@ class RedisCache(DjangoRedisCache):
                 client = _clients[config] = SharedRedisCacheClient(self._servers, **self._options)
         return client
 
-    def count(self, key: str, *, timeout: int) -> int:
-        """Add one to the counter ``key``, made at 0 to live ``timeout`` seconds when missing.
+    def count(self, key: str, *, timeout: int) -> tuple[int, float]:
+        """Add one to the counter ``key``, made at 0 to live ``timeout`` seconds when missing;
+        (the count, seconds until it expires).
 
-        One round trip, atomic (MULTI: SET NX EX, INCR): no other client sees the
-        key between the two, and it cannot expire between them either.
+        One round trip, atomic (MULTI: SET NX EX, INCR, PTTL): no other client sees the
+        key between them, and it cannot expire between them either.
         """
         key = self.make_and_validate_key(key)
-        pipe = self._cache.get_client(key, write=True).pipeline(transaction=True)
+        client = self._cache.get_client(key, write=True)
+        pipe = client.pipeline(transaction=True)
         pipe.set(key, 0, ex=timeout, nx=True)
         pipe.incr(key)
-        return int(pipe.execute()[1])
+        pipe.pttl(key)
+        _, count, ttl_ms = pipe.execute()
+        if ttl_ms < 0:  # a counter without a lifetime (a DECR raced its expiry) would never end
+            client.expire(key, timeout)
+            ttl_ms = timeout * 1000
+        return int(count), ttl_ms / 1000

@@ -1,23 +1,35 @@
-"""Abuse limits: fixed-window counters in the cache, atomic in Redis.
+"""The shop's one rate limiter: counters in the cache, atomic in Redis.
 
-Each limit is ``N/period`` (``30/m``, ``10/15m``, ``3/h``; ``s``, ``m``, ``h``,
-``d``), read from a setting; an empty value or ``0`` turns it off. A hit is
-one ``cache.add`` (SET NX, starts the window) and one ``cache.incr`` (INCR):
-both atomic in Redis, so concurrent requests across every process of the
-deployment are counted exactly (with the shop's Redis cache both go in one
-MULTI, one round trip), unlike DRF's own throttles, which read,
-append and write back a list. Windows are aligned to the clock, so the
-answer can say when the current one ends (``Retry-After``).
+Every limit of the shop goes through ``limit_hit``: the account endpoints and
+orders (``throttle_hit``, a limit read from a setting), the feed's new
+connections per address, and on-demand price generation (one per sale and
+interval). A limit is ``N/period`` (``30/m``, ``10/15m``, ``3/h``; ``s``,
+``m``, ``h``, ``d``); an empty value or ``0`` turns it off.
 
-When the cache is unreachable the limits let requests through (and log it):
-Redis going down must not lock every shopper out (SPEC §2 keeps orders going
-without Redis).
+The ``N/period`` limits count in windows aligned to the clock; a cooldown
+(``Rate(..., clock=False)``, price generation's interval) opens its window with
+the first hit. A hit is one atomic round trip to Redis
+(``shop.core.redis_cache.RedisCache.count``: SET NX EX, INCR, PTTL in one
+MULTI), so concurrent requests across every process of the deployment are
+counted exactly, unlike DRF's own throttles, which read, append and write back
+a list; and the answer knows when the window ends (``Retry-After``).
+
+Failure policy, one for every limit: **when Redis does not answer, count in
+this process.** The hit is counted in a process-local counter instead (logged
+as a warning), so the request is answered as if Redis were there, only with
+the limit held per process rather than per deployment (at most the number of
+web processes times the limit). Neither of the alternatives suits a shop:
+failing open would lift every limit, login guessing included, for as long as
+Redis is down (and an attacker may be the reason it is); failing closed would
+turn a cache outage into refused logins and orders (SPEC §2 keeps orders going
+without Redis). Embedded mode, whose cache is this process's anyway, counts
+here too.
 """
 
-import contextlib
 import hashlib
 import logging
 import re
+import threading
 import time
 from dataclasses import dataclass
 
@@ -49,6 +61,9 @@ THROTTLED_PATHS = {
 class Rate:
     limit: int
     window: int  # seconds
+    # True: windows follow the clock (every key's end together, as the settings' limits count);
+    # False: a key's window opens with its first hit (a cooldown).
+    clock: bool = True
 
     @classmethod
     def parse(cls, text: str) -> "Rate | None":
@@ -68,47 +83,80 @@ def client_ip(request: HttpRequest) -> str:
     return str(request.META.get("REMOTE_ADDR") or "unknown")
 
 
-def _key(scope: str, ident: str, window_start: int) -> str:
+class ProcessCounters:
+    """Windows counted in this process: embedded mode's, and everyone's while Redis is down."""
+
+    MAX_KEYS = 100_000  # past this, ended windows are dropped (a flood of addresses cannot grow it forever)
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._windows: dict[str, tuple[int, float]] = {}  # key -> (hits, monotonic end)
+
+    def count(self, key: str, *, window: int) -> tuple[int, float]:
+        now = time.monotonic()
+        with self._lock:
+            hits, ends = self._windows.get(key, (0, now))
+            if ends <= now:
+                hits, ends = 0, now + window
+                if len(self._windows) >= self.MAX_KEYS:
+                    self._windows = {k: v for k, v in self._windows.items() if v[1] > now}
+            self._windows[key] = (hits + 1, ends)
+        return hits + 1, ends - now
+
+    def refund(self, key: str) -> None:
+        with self._lock:
+            if key in self._windows:
+                hits, ends = self._windows[key]
+                self._windows[key] = (max(0, hits - 1), ends)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._windows.clear()
+
+
+process_counters = ProcessCounters()
+
+
+def _window(scope: str, ident: str, rate: Rate, now: float) -> tuple[str, float | None]:
+    """The key of ``ident``'s current window, and when it ends (None: at its first hit + window)."""
     digest = hashlib.sha256(ident.encode()).hexdigest()[:32]  # no addresses in cache keys
-    return f"tickshop:throttle:{scope}:{digest}:{window_start}"
+    if not rate.clock:
+        return f"tickshop:throttle:{scope}:{digest}", None
+    start = int(now // rate.window) * rate.window
+    return f"tickshop:throttle:{scope}:{digest}:{start}", start + rate.window
 
 
-def _window(rate: Rate, now: float) -> int:
-    return int(now // rate.window) * rate.window
-
-
-def _count(key: str, *, timeout: int) -> int | None:
-    """The window's counter after this hit (None if it could not be counted)."""
+def _count(scope: str, key: str, *, window: int) -> tuple[int, float]:
+    """(hits in the window so far, this one included; seconds until the key expires)."""
     count = getattr(cache, "count", None)
-    if count is not None:  # shop.core.redis_cache.RedisCache: one atomic round trip
-        return int(count(key, timeout=timeout))
-    for _ in range(2):  # the key may expire between add and incr at a window's end
-        cache.add(key, 0, timeout=timeout)
-        try:
-            return int(cache.incr(key))
-        except ValueError:
-            continue
-    return None
+    if count is None:  # embedded mode's local-memory cache: this process is the deployment
+        return process_counters.count(key, window=window)
+    try:
+        return count(key, timeout=window)  # type: ignore[no-any-return]
+    except RedisError:
+        logger.warning("limit %s counted in this process only: the cache does not answer", scope)
+        return process_counters.count(key, window=window)
 
 
-def throttle_hit(*, scope: str, ident: str, setting: str, message: str) -> None:
-    """Count one hit of ``ident`` against the limit named by ``setting``;
-    RateLimited (429 + Retry-After) once it is over."""
-    rate = Rate.parse(getattr(settings, setting, ""))
+def limit_hit(*, scope: str, ident: str, rate: Rate | None, message: str) -> None:
+    """Count one hit of ``ident`` against ``rate`` (None: no limit); RateLimited
+    (429, ``rate_limited``, Retry-After) once it is over. See the module for
+    what happens when Redis is down."""
     if rate is None or not ident:
         return
     now = time.time()
-    start = _window(rate, now)
-    key = _key(scope, ident, start)
-    try:
-        count = _count(key, timeout=rate.window + 1)
-    except RedisError:
-        logger.warning("throttle %s not applied: the cache does not answer", scope)
-        return
-    if count is not None and count > rate.limit:
-        logger.info("throttle %s: over %d per %d s", scope, rate.limit, rate.window)
+    key, ends = _window(scope, ident, rate, now)
+    # A clock window's key names its window, so it may outlive it: it lives a window from its first hit.
+    hits, expires_in = _count(scope, key, window=rate.window + 1 if ends is not None else rate.window)
+    if hits > rate.limit:
+        logger.info("limit %s: over %d per %d s", scope, rate.limit, rate.window)
         THROTTLED.labels(scope).inc()
-        raise RateLimited(message, retry_after=start + rate.window - now)
+        raise RateLimited(message, retry_after=ends - now if ends is not None else expires_in)
+
+
+def throttle_hit(*, scope: str, ident: str, setting: str, message: str) -> None:
+    """``limit_hit`` with the limit named by ``setting`` (``THROTTLE_…``, ``FEED_CONNECTS_PER_IP``)."""
+    limit_hit(scope=scope, ident=ident, rate=Rate.parse(getattr(settings, setting, "")), message=message)
 
 
 def throttle_refund(*, scope: str, ident: str, setting: str) -> None:
@@ -116,6 +164,13 @@ def throttle_refund(*, scope: str, ident: str, setting: str) -> None:
     rate = Rate.parse(getattr(settings, setting, ""))
     if rate is None or not ident:
         return
-    # ValueError: the window ended meanwhile; RedisError: the cache is down. Nothing to take back.
-    with contextlib.suppress(ValueError, RedisError):
-        cache.decr(_key(scope, ident, _window(rate, time.time())))
+    key, _ = _window(scope, ident, rate, time.time())
+    if getattr(cache, "count", None) is None:
+        process_counters.refund(key)
+        return
+    try:
+        cache.decr(key)
+    except ValueError:  # the window ended meanwhile: nothing to take back
+        pass
+    except RedisError:
+        process_counters.refund(key)

@@ -1,20 +1,20 @@
 """Limits of the live feed: what one WebSocket client may cost the server.
 
 - ``LimitedWebsocketConsumer`` (the feed consumer's base class):
-  * new connections per client address and second (FEED_CONNECTS_PER_IP, counted in
-    the cache like the account limits, so across every process): over it a client
-    gets an ``error`` event (``rate_limited``) and close code 4429;
+  * new connections per client address and second (FEED_CONNECTS_PER_IP, counted by
+    the shop's one limiter, shop.core.throttling, so across every process): over it a
+    client gets an ``error`` event (``rate_limited``) and close code 4429;
   * connections per client address (per server process): over the limit a
     client gets an ``error`` event and close code 4429;
   * the largest client message: an ``error`` event and close code 1009;
   * client messages per second: the extra ones are ignored, with one
     ``error`` event (``code: rate_limited``) per second; the connection stays;
   * a client that cannot keep up: outgoing messages wait in a bounded
-    outbox, written by one task, so the consumer never blocks on a slow
+    outbox (shop.realtime.outbox), written by one task, so the consumer never blocks on a slow
     socket (and the channel layer's queue for it never grows). When the
     outbox is full the consumer leaves the feed and closes with 4408.
 
-The server's own WebSocket protocol (``shop.realtime.protocol``) drops peers that stop reading.
+The server's own WebSocket protocol (``shop.ops.protocol``) drops peers that stop reading.
 
 Goods per subscription are checked where subscriptions are read (the consumer).
 """
@@ -24,29 +24,26 @@ import contextlib
 import json
 import logging
 import time
-from collections import Counter, deque
-from collections.abc import Awaitable, Callable
+from collections import Counter
 from typing import Any
 
 from asgiref.sync import sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from shop.core.errors import RateLimited
+from shop.core.errors import CoreErrorCode, RateLimited
 from shop.core.metrics import (
     DROP_MESSAGE_TOO_BIG,
     DROP_SLOW_READER,
     DROP_TOO_MANY_CONNECTIONS,
-    FEED_BATCH_LAG,
     FEED_CONNECTIONS,
     FEED_DROPPED,
 )
 from shop.core.throttling import throttle_hit
+from shop.realtime.errors import FeedErrorCode
+from shop.realtime.outbox import Message, Outbox, Send
 
 logger = logging.getLogger(__name__)
-
-Message = dict[str, Any]
-Send = Callable[[Message], Awaitable[None]]
 
 CLOSE_MESSAGE_TOO_BIG = 1009
 CLOSE_TOO_SLOW = 4408
@@ -72,73 +69,6 @@ def _event(code: str, detail: str) -> str:
     return json.dumps({"type": "error", "code": code, "detail": detail})
 
 
-class Outbox:
-    """The messages on their way to one client, written in order by one task.
-
-    ``put`` never waits for the socket. At most ``limit`` data messages wait;
-    one more sets ``overflowed`` and is dropped. Control messages (accept,
-    close) always queue. After a failed send or a close, everything else is
-    dropped: the connection is gone. A batch put with its ``written_at`` (Unix
-    time) is measured once written: ``tickshop_feed_batch_lag_seconds``.
-    """
-
-    def __init__(self, send: Send, limit: int) -> None:
-        self._send = send
-        self.limit = limit
-        self._queue: deque[tuple[Message, float | None]] = deque()
-        self._ready = asyncio.Event()
-        self._idle = asyncio.Event()
-        self._idle.set()
-        self.overflowed = asyncio.Event()
-        self.closed = False
-        self._writer = asyncio.ensure_future(self._write())
-
-    async def put(self, message: Message, written_at: float | None = None) -> None:
-        if self.closed:
-            return
-        if message["type"] == "websocket.send" and len(self._queue) >= self.limit > 0:
-            self.overflowed.set()
-            return
-        self._queue.append((message, written_at))
-        self._idle.clear()
-        self._ready.set()
-
-    def discard_pending(self) -> None:
-        self._queue.clear()
-
-    async def _write(self) -> None:
-        while True:
-            if not self._queue:
-                self._idle.set()
-                self._ready.clear()
-                await self._ready.wait()
-                continue
-            message, written_at = self._queue.popleft()
-            try:
-                await self._send(message)
-            except (OSError, RuntimeError):  # the client is gone (uvicorn's ClientDisconnected is an OSError)
-                self._finish()
-                return
-            if written_at is not None:
-                FEED_BATCH_LAG.observe(max(0.0, time.time() - written_at))
-            if message["type"] == "websocket.close":
-                self._finish()
-                return
-
-    def _finish(self) -> None:
-        self.closed = True
-        self._queue.clear()
-        self._idle.set()
-
-    async def drain(self, timeout: float) -> None:
-        """Wait (at most ``timeout``) until everything queued was written."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._idle.wait(), timeout)
-
-    def stop(self) -> None:
-        self._writer.cancel()
-
-
 class LimitedWebsocketConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels is untyped
     """An AsyncWebsocketConsumer that bounds what its client can cost (see the module)."""
 
@@ -157,14 +87,14 @@ class LimitedWebsocketConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  #
             )
         except RateLimited as limited:
             logger.warning("feed: %s refused, connecting too often", address)
-            await self.refuse(receive, send, _event("rate_limited", limited.message))
+            await self.refuse(receive, send, _event(CoreErrorCode.RATE_LIMITED, limited.message))
             return
         most = settings.FEED_MAX_CONNECTIONS_PER_IP
         if most and connections[address] >= most:
             logger.warning("feed: %s refused, %d connections open from there", address, connections[address])
             FEED_DROPPED.labels(DROP_TOO_MANY_CONNECTIONS).inc()
             await self.refuse(
-                receive, send, _event("too_many_connections", TOO_MANY_CONNECTIONS.format(limit=most))
+                receive, send, _event(FeedErrorCode.TOO_MANY_CONNECTIONS, TOO_MANY_CONNECTIONS.format(limit=most))
             )
             return
         connections[address] += 1
@@ -211,7 +141,7 @@ class LimitedWebsocketConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  #
         biggest = settings.FEED_MAX_MESSAGE_BYTES
         if size > biggest:
             FEED_DROPPED.labels(DROP_MESSAGE_TOO_BIG).inc()
-            await self.send(text_data=_event("message_too_big", MESSAGE_TOO_BIG.format(limit=biggest)))
+            await self.send(text_data=_event(FeedErrorCode.MESSAGE_TOO_BIG, MESSAGE_TOO_BIG.format(limit=biggest)))
             await self.close(code=CLOSE_MESSAGE_TOO_BIG)
             return
         now = time.monotonic()
@@ -221,6 +151,6 @@ class LimitedWebsocketConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  #
         most = settings.FEED_MAX_MESSAGES_PER_SECOND
         if most and self._window_count > most:
             if self._window_count == most + 1:  # one error per second, not one per message
-                await self.send(text_data=_event("rate_limited", TOO_MANY_MESSAGES.format(limit=most)))
+                await self.send(text_data=_event(CoreErrorCode.RATE_LIMITED, TOO_MANY_MESSAGES.format(limit=most)))
             return
         await super().websocket_receive(message)

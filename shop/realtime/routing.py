@@ -22,5 +22,4 @@ class BrowserOriginValidator(OriginValidator):
 
 
 def feed_application(inner: Any) -> BrowserOriginValidator:
-    hosts = [host if host != "*" else "*" for host in settings.ALLOWED_HOSTS]
-    return BrowserOriginValidator(inner, hosts)
+    return BrowserOriginValidator(inner, list(settings.ALLOWED_HOSTS))

@@ -16,7 +16,7 @@ def test_filemail_url_selects_the_file_backend() -> None:
     config = environ.Env.email_url_config("filemail:///some/dir")
 
     assert config["EMAIL_BACKEND"] == FILE_BACKEND
-    # django-environ drops the leading "/"; config/settings.py puts it back (next tests).
+    # django-environ drops the leading "/"; config/settings/email.py puts it back (next tests).
     assert config["EMAIL_FILE_PATH"] == "some/dir"
 
 
@@ -36,7 +36,7 @@ def run_python(code: str, **environment: str) -> list[str]:
 
 
 def settings_email(**environment: str) -> list[str]:
-    """EMAIL_BACKEND and EMAIL_FILE_PATH as config/settings.py computes them."""
+    """EMAIL_BACKEND and EMAIL_FILE_PATH as config/settings computes them."""
     code = "import config.settings as s; print(s.EMAIL_BACKEND); print(getattr(s, 'EMAIL_FILE_PATH', ''))"
     return run_python(code, **environment)
 

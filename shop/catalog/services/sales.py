@@ -1,22 +1,19 @@
-import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
-from redis.exceptions import RedisError
 
 from shop.catalog.errors import CatalogErrorCode
 from shop.catalog.models import Goods, Price, Sale
 from shop.catalog.selectors import goods_active_ids_of_sale
 from shop.catalog.services.prices import prices_record
-from shop.core.errors import Conflict, RateLimited, ServiceUnavailable, ValidationError
-from shop.core.metrics import THROTTLED
+from shop.core.errors import Conflict, ValidationError
 from shop.core.services import model_update
+from shop.core.throttling import Rate, limit_hit
 from shop.domain.prices import PriceBatch
 from shop.domain.pricing import draw_prices
 
@@ -135,23 +132,15 @@ def sale_reprice(*, sale: Sale, source: str) -> PriceBatch:
 
 
 def _claim_generation_slot(sale_id: int) -> None:
-    """At most one generation per sale per interval, across all processes.
-
-    ``cache.add`` is one atomic SET NX PX on Redis (and lock-protected in the
-    local-memory cache of embedded mode); the value is the slot's expiry so the
-    losers can say when to come back.
-    """
+    """At most one generation per sale per interval, across all processes (the shop's
+    one limiter, and its one policy when Redis is down: shop.core.throttling)."""
     interval = settings.GENERATE_PRICES_INTERVAL_SECONDS
-    key = f"tickshop:generate-prices:{sale_id}"
-    expires = time.time() + interval
-    try:
-        if cache.add(key, expires, timeout=interval):
-            return
-        held_until = cache.get(key) or expires
-    except RedisError as exc:
-        raise ServiceUnavailable() from exc
-    THROTTLED.labels("generate_prices").inc()
-    raise RateLimited(GENERATE_TOO_SOON.format(seconds=interval), retry_after=held_until - time.time())
+    limit_hit(
+        scope="generate_prices",
+        ident=str(sale_id),
+        rate=Rate(limit=1, window=interval, clock=False) if interval > 0 else None,
+        message=GENERATE_TOO_SOON.format(seconds=interval),
+    )
 
 
 def sale_generate_prices(*, sale: Sale) -> PriceBatch:

@@ -1,7 +1,6 @@
 """Production settings: check --deploy, the secret key, TLS switches, CORS, JSON logs with request ids."""
 
 import http.client
-import io
 import json
 import os
 import re
@@ -15,7 +14,6 @@ from typing import Any
 
 import pytest
 import yaml
-from django.core.management import call_command
 from django.test import Client
 from pytest_django.fixtures import Settings
 
@@ -145,7 +143,11 @@ def test_a_required_secret_key_must_be_set(tmp_path: Path) -> None:
 
 
 def test_without_a_secret_key_each_installation_makes_its_own(tmp_path: Path) -> None:
-    code = "import config.settings as s; print(s.SECRET_KEY)"
+    # the key is made at start-up (django.setup(): shop.ops), not by reading the settings
+    code = (
+        "import os, django; os.environ['DJANGO_SETTINGS_MODULE'] = 'config.settings'; django.setup(); "
+        "from django.conf import settings; print(settings.SECRET_KEY)"
+    )
 
     def key(var_dir: Path) -> str:
         clean = {k: v for k, v in os.environ.items() if not SHOP_VARIABLES.match(k)}
@@ -158,6 +160,18 @@ def test_without_a_secret_key_each_installation_makes_its_own(tmp_path: Path) ->
     assert first == again != other
     assert len(first) >= 50
     assert stat.S_IMODE((tmp_path / "a" / "secret_key").stat().st_mode) == 0o600
+
+
+def test_reading_the_settings_changes_nothing_on_disk(tmp_path: Path) -> None:
+    clean = {k: v for k, v in os.environ.items() if not SHOP_VARIABLES.match(k)}
+    env = {**clean, "VAR_DIR": str(tmp_path / "var")}
+    code = "import config.settings as s; print(s.RUN_MODE, bool(s.SECRET_KEY))"
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    # then: the settings read, no folder made, no key written (start-up does both: shop.ops)
+    assert result.stdout.split() == ["embedded", "False"]
+    assert not (tmp_path / "var").exists()
 
 
 @pytest.mark.django_db
@@ -228,28 +242,3 @@ def test_stack_mode_logs_json_lines_with_the_request_id(tmp_path: Path, usd: Any
     assert access[generated]["status"] == 200
     assert access["activate"]["path"] == "/activate/MTI/[redacted]"
     assert access["password-reset"]["path"] == "/password-reset/MTI/[redacted]"
-
-
-@pytest.mark.django_db
-def test_prepare_makes_no_staff_user_unless_told_and_never_resets_one(settings: Settings) -> None:
-    from shop.accounts.models import User
-    from shop.core.management.commands.prepare import NO_STAFF_USER
-
-    settings.ADMIN_EMAIL, settings.ADMIN_PASSWORD = "", ""
-    out = io.StringIO()
-    call_command("prepare", stdout=out)
-    assert NO_STAFF_USER in out.getvalue()
-    assert not User.objects.filter(is_staff=True).exists()
-
-    settings.ADMIN_EMAIL, settings.ADMIN_PASSWORD = "Boss@Example.com", "first-chosen-passphrase"
-    call_command("prepare", stdout=io.StringIO())
-    boss = User.objects.get(email="boss@example.com")
-    assert boss.is_staff and boss.is_superuser and boss.check_password("first-chosen-passphrase")
-    boss.set_password("changed-in-the-admin")
-    boss.save()
-
-    out = io.StringIO()
-    call_command("prepare", stdout=out)  # the next start
-    assert "left as it is" in out.getvalue()
-    boss.refresh_from_db()
-    assert boss.check_password("changed-in-the-admin")

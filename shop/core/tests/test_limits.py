@@ -15,7 +15,7 @@ from shop.accounts.throttles import MESSAGES
 from shop.core.asgi import TOO_LARGE, BodySizeLimit
 from shop.core.errors import RateLimited
 from shop.core.throttling import Rate, throttle_hit
-from shop.tests.factories import UserFactory
+from shop.tests.factories import GoodsFactory, SaleFactory, UserFactory
 
 
 @pytest.mark.parametrize(
@@ -152,18 +152,64 @@ def test_the_counter_is_atomic_under_concurrency(settings: Settings) -> None:
     assert allowed.count(True) == 10
 
 
-def test_limits_let_requests_through_when_the_cache_is_down(settings: Settings) -> None:
-    settings.THROTTLE_LOGIN_PER_IP = "1/m"
-    dead = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": "redis://127.0.0.1:1/0",
-            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
-        }
+DEAD_REDIS = {
+    "default": {
+        "BACKEND": "shop.core.redis_cache.RedisCache",
+        "LOCATION": "redis://127.0.0.1:1/0",
+        "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
     }
-    with override_settings(CACHES=dead):
-        for _ in range(3):
-            throttle_hit(scope="login:ip", ident="10.0.0.1", setting="THROTTLE_LOGIN_PER_IP", message="x")
+}
+
+
+def test_when_redis_does_not_answer_limits_count_in_the_process(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    # given: 2 logins a minute per address, and a cache that does not answer
+    settings.THROTTLE_LOGIN_PER_IP = "2/m"
+    with override_settings(CACHES=DEAD_REDIS):
+        # when: three hits from one address, one from another
+        def hit(ident: str) -> RateLimited | None:
+            try:
+                throttle_hit(scope="login:ip", ident=ident, setting="THROTTLE_LOGIN_PER_IP", message="x")
+            except RateLimited as limited:
+                return limited
+            return None
+
+        answers = [hit("10.0.0.1") for _ in range(3)]
+        other = hit("10.0.0.2")
+    # then: neither open nor closed: the limit holds, counted in this process, and says so
+    assert answers[:2] == [None, None] and other is None
+    assert answers[2] is not None and 1 <= answers[2].retry_after <= 60
+    assert "counted in this process only" in caplog.text
+
+
+@pytest.mark.django_db
+def test_when_redis_does_not_answer_orders_go_on_within_their_limit(
+    settings: Settings, shopper: APIClient, usd: Any
+) -> None:
+    # given: 2 orders a minute per shopper, and a cache that does not answer
+    settings.THROTTLE_ORDERS_PER_USER = "2/m"
+    goods = GoodsFactory(price="1.00")
+    order = {"items": [{"goods": goods.id, "quantity": 1}]}
+    with override_settings(CACHES=DEAD_REDIS):
+        # when
+        statuses = [shopper.post("/api/orders/", order, format="json").status_code for _ in range(3)]
+    # then: orders are placed, and the third is over the limit as it would be with Redis
+    assert statuses == [201, 201, 429]
+
+
+@pytest.mark.django_db
+def test_when_redis_does_not_answer_price_generation_keeps_its_interval(staff: APIClient, usd: Any) -> None:
+    # given: a running sale, and a cache that does not answer
+    sale = SaleFactory(goods=[GoodsFactory(price="1.00")])
+    url = f"/api/sales/{sale.id}/generate-prices/"
+    with override_settings(CACHES=DEAD_REDIS):
+        # when: two generations in a row
+        first, second = staff.put(url), staff.put(url)
+    # then: the first generates, the second waits for the interval, as with Redis
+    assert first.status_code == 200
+    assert (second.status_code, second.json()["code"]) == (429, "rate_limited")
+    assert 1 <= int(second["Retry-After"]) <= 5
 
 
 # --- request bodies --------------------------------------------------------------------------

@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from shop.core.demo import demo_load
+from shop.ops.demo import demo_load
 from shop.storefront.tests.browser import Console, FeedTap, call, goods_row, until
 from shop.storefront.tests.conftest import Tab
 

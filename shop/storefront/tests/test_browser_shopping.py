@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from shop.accounts.tests.helpers import PASSWORD as FACTORY_PASSWORD
 from shop.accounts.tests.helpers import Mailbox, link_in
-from shop.core.demo import demo_load
+from shop.ops.demo import demo_load
 from shop.storefront.tests.browser import (
     ARTIFACTS,
     PASSWORD,

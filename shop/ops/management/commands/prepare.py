@@ -6,8 +6,8 @@ from django.core.management.base import BaseCommand
 
 from shop.accounts.services import user_create_staff_once
 from shop.catalog.services.history import price_partitions_ensure
-from shop.core.demo import demo_load
 from shop.core.schedules import schedules_ensure
+from shop.ops.demo import demo_load
 
 NO_STAFF_USER = (
     "no staff user: set ADMIN_EMAIL and ADMIN_PASSWORD before the next start, "

@@ -2,7 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from shop.core.demo import demo_load
+from shop.ops.demo import demo_load
 
 
 class Command(BaseCommand):

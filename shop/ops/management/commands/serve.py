@@ -37,7 +37,7 @@ class Command(BaseCommand):
             workers=settings.WEB_CONCURRENCY,
             lifespan="on",
             # uvicorn's websockets-sansio, dropping peers that stop reading; imported by each worker
-            ws="shop.realtime.protocol:SlowReaderGuard",
+            ws="shop.ops.protocol:SlowReaderGuard",
             # A hard cap far above the feed's limit: the consumer answers messages up to it with a
             # clear error; bigger ones are cut by the protocol (close 1009) without being buffered.
             ws_max_size=4 * settings.FEED_MAX_MESSAGE_BYTES,

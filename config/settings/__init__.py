@@ -1,0 +1,24 @@
+"""tickshop settings: every value comes from the environment (.env.example lists them all).
+
+Two run modes share them (SPEC §2). Without DATABASE_URL the shop uses a SQLite
+file under var/; without REDIS_URL it uses an in-memory channel layer,
+local-memory cache and the in-process ticker ("embedded"). With both set it is
+the "stack" mode: PostgreSQL, Redis as broker, channel layer and cache.
+
+One module per topic; each takes what it needs from ``base`` by name, and no
+two define the same setting. Reading them changes nothing on disk: the folders
+and the installation's secret key are made at start-up (shop.ops.installation).
+"""
+
+from config.settings.api import *  # noqa: F403
+from config.settings.base import *  # noqa: F403
+from config.settings.celery import *  # noqa: F403
+from config.settings.channels import *  # noqa: F403
+from config.settings.database import *  # noqa: F403
+from config.settings.email import *  # noqa: F403
+from config.settings.limits import *  # noqa: F403
+from config.settings.logging import *  # noqa: F403
+from config.settings.operations import *  # noqa: F403
+from config.settings.security import *  # noqa: F403
+from config.settings.shop import *  # noqa: F403
+from config.settings.webhooks import *  # noqa: F403

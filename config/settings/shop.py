@@ -1,0 +1,24 @@
+"""The shop's own rules: currency, ticks, order markup, rates, the first staff user."""
+
+from decimal import Decimal
+
+from config.settings.base import REDIS_URL, env
+
+BASE_CURRENCY = env.str("BASE_CURRENCY", default="USD")
+# Who ticks: "inprocess" (a task of the web server, embedded mode) or "celery" (beat + worker).
+PRICE_TICKER = env.str("PRICE_TICKER", default="celery" if REDIS_URL else "inprocess")
+PRICE_TICK_SECONDS = env.int("PRICE_TICK_SECONDS", default=5)
+# Database connections a tick writes its chunks on at once (PostgreSQL), each on a core of its own.
+TICK_WRITERS = env.int("TICK_WRITERS", default=2)
+FEED_HEARTBEAT_SECONDS = env.float("FEED_HEARTBEAT_SECONDS", default=15.0)
+GENERATE_PRICES_INTERVAL_SECONDS = env.int("GENERATE_PRICES_INTERVAL_SECONDS", default=5)
+ORDER_MARKUP_PERCENT = Decimal(env.str("ORDER_MARKUP_PERCENT", default="30"))
+ORDER_FIXED_FEE = Decimal(env.str("ORDER_FIXED_FEE", default="10.10"))
+RATES_PROVIDER = env.str("RATES_PROVIDER", default="manual")
+RATES_REFRESH_SECONDS = env.int("RATES_REFRESH_SECONDS", default=3600)
+ECB_RATES_URL = env.str(
+    "ECB_RATES_URL", default="https://www.ecb.europa.eu/stats/eurofxref/eurofxref-daily.xml"
+)
+PRICE_HISTORY_RAW_DAYS = env.int("PRICE_HISTORY_RAW_DAYS", default=0)  # 0: keep everything
+ADMIN_EMAIL = env.str("ADMIN_EMAIL", default="")
+ADMIN_PASSWORD = env.str("ADMIN_PASSWORD", default="")

@@ -1,0 +1,17 @@
+from django.apps import AppConfig
+
+
+class OpsConfig(AppConfig):
+    """Start-up and wiring: migrate, demo data, serve, the ASGI lifespan, the uvicorn protocol.
+
+    It sits above every other app and may import any of them; no app imports it.
+    """
+
+    name = "shop.ops"
+    label = "ops"
+
+    def ready(self) -> None:
+        # First of INSTALLED_APPS: the key is in place before other apps' ready() read it.
+        from shop.ops.installation import installation_prepare
+
+        installation_prepare()
