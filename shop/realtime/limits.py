@@ -94,7 +94,9 @@ class LimitedWebsocketConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  #
             logger.warning("feed: %s refused, %d connections open from there", address, connections[address])
             FEED_DROPPED.labels(DROP_TOO_MANY_CONNECTIONS).inc()
             await self.refuse(
-                receive, send, _event(FeedErrorCode.TOO_MANY_CONNECTIONS, TOO_MANY_CONNECTIONS.format(limit=most))
+                receive,
+                send,
+                _event(FeedErrorCode.TOO_MANY_CONNECTIONS, TOO_MANY_CONNECTIONS.format(limit=most)),
             )
             return
         connections[address] += 1
@@ -141,7 +143,9 @@ class LimitedWebsocketConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  #
         biggest = settings.FEED_MAX_MESSAGE_BYTES
         if size > biggest:
             FEED_DROPPED.labels(DROP_MESSAGE_TOO_BIG).inc()
-            await self.send(text_data=_event(FeedErrorCode.MESSAGE_TOO_BIG, MESSAGE_TOO_BIG.format(limit=biggest)))
+            await self.send(
+                text_data=_event(FeedErrorCode.MESSAGE_TOO_BIG, MESSAGE_TOO_BIG.format(limit=biggest))
+            )
             await self.close(code=CLOSE_MESSAGE_TOO_BIG)
             return
         now = time.monotonic()
@@ -151,6 +155,8 @@ class LimitedWebsocketConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  #
         most = settings.FEED_MAX_MESSAGES_PER_SECOND
         if most and self._window_count > most:
             if self._window_count == most + 1:  # one error per second, not one per message
-                await self.send(text_data=_event(CoreErrorCode.RATE_LIMITED, TOO_MANY_MESSAGES.format(limit=most)))
+                await self.send(
+                    text_data=_event(CoreErrorCode.RATE_LIMITED, TOO_MANY_MESSAGES.format(limit=most))
+                )
             return
         await super().websocket_receive(message)
