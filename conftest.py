@@ -1,11 +1,14 @@
 """Fixtures shared by every test: API clients for the three kinds of caller."""
 
+import io
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from django.core.cache import cache
+from django.core.management import call_command
 from django.db import connections
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -56,6 +59,16 @@ def staff(staff_user: User) -> APIClient:
 @pytest.fixture
 def usd(db: None):
     return CurrencyFactory(code="USD", name="US Dollar", symbol="$", decimals=2)
+
+
+@pytest.fixture(scope="session")
+def schema(django_db_blocker: Any) -> dict[str, Any]:
+    """The OpenAPI schema, generated once; ``--validate`` checks it against OpenAPI 3 on the way."""
+    out = io.StringIO()
+    with django_db_blocker.unblock():
+        call_command("spectacular", "--validate", "--fail-on-warn", stdout=out)
+    schema: dict[str, Any] = yaml.safe_load(out.getvalue())
+    return schema
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -126,15 +126,27 @@ class RedisProcess:
             self.proc = None
 
 
-def call(url: str, method: str = "GET", token: str | None = None, body: Any = None) -> tuple[int, Any]:
-    """One JSON request to a live server: (status, decoded body), errors included."""
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
+def json_request(
+    url: str,
+    method: str = "GET",
+    token: str | None = None,
+    body: Any = None,
+    headers: dict[str, str] | None = None,
+) -> urllib.request.Request:
+    """A request to a live server, with a bearer token and a JSON body when given."""
+    headers = dict(headers or {})
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
     data = json.dumps(body).encode() if body is not None else None
     if data:
         headers["Content-Type"] = "application/json"
-    request = urllib.request.Request(url, data=data, method=method, headers=headers)  # noqa: S310 - local
+    return urllib.request.Request(url, data=data, method=method, headers=headers)  # noqa: S310 - local
+
+
+def call(url: str, method: str = "GET", token: str | None = None, body: Any = None) -> tuple[int, Any]:
+    """One JSON request to a live server: (status, decoded body), errors included."""
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+        with urllib.request.urlopen(json_request(url, method, token, body), timeout=30) as response:  # noqa: S310
             return response.status, json.load(response)
     except HTTPError as error:
         return error.code, json.load(error)
@@ -151,3 +163,11 @@ async def next_of(ws: Any, kind: str) -> dict[str, Any]:
         message = json.loads(await ws.recv())
         if message["type"] == kind:
             return message
+
+
+async def subscribe(ws: Any, goods: list[Any], request_id: Any = None) -> None:
+    """Ask the feed for these goods; the answer carries ``request_id`` when one is given."""
+    message: dict[str, Any] = {"action": "subscribe", "goods": goods}
+    if request_id is not None:
+        message["id"] = request_id
+    await ws.send(json.dumps(message))

@@ -26,7 +26,17 @@ from shop.core.schedules import schedules_ensure
 from shop.orders.models import Order
 from shop.tests.factories import CurrencyFactory, GoodsFactory, SaleFactory, UserFactory
 from shop.tests.invariant import order_invariant_violations
-from shop.tests.live import PYTHON, celery, free_port, http_ok, next_of, process, service_env, wait_until
+from shop.tests.live import (
+    PYTHON,
+    celery,
+    free_port,
+    http_ok,
+    json_request,
+    next_of,
+    process,
+    service_env,
+    wait_until,
+)
 from shop.tests.metrics import TOKEN
 from shop.tests.proxy import nginx, upstreams
 
@@ -71,21 +81,9 @@ def deployment(tmp_path: Path, **settings: str) -> Iterator[Deployment]:
         yield Deployment(proxy, tmp_path / "nginx", [one, two], [proc_one, proc_two])
 
 
-def request(
-    url: str,
-    method: str = "GET",
-    token: str | None = None,
-    body: Any = None,
-    headers: dict[str, str] | None = None,
-) -> tuple[int, Any, Any]:
-    """(status, headers, decoded body); a connection failure is status 0."""
-    headers = dict(headers or {})
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    data = json.dumps(body).encode() if body is not None else None
-    if data:
-        headers["Content-Type"] = "application/json"
-    req = urllib.request.Request(url, data=data, method=method, headers=headers)  # noqa: S310 - local
+def request(*args: Any, **kwargs: Any) -> tuple[int, Any, Any]:
+    """``json_request(...)`` sent: (status, headers, decoded body); a connection failure is status 0."""
+    req = json_request(*args, **kwargs)
     try:
         with urllib.request.urlopen(req, timeout=30) as response:  # noqa: S310
             return response.status, response.headers, json.load(response)

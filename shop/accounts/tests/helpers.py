@@ -72,6 +72,22 @@ def reset_prefix() -> str:
     return settings.SITE_URL + "/password-reset/"
 
 
+def activation_credentials(message: EmailMessage) -> dict[str, str]:
+    """The uid and token of the one activation link in ``message``."""
+    return uid_and_token(link_in(message, activation_prefix()), activation_prefix())
+
+
+def reset_credentials(message: EmailMessage) -> dict[str, str]:
+    """The uid and token of the one password-reset link in ``message``."""
+    return uid_and_token(link_in(message, reset_prefix()), reset_prefix())
+
+
+def register(client: APIClient, email_address: str, password: str = PASSWORD, **extra: Any) -> Any:
+    """Sign up through the API; ``extra`` fields (``re_password`` too) override the form's."""
+    data = {"email": email_address, "password": password, "re_password": password, **extra}
+    return client.post("/auth/users/", data, format="json")
+
+
 def obtain_tokens(client: APIClient, email_address: str, password: str = PASSWORD) -> dict[str, Any]:
     response = client.post("/auth/jwt/create/", {"email": email_address, "password": password})
     assert response.status_code == 200, response.content

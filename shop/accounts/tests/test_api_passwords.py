@@ -4,20 +4,14 @@ import pytest
 from rest_framework.test import APIClient
 
 from shop.accounts.models import User
-from shop.accounts.tests.helpers import (
-    NEW_PASSWORD,
-    PASSWORD,
-    Mailbox,
-    link_in,
-    obtain_tokens,
-    reset_prefix,
-    uid_and_token,
-)
+from shop.accounts.tests.helpers import NEW_PASSWORD, PASSWORD, Mailbox, obtain_tokens, reset_credentials
 from shop.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)  # e-mails leave after commit
 
 NO_ACCOUNT = "No active account found with the given credentials"
+
+FieldErrors = dict[str, list[str]]
 
 
 def assert_refresh_refused(client: APIClient, refresh: str) -> None:
@@ -32,10 +26,23 @@ def assert_login_refused(client: APIClient, email: str, password: str) -> None:
     assert response.json() == {"detail": NO_ACCOUNT, "code": "no_active_account"}
 
 
+@pytest.fixture
+def old_refresh(anon: APIClient, shopper_user: User) -> str:
+    """The refresh token of a session begun before the password is changed."""
+    return str(obtain_tokens(anon, shopper_user.email)["refresh"])
+
+
+def assert_password_unchanged(user: User, refresh: str) -> None:
+    """The old password still holds and a refresh token issued before still works."""
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD)
+    assert APIClient().post("/auth/jwt/refresh/", {"refresh": refresh}).status_code == 200
+
+
 def request_reset(client: APIClient, mailbox: Mailbox, user: User) -> dict[str, str]:
     response = client.post("/auth/users/reset_password/", {"email": user.email}, format="json")
     assert response.status_code == 204
-    return uid_and_token(link_in(mailbox.to(user.email)[-1], reset_prefix()), reset_prefix())
+    return reset_credentials(mailbox.to(user.email)[-1])
 
 
 # --- set_password ----------------------------------------------------------
@@ -70,44 +77,30 @@ def test_set_password_ends_every_earlier_refresh_token(anon: APIClient, shopper_
     assert set(renewed.json()) == {"access", "refresh"}
 
 
-def test_set_password_with_a_wrong_current_password_changes_nothing(
-    anon: APIClient, shopper: APIClient, shopper_user: User
+@pytest.mark.parametrize(
+    ("body", "errors"),
+    [
+        pytest.param(
+            {"new_password": NEW_PASSWORD, "current_password": "not my password"},
+            {"current_password": ["Invalid password."]},
+            id="wrong-current-password",
+        ),
+        pytest.param(
+            {"new_password": "password", "current_password": PASSWORD},
+            {"new_password": ["This password is too common."]},
+            id="common-new-password",
+        ),
+    ],
+)
+def test_set_password_refused_changes_nothing(
+    shopper: APIClient, shopper_user: User, old_refresh: str, body: dict[str, str], errors: FieldErrors
 ) -> None:
-    # given
-    tokens = obtain_tokens(anon, shopper_user.email)
-
     # when
-    response = shopper.post(
-        "/auth/users/set_password/",
-        {"new_password": NEW_PASSWORD, "current_password": "not my password"},
-        format="json",
-    )
+    response = shopper.post("/auth/users/set_password/", body, format="json")
 
-    # then
-    assert response.status_code == 400
-    assert response.json() == {"current_password": ["Invalid password."]}
-    shopper_user.refresh_from_db()
-    assert shopper_user.check_password(PASSWORD)
-    assert anon.post("/auth/jwt/refresh/", {"refresh": tokens["refresh"]}).status_code == 200
-
-
-def test_set_password_validates_the_new_password(
-    anon: APIClient, shopper: APIClient, shopper_user: User
-) -> None:
-    # given
-    tokens = obtain_tokens(anon, shopper_user.email)
-
-    # when
-    response = shopper.post(
-        "/auth/users/set_password/", {"new_password": "password", "current_password": PASSWORD}, format="json"
-    )
-
-    # then
-    assert response.status_code == 400
-    assert response.json() == {"new_password": ["This password is too common."]}
-    shopper_user.refresh_from_db()
-    assert shopper_user.check_password(PASSWORD)
-    assert anon.post("/auth/jwt/refresh/", {"refresh": tokens["refresh"]}).status_code == 200
+    # then: refused with these errors, and the password and the sessions stay as they were
+    assert (response.status_code, response.json()) == (400, errors)
+    assert_password_unchanged(shopper_user, old_refresh)
 
 
 def test_set_password_requires_both_fields(shopper: APIClient) -> None:
@@ -170,8 +163,7 @@ def test_reset_password_answers_alike_whether_or_not_the_email_exists(
     messages = mailbox.messages()
     assert [m["To"] for m in messages] == [shopper_user.email]
     assert "reset" in messages[0]["Subject"].lower()
-    link = link_in(messages[0], reset_prefix())
-    uid_and_token(link, reset_prefix())
+    reset_credentials(messages[0])
 
 
 def test_reset_password_for_an_inactive_account_answers_alike_and_mails_nothing(
@@ -241,48 +233,39 @@ def test_reset_link_works_once(anon: APIClient, mailbox: Mailbox, shopper_user: 
     assert shopper_user.check_password(NEW_PASSWORD)
 
 
-def test_reset_password_confirm_with_a_forged_token_changes_nothing(
-    anon: APIClient, mailbox: Mailbox, shopper_user: User
+@pytest.mark.parametrize(
+    ("change", "errors"),
+    [
+        pytest.param({"token": "abc-123"}, {"token": ["Invalid token for given user."]}, id="forged-token"),
+        pytest.param(
+            {"new_password": "12345678"},
+            {"new_password": ["This password is too common.", "This password is entirely numeric."]},
+            id="weak-new-password",
+        ),
+    ],
+)
+def test_reset_password_confirm_refused_changes_nothing(
+    anon: APIClient,
+    mailbox: Mailbox,
+    shopper_user: User,
+    old_refresh: str,
+    change: dict[str, str],
+    errors: FieldErrors,
 ) -> None:
     # given
-    old = obtain_tokens(anon, shopper_user.email)
     credentials = request_reset(anon, mailbox, shopper_user)
 
-    # when
+    # when: the link's uid and token, one of them or the new password changed
     response = anon.post(
         "/auth/users/reset_password_confirm/",
-        {"uid": credentials["uid"], "token": "abc-123", "new_password": NEW_PASSWORD},
+        {**credentials, "new_password": NEW_PASSWORD, **change},
         format="json",
     )
 
     # then
     assert response.status_code == 400
-    assert response.json() == {"token": ["Invalid token for given user."]}
-    shopper_user.refresh_from_db()
-    assert shopper_user.check_password(PASSWORD)
-    assert anon.post("/auth/jwt/refresh/", {"refresh": old["refresh"]}).status_code == 200
-
-
-def test_reset_password_confirm_validates_the_new_password(
-    anon: APIClient, mailbox: Mailbox, shopper_user: User
-) -> None:
-    # given
-    old = obtain_tokens(anon, shopper_user.email)
-    credentials = request_reset(anon, mailbox, shopper_user)
-
-    # when
-    response = anon.post(
-        "/auth/users/reset_password_confirm/", {**credentials, "new_password": "12345678"}, format="json"
-    )
-
-    # then
-    assert response.status_code == 400
-    assert response.json() == {
-        "new_password": ["This password is too common.", "This password is entirely numeric."]
-    }
-    shopper_user.refresh_from_db()
-    assert shopper_user.check_password(PASSWORD)
-    assert anon.post("/auth/jwt/refresh/", {"refresh": old["refresh"]}).status_code == 200
+    assert response.json() == errors
+    assert_password_unchanged(shopper_user, old_refresh)
 
 
 def test_reset_password_confirm_requires_its_fields(anon: APIClient) -> None:

@@ -6,15 +6,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from shop.accounts.models import User
-from shop.accounts.tests.helpers import (
-    PASSWORD,
-    Mailbox,
-    activation_prefix,
-    link_in,
-    obtain_tokens,
-    text_of,
-    uid_and_token,
-)
+from shop.accounts.tests.helpers import PASSWORD, Mailbox, activation_credentials, obtain_tokens, text_of
+from shop.accounts.tests.helpers import register as register_as
 
 pytestmark = pytest.mark.django_db(transaction=True)  # e-mails leave after commit
 
@@ -22,8 +15,7 @@ NEW_EMAIL = "new.shopper@example.com"
 
 
 def register(client: APIClient, **overrides: Any) -> Any:
-    data = {"email": NEW_EMAIL, "password": PASSWORD, "re_password": PASSWORD, **overrides}
-    return client.post("/auth/users/", data, format="json")
+    return register_as(client, NEW_EMAIL, **{"re_password": PASSWORD, **overrides})
 
 
 def test_sign_up_activate_and_log_in(anon: APIClient, mailbox: Mailbox) -> None:
@@ -44,8 +36,7 @@ def test_sign_up_activate_and_log_in(anon: APIClient, mailbox: Mailbox) -> None:
     message = messages[0]
     assert message["To"] == NEW_EMAIL
     assert "activat" in message["Subject"].lower()
-    link = link_in(message, activation_prefix())
-    credentials = uid_and_token(link, activation_prefix())
+    credentials = activation_credentials(message)
 
     # and: until activated, no tokens
     refused = anon.post("/auth/jwt/create/", {"email": NEW_EMAIL, "password": PASSWORD})
@@ -74,7 +65,7 @@ def test_sign_up_activate_and_log_in(anon: APIClient, mailbox: Mailbox) -> None:
 def test_activation_link_cannot_be_used_twice(anon: APIClient, mailbox: Mailbox) -> None:
     # given
     assert register(anon).status_code == 201
-    credentials = uid_and_token(link_in(mailbox.messages()[0], activation_prefix()), activation_prefix())
+    credentials = activation_credentials(mailbox.messages()[0])
     assert anon.post("/auth/users/activation/", credentials, format="json").status_code == 204
 
     # when
@@ -88,7 +79,7 @@ def test_activation_link_cannot_be_used_twice(anon: APIClient, mailbox: Mailbox)
 def test_activation_with_a_forged_token_is_refused(anon: APIClient, mailbox: Mailbox) -> None:
     # given
     assert register(anon).status_code == 201
-    credentials = uid_and_token(link_in(mailbox.messages()[0], activation_prefix()), activation_prefix())
+    credentials = activation_credentials(mailbox.messages()[0])
 
     # when
     response = anon.post(
@@ -182,7 +173,7 @@ def test_email_typed_in_mixed_case_logs_in_as_typed(anon: APIClient, mailbox: Ma
     # given: signed up as "New.Shopper@Example.COM" and activated
     typed = "New.Shopper@Example.COM"
     assert register(anon, email=typed).status_code == 201
-    credentials = uid_and_token(link_in(mailbox.to(NEW_EMAIL)[0], activation_prefix()), activation_prefix())
+    credentials = activation_credentials(mailbox.to(NEW_EMAIL)[0])
     assert anon.post("/auth/users/activation/", credentials, format="json").status_code == 204
 
     # when / then: stored lower-cased, and the address works however it is typed
@@ -213,7 +204,7 @@ def test_resend_activation_answers_alike_and_mails_only_the_inactive(
     # and only the inactive account gets a new link, which activates it
     messages = mailbox.messages()
     assert [m["To"] for m in messages] == [inactive_user.email]
-    credentials = uid_and_token(link_in(messages[0], activation_prefix()), activation_prefix())
+    credentials = activation_credentials(messages[0])
     assert anon.post("/auth/users/activation/", credentials, format="json").status_code == 204
     inactive_user.refresh_from_db()
     assert inactive_user.is_active

@@ -2,7 +2,6 @@
 from a background thread of the web process in embedded mode. The answer never waits for them."""
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 from pytest_django.fixtures import Settings
@@ -13,13 +12,11 @@ from shop.accounts.emails import AccountEmail
 from shop.accounts.models import User
 from shop.accounts.services import account_email_send
 from shop.accounts.tests.helpers import (
-    PASSWORD,
     HeldSmtpServer,
     Mailbox,
-    activation_prefix,
-    link_in,
-    reset_prefix,
-    uid_and_token,
+    activation_credentials,
+    register,
+    reset_credentials,
     wait_for_mail,
 )
 from shop.tests.factories import UserFactory
@@ -28,11 +25,6 @@ from shop.tests.live import celery, service_env, wait_until
 pytestmark = pytest.mark.django_db(transaction=True)  # e-mails leave after commit
 
 NEW = "new.shopper@example.com"
-
-
-def register(client: APIClient, email: str) -> Any:
-    data = {"email": email, "password": PASSWORD, "re_password": PASSWORD}
-    return client.post("/auth/users/", data, format="json")
 
 
 @pytest.mark.slow
@@ -64,14 +56,14 @@ def test_stack_mode_sends_account_emails_from_the_celery_worker(settings: Settin
     # then: the worker rendered each e-mail from the user's id; their links work
     worker_log = (tmp_path / "worker.log").read_text()
     assert worker_log.count("accounts.account_email_send") >= 3, worker_log
-    credentials = uid_and_token(link_in(activation, activation_prefix()), activation_prefix())
+    credentials = activation_credentials(activation)
     assert anon.post("/auth/users/activation/", credentials, format="json").status_code == 204
     assert User.objects.get(email=NEW).is_active
     assert set(to_owner) == {
         "Someone tried to register with your address on tickshop",
         "Password reset on tickshop",
     }
-    uid_and_token(link_in(to_owner["Password reset on tickshop"], reset_prefix()), reset_prefix())
+    reset_credentials(to_owner["Password reset on tickshop"])
 
 
 def test_embedded_mode_answers_before_the_mail_server_does(settings: Settings) -> None:
@@ -100,7 +92,7 @@ def test_embedded_mode_answers_before_the_mail_server_does(settings: Settings) -
         server.close()
     (message,) = server.messages
     assert message["To"] == NEW
-    credentials = uid_and_token(link_in(message, activation_prefix()), activation_prefix())
+    credentials = activation_credentials(message)
     assert APIClient().post("/auth/users/activation/", credentials, format="json").status_code == 204
 
 

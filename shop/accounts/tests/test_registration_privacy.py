@@ -11,15 +11,8 @@ from pytest_django.fixtures import Settings
 from rest_framework.test import APIClient
 
 from shop.accounts.models import User
-from shop.accounts.tests.helpers import (
-    PASSWORD,
-    Mailbox,
-    activation_prefix,
-    link_in,
-    obtain_tokens,
-    text_of,
-    uid_and_token,
-)
+from shop.accounts.tests.helpers import PASSWORD, Mailbox, activation_credentials, obtain_tokens, text_of
+from shop.accounts.tests.helpers import register as register_as
 from shop.tests.factories import UserFactory
 from shop.tests.live import wait_until
 
@@ -30,8 +23,7 @@ OTHER_PASSWORD = "an entirely different secret 31"
 
 
 def register(client: APIClient, email: str = ADDRESS, password: str = OTHER_PASSWORD, **extra: str) -> Any:
-    data = {"email": email, "password": password, "re_password": password, **extra}
-    return client.post("/auth/users/", data, format="json")
+    return register_as(client, email, password, **extra)
 
 
 def answer(response: Any) -> tuple[int, bytes, str | None]:
@@ -47,7 +39,7 @@ def test_a_taken_address_gets_the_same_answer_as_a_new_one(
     assert first.status_code == 201
     assert first.json() == {"email": ADDRESS}
     owner = User.objects.get()
-    credentials = uid_and_token(link_in(mailbox.to(ADDRESS)[0], activation_prefix()), activation_prefix())
+    credentials = activation_credentials(mailbox.to(ADDRESS)[0])
     assert anon.post("/auth/users/activation/", credentials, format="json").status_code == 204
 
     # when: someone signs it up again, in any case, with another password
@@ -82,7 +74,7 @@ def test_the_owner_of_an_inactive_account_gets_a_working_activation_link(
     assert response.json() == {"email": inactive_user.email}
     (notice,) = mailbox.to(inactive_user.email)
     assert notice["Subject"] == "Someone tried to register with your address on tickshop"
-    credentials = uid_and_token(link_in(notice, activation_prefix()), activation_prefix())
+    credentials = activation_credentials(notice)
     assert anon.post("/auth/users/activation/", credentials, format="json").status_code == 204
     inactive_user.refresh_from_db()
     assert inactive_user.is_active

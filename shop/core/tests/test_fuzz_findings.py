@@ -1,25 +1,14 @@
 """What the fuzz test (test_fuzz.py) found, pinned down one by one."""
 
-import io
 from typing import Any
 
 import pytest
-import yaml
-from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from shop.core.filters import DATETIME_OUT_OF_RANGE
 from shop.tests.factories import CurrencyFactory, GoodsFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(scope="module")
-def schema(django_db_blocker: Any) -> dict[str, Any]:
-    out = io.StringIO()
-    with django_db_blocker.unblock():
-        call_command("spectacular", "--validate", "--fail-on-warn", stdout=out)
-    return yaml.safe_load(out.getvalue())
 
 
 def test_a_utc_offset_postgresql_refuses_is_no_500(anon: APIClient, usd: Any) -> None:

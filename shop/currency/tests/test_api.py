@@ -44,14 +44,14 @@ def test_create_currency_then_rates(staff: APIClient, usd: Any) -> None:
 @pytest.mark.parametrize(
     ("body", "field"),
     [
-        ({"code": "eur", "name": "x"}, "code"),
-        ({"code": "EURO", "name": "x"}, "code"),
-        ({"code": "E1R", "name": "x"}, "code"),
-        ({"code": "USD", "name": "again"}, "code"),
-        ({"code": "GBP", "name": "x", "decimals": 5}, "decimals"),
-        ({"code": "GBP", "name": "x", "decimals": -1}, "decimals"),
-        ({"code": "GBP", "name": "x", "decimals": "two"}, "decimals"),
-        ({"code": "GBP"}, "name"),
+        pytest.param({"code": "eur", "name": "x"}, "code", id="lower-case-code"),
+        pytest.param({"code": "EURO", "name": "x"}, "code", id="four-letter-code"),
+        pytest.param({"code": "E1R", "name": "x"}, "code", id="digit-in-code"),
+        pytest.param({"code": "USD", "name": "again"}, "code", id="taken-code"),
+        pytest.param({"code": "GBP", "name": "x", "decimals": 5}, "decimals", id="too-many-decimals"),
+        pytest.param({"code": "GBP", "name": "x", "decimals": -1}, "decimals", id="negative-decimals"),
+        pytest.param({"code": "GBP", "name": "x", "decimals": "two"}, "decimals", id="decimals-not-a-number"),
+        pytest.param({"code": "GBP"}, "name", id="no-name"),
     ],
 )
 def test_currency_bad_input(staff: APIClient, usd: Any, body: dict[str, Any], field: str) -> None:

@@ -47,11 +47,11 @@ def test_convert(amount: str, rate: str, decimals: int, expected: str) -> None:
 @pytest.mark.parametrize(
     ("amount", "decimals", "expected"),
     [
-        ("12.3", 2, "12.30"),
-        ("1230", 0, "1230"),
-        ("0.003", 2, "0.003"),
-        ("100", 2, "100.00"),
-        ("5E+1", 2, "50.00"),
+        pytest.param("12.3", 2, "12.30", id="pads-the-decimals"),
+        pytest.param("1230", 0, "1230", id="no-decimals"),
+        pytest.param("0.003", 2, "0.003", id="never-rounds"),
+        pytest.param("100", 2, "100.00", id="pads-a-whole-number"),
+        pytest.param("5E+1", 2, "50.00", id="exponent-written-out"),
     ],
 )
 def test_format_amount_pads_and_never_rounds(amount: str, decimals: int, expected: str) -> None:

@@ -3,7 +3,8 @@ goods per subscription (shop.realtime.limits)."""
 
 import asyncio
 import json
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,22 +22,30 @@ from shop.realtime.limits import (
 )
 from shop.realtime.subscription import BAD_GOODS
 from shop.tests.factories import GoodsFactory
-from shop.tests.live import asgi_server, next_of, run_async, service_env
+from shop.tests.live import asgi_server, next_of, run_async, service_env, subscribe
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-
-LIMITS = {
-    "FEED_MAX_CONNECTIONS_PER_IP": "3",
-    "FEED_MAX_MESSAGE_BYTES": "1024",
-    "FEED_MAX_MESSAGES_PER_SECOND": "5",
-    "FEED_MAX_SUBSCRIPTION_GOODS": "3",
-}
 
 
 @pytest.fixture
 def feed(usd: Any, tmp_path: Path) -> Iterator[str]:
-    with asgi_server(service_env(**LIMITS), tmp_path / "server.log") as base:
+    """The feed's URL on a live server with small limits, for the tests to reach them."""
+    env = service_env(
+        FEED_MAX_CONNECTIONS_PER_IP="3",
+        FEED_MAX_MESSAGE_BYTES="1024",
+        FEED_MAX_MESSAGES_PER_SECOND="5",
+        FEED_MAX_SUBSCRIPTION_GOODS="3",
+    )
+    with asgi_server(env, tmp_path / "server.log") as base:
         yield base.replace("http://", "ws://") + "/ws/price_updates/"
+
+
+@asynccontextmanager
+async def snapshot_read(url: str) -> AsyncIterator[Any]:
+    """A feed connection whose first snapshot has been read."""
+    async with websockets.connect(url) as ws:
+        await next_of(ws, "snapshot")
+        yield ws
 
 
 async def close_code(ws: Any) -> int | None:
@@ -77,14 +86,12 @@ def test_connections_per_address_are_limited(feed: str) -> None:
 
 def test_an_oversized_message_closes_with_1009(feed: str) -> None:
     async def scenario() -> None:
-        async with websockets.connect(feed) as ws:
-            await next_of(ws, "snapshot")
-            await ws.send(json.dumps({"action": "subscribe", "goods": [1] * 600}))  # ~2 KB
+        async with snapshot_read(feed) as ws:
+            await subscribe(ws, [1] * 600)  # ~2 KB
             error = await next_of(ws, "error")
             assert (error["code"], error["detail"]) == ("message_too_big", MESSAGE_TOO_BIG.format(limit=1024))
             assert await close_code(ws) == CLOSE_MESSAGE_TOO_BIG
-        async with websockets.connect(feed) as ws:  # far over the limit: cut by the protocol itself
-            await next_of(ws, "snapshot")
+        async with snapshot_read(feed) as ws:  # far over the limit: cut by the protocol itself
             await ws.send("x" * 100_000)
             assert await close_code(ws) == CLOSE_MESSAGE_TOO_BIG
 
@@ -95,11 +102,10 @@ def test_messages_over_the_rate_are_ignored_with_one_error(feed: str) -> None:
     goods = GoodsFactory(price="1.00")
 
     async def scenario() -> None:
-        async with websockets.connect(feed) as ws:
-            await next_of(ws, "snapshot")
+        async with snapshot_read(feed) as ws:
             # when: 20 subscriptions at once, 5 a second allowed
             for i in range(20):
-                await ws.send(json.dumps({"action": "subscribe", "goods": [goods.id], "id": i}))
+                await subscribe(ws, [goods.id], i)
             answers = []
             try:
                 while True:
@@ -112,7 +118,7 @@ def test_messages_over_the_rate_are_ignored_with_one_error(feed: str) -> None:
             assert errors == [
                 {"type": "error", "code": "rate_limited", "detail": TOO_MANY_MESSAGES.format(limit=5)}
             ]
-            await ws.send(json.dumps({"action": "subscribe", "goods": [goods.id], "id": "later"}))
+            await subscribe(ws, [goods.id], "later")
             assert (await next_of(ws, "snapshot"))["id"] == "later"
 
     run_async(scenario())
@@ -122,9 +128,8 @@ def test_goods_per_subscription_are_limited(feed: str) -> None:
     goods = [GoodsFactory(price="1.00").id for _ in range(4)]
 
     async def scenario() -> None:
-        async with websockets.connect(feed) as ws:
-            await next_of(ws, "snapshot")
-            await ws.send(json.dumps({"action": "subscribe", "goods": goods, "id": "many"}))
+        async with snapshot_read(feed) as ws:
+            await subscribe(ws, goods, "many")
             error = await next_of(ws, "error")
             assert error == {
                 "type": "error",
@@ -132,7 +137,7 @@ def test_goods_per_subscription_are_limited(feed: str) -> None:
                 "code": "too_many_goods",
                 "id": "many",
             }
-            await ws.send(json.dumps({"action": "subscribe", "goods": goods[:3], "id": "three"}))
+            await subscribe(ws, goods[:3], "three")
             snapshot = await next_of(ws, "snapshot")
             assert (snapshot["id"], len(snapshot["prices"])) == ("three", 3)
 
@@ -144,14 +149,13 @@ def test_ids_out_of_range_are_an_error_and_the_connection_stays(feed: str) -> No
     goods = GoodsFactory(price="1.00")
 
     async def scenario() -> None:
-        async with websockets.connect(feed) as ws:
-            await next_of(ws, "snapshot")
+        async with snapshot_read(feed) as ws:
             for bad in ([10**20], [0], [-3], [True], ["1"], [2**63]):
-                await ws.send(json.dumps({"action": "subscribe", "goods": bad, "id": "x"}))
+                await subscribe(ws, bad, "x")
                 error = await next_of(ws, "error")
                 assert (error["detail"], error["id"]) == (BAD_GOODS, "x")
                 await asyncio.sleep(0.2)  # under the message rate limit
-            await ws.send(json.dumps({"action": "subscribe", "goods": [goods.id], "id": "ok"}))
+            await subscribe(ws, [goods.id], "ok")
             snapshot = await next_of(ws, "snapshot")
             assert (snapshot["id"], [p["goods"] for p in snapshot["prices"]]) == ("ok", [goods.id])
 

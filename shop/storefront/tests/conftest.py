@@ -5,9 +5,13 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, Playwright, expect, sync_playwright
 
+from shop.ops.demo import demo_load
 from shop.storefront.tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, Console, shop_server
 
 expect.set_options(timeout=15_000)
+
+# The live server's own ticker reprices the demo sale every second.
+TICKING = {"PRICE_TICKER": "inprocess", "PRICE_TICK_SECONDS": "1"}
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -20,6 +24,12 @@ def server(request: pytest.FixtureRequest, tmp_path: Path, usd: Any) -> Iterator
     marker = request.node.get_closest_marker("server_env")
     with shop_server(tmp_path, **(marker.kwargs if marker else {})) as base:
         yield base
+
+
+@pytest.fixture
+def demo_shop(server: str) -> None:
+    """The demo shop (its currencies, goods and running sale), loaded once the server is up."""
+    demo_load()
 
 
 class Tab:

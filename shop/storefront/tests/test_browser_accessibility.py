@@ -7,7 +7,6 @@ from playwright.sync_api import expect
 
 from shop.accounts.tests.helpers import PASSWORD as FACTORY_PASSWORD
 from shop.catalog.models import Goods
-from shop.ops.demo import demo_load
 from shop.storefront.tests.browser import (
     Console,
     access_token,
@@ -20,18 +19,16 @@ from shop.storefront.tests.browser import (
     tab_to,
 )
 from shop.storefront.tests.catalog import history_seed
-from shop.storefront.tests.conftest import Tab
+from shop.storefront.tests.conftest import TICKING, Tab
 from shop.tests.factories import UserFactory
 
-pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True), pytest.mark.server_env(**TICKING)]
 
 
-@pytest.mark.server_env(PRICE_TICKER="inprocess", PRICE_TICK_SECONDS="1")
 def test_board_cart_checkout_orders_and_goods_page_pass_axe_and_the_keyboard(
-    server: str, tab: Tab, console: Console
+    server: str, demo_shop: None, tab: Tab, console: Console
 ) -> None:
     # given: the demo shop, its sale ticking, a shopper, an espresso machine with an hour of history
-    demo_load()
     shopper = UserFactory()
     espresso = Goods.objects.get(name="Espresso machine")
     chess = Goods.objects.get(name="Chess set")

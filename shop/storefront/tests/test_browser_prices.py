@@ -5,19 +5,17 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from shop.ops.demo import demo_load
 from shop.storefront.tests.browser import Console, FeedTap, call, goods_row, until
-from shop.storefront.tests.conftest import Tab
+from shop.storefront.tests.conftest import TICKING, Tab
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
-TICKING = {"PRICE_TICKER": "inprocess", "PRICE_TICK_SECONDS": "1"}
-
 
 @pytest.mark.server_env(**TICKING)
-def test_prices_move_with_flash_arrow_and_sparkline(server: str, tab: Tab, console: Console) -> None:
+def test_prices_move_with_flash_arrow_and_sparkline(
+    server: str, demo_shop: None, tab: Tab, console: Console
+) -> None:
     # given: the demo shop, whose running sale reprices eight goods every second
-    demo_load()
     # when
     page = tab.open()
     page.goto(f"{server}/")
@@ -68,10 +66,9 @@ def test_prices_move_with_flash_arrow_and_sparkline(server: str, tab: Tab, conso
 
 @pytest.mark.server_env(**TICKING)
 def test_feed_resyncs_on_a_seq_gap_and_reconnects_when_dropped(
-    server: str, tab: Tab, console: Console
+    server: str, demo_shop: None, tab: Tab, console: Console
 ) -> None:
     # given: the page's feed passes through a tap that can lose batches and cut the line
-    demo_load()
     page = tab.open()
     tap = FeedTap()
     tap.install(page)

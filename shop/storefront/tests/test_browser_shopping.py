@@ -9,7 +9,6 @@ from playwright.sync_api import expect
 
 from shop.accounts.tests.helpers import PASSWORD as FACTORY_PASSWORD
 from shop.accounts.tests.helpers import Mailbox, link_in
-from shop.ops.demo import demo_load
 from shop.storefront.tests.browser import (
     ARTIFACTS,
     PASSWORD,
@@ -21,18 +20,17 @@ from shop.storefront.tests.browser import (
     log_in,
     until,
 )
-from shop.storefront.tests.conftest import Tab
+from shop.storefront.tests.conftest import TICKING, Tab
 from shop.tests.factories import CurrencyFactory, GoodsFactory, UserFactory
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.mark.server_env(PRICE_TICKER="inprocess", PRICE_TICK_SECONDS="1")
+@pytest.mark.server_env(**TICKING)
 def test_register_activate_log_in_and_check_out(
-    server: str, tab: Tab, console: Console, tmp_path: Path
+    server: str, demo_shop: None, tab: Tab, console: Console, tmp_path: Path
 ) -> None:
     # given: the demo shop, its sale ticking every second
-    demo_load()
     email = "new.shopper@example.com"
     page = tab.open()
     page.goto(f"{server}/")

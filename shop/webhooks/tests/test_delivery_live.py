@@ -15,7 +15,7 @@ from pytest_django.fixtures import Settings
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from shop.catalog.models import Tick
+from shop.catalog.models import Goods, Tick
 from shop.core.schedules import schedules_ensure
 from shop.tests.factories import CurrencyFactory, GoodsFactory, SaleFactory, UserFactory
 from shop.tests.live import (
@@ -53,6 +53,12 @@ def local(settings: Settings) -> None:
     settings.WEBHOOK_DELIVERY = "celery"
 
 
+@pytest.fixture
+def embedded(local: None, settings: Settings) -> None:
+    """Embedded mode's sender: a thread of this process, no broker, no worker."""
+    settings.WEBHOOK_DELIVERY = "thread"
+
+
 @contextmanager
 def webhooks_worker(log: Path) -> Iterator[None]:
     """A worker of the webhooks queue only, as Procfile's "webhooks" runs it."""
@@ -60,6 +66,12 @@ def webhooks_worker(log: Path) -> Iterator[None]:
     args += ["--without-gossip", "--without-mingle", "-n", f"webhooks-{free_port()}@%h"]
     with process(args, service_env(**LOCAL), log):
         yield
+
+
+@pytest.fixture
+def goods(usd: Any) -> Goods:
+    """Goods at 10.00 USD, for the orders these tests place."""
+    return GoodsFactory(price="10.00")
 
 
 def register(staff: APIClient, url: str, events: list[str]) -> dict[str, Any]:
@@ -82,10 +94,9 @@ def assert_signed(hook: Receiver, secret: str) -> None:
 
 
 def test_order_created_arrives_signed(
-    staff: APIClient, shopper: APIClient, usd: Any, local: None, tmp_path: Path
+    staff: APIClient, shopper: APIClient, goods: Goods, local: None, tmp_path: Path
 ) -> None:
     # given: an endpoint for orders and rates, a worker and a receiver
-    goods = GoodsFactory(price="10.00")
     CurrencyFactory(code="EUR", decimals=2)
     with receiver() as hook, webhooks_worker(tmp_path / "worker.log"):
         endpoint = register(staff, hook.url, ["order.created", "rate.changed"])
@@ -112,10 +123,9 @@ def test_order_created_arrives_signed(
 
 
 def test_failed_attempts_are_retried_and_logged(
-    staff: APIClient, shopper: APIClient, usd: Any, local: None, tmp_path: Path
+    staff: APIClient, shopper: APIClient, goods: Goods, local: None, tmp_path: Path
 ) -> None:
     # given: a receiver that answers 500 twice, then 200
-    goods = GoodsFactory(price="10.00")
     with receiver() as hook, webhooks_worker(tmp_path / "worker.log"):
         hook.script = [500, 500]
         endpoint = register(staff, hook.url, ["order.created"])
@@ -180,9 +190,8 @@ def test_prices_batch_carries_the_feed_seq_in_order(
 
 
 def test_a_stopped_worker_delays_but_loses_nothing(
-    staff: APIClient, shopper: APIClient, usd: Any, local: None, tmp_path: Path
+    staff: APIClient, shopper: APIClient, goods: Goods, local: None, tmp_path: Path
 ) -> None:
-    goods = GoodsFactory(price="10.00")
     with receiver() as hook:
         register(staff, hook.url, ["order.created"])
         with webhooks_worker(tmp_path / "worker1.log"):
@@ -203,11 +212,9 @@ def test_a_stopped_worker_delays_but_loses_nothing(
 
 
 def test_embedded_mode_delivers_from_a_thread(
-    staff: APIClient, shopper: APIClient, usd: Any, local: None, settings: Settings
+    staff: APIClient, shopper: APIClient, goods: Goods, embedded: None
 ) -> None:
     # given: embedded mode's sender (no broker, no worker)
-    settings.WEBHOOK_DELIVERY = "thread"
-    goods = GoodsFactory(price="10.00")
     with receiver() as hook:
         hook.script = [503]
         endpoint = register(staff, hook.url, ["order.created"])
@@ -222,11 +229,9 @@ def test_embedded_mode_delivers_from_a_thread(
 
 
 def test_a_private_address_is_refused_at_delivery_too(
-    staff: APIClient, shopper: APIClient, usd: Any, local: None, settings: Settings
+    staff: APIClient, shopper: APIClient, goods: Goods, embedded: None, settings: Settings
 ) -> None:
-    # given: an endpoint registered while loopback was allowed, then no longer allowed
-    settings.WEBHOOK_DELIVERY = "thread"
-    goods = GoodsFactory(price="10.00")
+    # given: embedded mode, an endpoint registered while loopback was allowed, then no longer allowed
     with receiver() as hook:
         register(staff, hook.url, ["order.created"])
         settings.WEBHOOK_ALLOW_PRIVATE = False
