@@ -11,9 +11,12 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-from django.conf import settings
 from django.core.asgi import get_asgi_application
 
-from shop.core.asgi import BodySizeLimit
+django_app = get_asgi_application()  # before the shop's modules: they need the apps loaded
 
-application = BodySizeLimit(get_asgi_application(), settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+from django.conf import settings  # noqa: E402
+
+from shop.core.asgi import BodySizeLimit  # noqa: E402
+
+application = BodySizeLimit(django_app, settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
