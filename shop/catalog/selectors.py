@@ -227,13 +227,6 @@ def price_current_list(*, goods_ids: Collection[int] | None = None) -> list[tupl
     return list(qs.order_by("id").values_list("id", "price", "price_updated_at"))  # type: ignore[arg-type]
 
 
-def goods_active_ids_of_sale(*, sale_id: int) -> list[int]:
-    """Ids of the sale's active goods, in id order (the tick's hot path: ints only)."""
-    return list(
-        Goods.objects.filter(is_active=True, sales__id=sale_id).order_by("id").values_list("id", flat=True)
-    )
-
-
 def goods_active_of_sales(*, sale_ids: Collection[int]) -> list[tuple[int, int]]:
     """(goods id, sale id) of the active goods of these sales, in goods id order, each goods
     once (the tick's hot path: one query, its rows read as plain tuples, no ORM per row)."""

@@ -3,18 +3,26 @@
 The rule lives here (validate, lock the goods, then read the clock, then write,
 then broadcast after commit); how each step reaches PostgreSQL or SQLite lives
 in shop.catalog.price_store.
+
+Why the lock, then the clock: the goods rows are locked (FOR UPDATE, in id
+order so writers never deadlock) before the timestamp is read from the
+database clock. An order locks the goods it buys FOR SHARE before it takes
+its own timestamp. So a price is either committed before the order reads
+(and older than it) or written after the order commits (and newer than it):
+the order's price is always the newest one at its ``created_at``, even under
+READ COMMITTED and with ticks that start before and commit after an order
+(SPEC §4, consistency invariant).
 """
 
 import random
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction
 
 from shop.catalog.errors import CatalogErrorCode
 from shop.catalog.models import Goods, Price
-from shop.catalog.price_store import PriceStore, price_store
+from shop.catalog.price_store import price_store
 from shop.core.errors import ValidationError
 from shop.core.events import PriceEvent, event_emit
 from shop.domain.prices import PriceBatch
@@ -24,22 +32,14 @@ PRICE_MUST_BE_POSITIVE = "A price must be greater than zero."
 
 
 @transaction.atomic
-def prices_record(
-    *, amounts: Mapping[int, Decimal], source: str, sale_ids: Mapping[int, int] | None = None
-) -> PriceBatch:
-    """Append one price per goods and make it the goods' current price.
-
-    ``sale_ids`` names the sale that drew each goods' price, where one did.
-    The batch is broadcast once, after commit.
-    """
-    sale_ids = sale_ids or {}
+def prices_record(*, amounts: Mapping[int, Decimal], source: str) -> PriceBatch:
+    """Append one price per goods and make it the goods' current price (a manual price, an
+    import). The batch is broadcast once, after commit."""
     if any(amount <= 0 for amount in amounts.values()):
         raise ValidationError(PRICE_MUST_BE_POSITIVE, code=CatalogErrorCode.PRICE_NOT_POSITIVE)
     store = price_store()
-    goods_ids, at = _lock_goods_then_clock(store, sorted(amounts))
-    batch = store.write(
-        at=at, source=source, prices=[(goods, amounts[goods], sale_ids.get(goods)) for goods in goods_ids]
-    )
+    goods_ids, at = store.lock_goods_then_clock(sorted(amounts))
+    batch = store.write(at=at, source=source, prices=[(goods, amounts[goods], None) for goods in goods_ids])
     if batch:
         transaction.on_commit(lambda: prices_announce(batch))
     return batch
@@ -53,7 +53,8 @@ def prices_draw(
     source: str,
     randint: RandInt = random.randint,
 ) -> PriceBatch:
-    """Draw, append and make current one price per goods: the tick's write.
+    """Draw, append and make current one price per goods: the write of a tick's chunk and of a
+    sale's on-demand generation.
 
     ``goods_sales`` is (goods id, sale id) pairs in goods order, ``bounds`` each
     sale's (min_price, max_price); prices are drawn as :class:`PriceDraw` says.
@@ -64,25 +65,9 @@ def prices_draw(
     """
     sale_of = dict(goods_sales)
     store = price_store()
-    goods_ids, at = _lock_goods_then_clock(store, [goods for goods, _ in goods_sales])
+    goods_ids, at = store.lock_goods_then_clock([goods for goods, _ in goods_sales])
     draw = PriceDraw(goods_ids=goods_ids, sale_of=sale_of, bounds=bounds, randint=randint)
     return store.draw(at=at, source=source, draw=draw)
-
-
-def _lock_goods_then_clock(store: PriceStore, goods_ids: list[int]) -> tuple[list[int], datetime]:
-    """Lock these goods (ids in ascending order) that still exist, then read the database
-    clock; returns their ids and the time. Every price write starts here.
-
-    Why the lock, then the clock: the goods rows are locked (FOR UPDATE, in id
-    order so writers never deadlock) before the timestamp is read from the
-    database clock. An order locks the goods it buys FOR SHARE before it takes
-    its own timestamp. So a price is either committed before the order reads
-    (and older than it) or written after the order commits (and newer than
-    it): the order's price is always the newest one at its ``created_at``,
-    even under READ COMMITTED and with ticks that start before and commit
-    after an order (SPEC §4, consistency invariant).
-    """
-    return store.lock_goods_then_clock(goods_ids)
 
 
 def prices_of_batch(batch: PriceBatch) -> list[Price]:

@@ -9,13 +9,12 @@ from django.db.models import Q
 
 from shop.catalog.errors import CatalogErrorCode
 from shop.catalog.models import Goods, Price, Sale
-from shop.catalog.selectors import goods_active_ids_of_sale
-from shop.catalog.services.prices import prices_record
+from shop.catalog.selectors import goods_active_of_sales
+from shop.catalog.services.prices import prices_announce, prices_draw
 from shop.core.errors import Conflict, ValidationError
 from shop.core.services import model_update
 from shop.core.throttling import Rate, limit_hit
 from shop.domain.prices import PriceBatch
-from shop.domain.pricing import draw_prices
 
 SALE_BOUNDS_INVALID = "min_price must be greater than 0 and not greater than max_price."
 SALE_WINDOW_INVALID = "ends_at must be later than starts_at."
@@ -124,11 +123,18 @@ def sale_delete(*, sale: Sale) -> None:
     sale.delete()
 
 
+@transaction.atomic
 def sale_reprice(*, sale: Sale, source: str) -> PriceBatch:
-    """New prices, drawn within the sale's bounds, for all its active goods."""
-    goods_ids = goods_active_ids_of_sale(sale_id=sale.id)
-    amounts = dict(zip(goods_ids, draw_prices(len(goods_ids), sale.min_price, sale.max_price), strict=True))
-    return prices_record(amounts=amounts, source=source, sale_ids=dict.fromkeys(amounts, sale.id))
+    """New prices, drawn within the sale's bounds, for all its active goods: a tick's write,
+    for one sale (the same draw, the same statement), announced after commit."""
+    batch = prices_draw(
+        goods_sales=goods_active_of_sales(sale_ids=[sale.id]),
+        bounds={sale.id: (sale.min_price, sale.max_price)},
+        source=source,
+    )
+    if batch:
+        transaction.on_commit(lambda: prices_announce(batch))
+    return batch
 
 
 def _claim_generation_slot(sale_id: int) -> None:

@@ -150,7 +150,7 @@ def test_price_current_list_is_the_feeds_snapshot() -> None:
 def test_the_active_goods_of_sales() -> None:
     a, b, inactive = GoodsFactory(), GoodsFactory(), GoodsFactory(is_active=False)
     first, second = SaleFactory(goods=[b, inactive]), SaleFactory(goods=[a])
-    assert selectors.goods_active_ids_of_sale(sale_id=first.id) == [b.id]
+    assert selectors.goods_active_of_sales(sale_ids=[first.id]) == [(b.id, first.id)]
     assert selectors.goods_active_of_sales(sale_ids=[first.id, second.id]) == [
         (a.id, second.id),
         (b.id, first.id),
