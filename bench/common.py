@@ -4,6 +4,7 @@ Every benchmark prints lines of ``key=value`` pairs (one measurement a line,
 starting with ``bench=<name>``), readable by a person and by ``grep``/``awk``.
 """
 
+import json
 import os
 import statistics
 import subprocess
@@ -97,12 +98,7 @@ def server(*, log_name: str, workers: int | None = None, **env: str) -> Iterator
         process = subprocess.Popen([sys.executable, "manage.py", "serve", "--no-prepare"], cwd=ROOT,
                                    env=environment, stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
         try:
-            for _ in range(150):
-                try:
-                    urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                    break
-                except OSError:
-                    time.sleep(0.2)
+            wait_http(f"http://127.0.0.1:{port}/healthz", seconds=30)
             yield port
         finally:
             process.terminate()
@@ -142,3 +138,27 @@ def started(args: list[str], env: dict[str, str], log: str) -> Iterator[subproce
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+# The reference the REST figures are ratios of (SPEC §9): uvicorn with uvloop and httptools, 2 workers.
+CEILING_WORKERS = 2
+
+
+def uvicorn_argv(app: str, port: int) -> list[str]:
+    """uvicorn as the ceiling runs it, serving ``app`` on ``port``."""
+    return [sys.executable, "-m", "uvicorn", app, "--port", str(port), "--workers", str(CEILING_WORKERS),
+            "--loop", "uvloop", "--http", "httptools", "--log-level", "warning"]  # fmt: skip
+
+
+@contextmanager
+def ceiling_view(bodies: dict[str, str], *, name: str) -> Iterator[str]:
+    """``bench/ceiling.py``, the bare Django view, answering ``bodies`` (path -> the bytes the
+    shop answered there); yields its base URL once it answers."""
+    bodies_file = ROOT / "var" / f"{name}-bodies.json"
+    bodies_file.write_text(json.dumps(bodies))
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": DATABASE_URL, "CEILING_BODIES": str(bodies_file)}
+    with started(uvicorn_argv("bench.ceiling:application", port), env, f"{name}.log"):
+        base = f"http://127.0.0.1:{port}"
+        wait_http(base + next(iter(bodies)))
+        yield base

@@ -15,7 +15,9 @@ class LoadResult:
 
     @property
     def rate(self) -> float:
-        return len(self.latencies) / self.seconds if self.seconds else 0.0
+        """Successful (2xx) answers a second: a setup that fails fast must not look fast."""
+        ok = sum(n for status, n in self.statuses.items() if 200 <= status < 300)
+        return ok / self.seconds if self.seconds else 0.0
 
 
 async def _worker(

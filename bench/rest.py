@@ -14,8 +14,6 @@ Prints ``bench=rest endpoint=… ours=… ceiling=… ratio=…`` (requests/s).
 """
 
 import argparse
-import json
-import os
 import sys
 import threading
 import time
@@ -24,10 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import ROOT, free_port, report, server, setup, started, summary_ms, wait_http
+from bench.common import ceiling_view, report, server, setup, summary_ms
 from bench.load import LoadResult, load, merged
-
-CEILING_WORKERS = 2
 
 
 def main() -> None:
@@ -76,16 +72,7 @@ def main() -> None:
     with server(log_name="bench-rest-server.log", LOG_LEVEL="INFO", **workers) as port:
         base = f"http://127.0.0.1:{port}"
         bodies = {path: urllib.request.urlopen(base + path).read().decode() for path in reads.values()}  # noqa: S310
-        bodies_file = ROOT / "var" / "bench-ceiling-bodies.json"
-        bodies_file.write_text(json.dumps(bodies))
-        ceiling_port = free_port()
-        command = [sys.executable, "-m", "uvicorn", "bench.ceiling:application", "--port", str(ceiling_port),
-                   "--workers", str(CEILING_WORKERS), "--loop", "uvloop", "--http", "httptools",
-                   "--log-level", "warning"]  # fmt: skip
-        ceiling_env = {**os.environ, "CEILING_BODIES": str(bodies_file)}
-        with started(command, ceiling_env, "bench-ceiling.log"):
-            ceiling_base = f"http://127.0.0.1:{ceiling_port}"
-            wait_http(ceiling_base + reads["goods_detail"])
+        with ceiling_view(bodies, name="bench-ceiling") as ceiling_base:
             thread = threading.Thread(target=ticker, daemon=True)
             thread.start()
             rates: dict[str, float] = {}

@@ -11,7 +11,6 @@ runs (``manage.py serve``: Django's handler on a pool of threads, ``shop.core.as
 """
 
 import argparse
-import json
 import os
 import sys
 import urllib.request
@@ -20,10 +19,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import DATABASE_URL, ROOT, free_port, report, setup, started, summary_ms, wait_http
+from bench.common import (
+    CEILING_WORKERS,
+    DATABASE_URL,
+    ceiling_view,
+    free_port,
+    report,
+    setup,
+    started,
+    summary_ms,
+    uvicorn_argv,
+    wait_http,
+)
 from bench.load import LoadResult, load, merged
 
-WORKERS = "2"
 ROUNDS = 3
 
 
@@ -39,36 +48,28 @@ def main() -> None:
     goods_in_sale(args.goods)
     paths = ["/api/", f"/api/goods/{args.goods // 2}/"]
     env = {**os.environ, "DATABASE_URL": DATABASE_URL, "PRICE_TICKER": "off", "LOG_LEVEL": "WARNING",
-           "WEB_CONCURRENCY": WORKERS}  # fmt: skip
-    uvicorn = [sys.executable, "-m", "uvicorn", "--workers", WORKERS, "--loop", "uvloop", "--http", "httptools",
-               "--log-level", "warning"]  # fmt: skip
+           "WEB_CONCURRENCY": str(CEILING_WORKERS)}  # fmt: skip
     setups = {
         **{
-            f"threads-{n}": ([sys.executable, "manage.py", "serve", "--no-prepare"], {"WEB_THREADS": str(n)})
+            f"threads-{n}": (
+                lambda port: [sys.executable, "manage.py", "serve", "--no-prepare"],
+                {"WEB_THREADS": str(n)},
+            )
             for n in (4, 8, 16)
         },
-        "django-asgi-handler": ([*uvicorn, "bench.asgi_handler:application"], {}),
+        "django-asgi-handler": (lambda port: uvicorn_argv("bench.asgi_handler:application", port), {}),
     }
-    bodies_file = ROOT / "var" / "bench-servers-bodies.json"
     with ExitStack() as stack:
         bases: dict[str, str] = {}
-        for name, (command, extra) in setups.items():
+        for name, (argv, extra) in setups.items():
             port = free_port()
-            argv = [*command, "--port", str(port)] if "uvicorn" in command else command
             stack.enter_context(
-                started(argv, {**env, **extra, "PORT": str(port)}, f"bench-servers-{name}.log")
+                started(argv(port), {**env, **extra, "PORT": str(port)}, f"bench-servers-{name}.log")
             )
             bases[name] = f"http://127.0.0.1:{port}"
             wait_http(bases[name] + "/healthz")
         bodies = {path: urllib.request.urlopen(bases["threads-8"] + path).read().decode() for path in paths}  # noqa: S310
-        bodies_file.write_text(json.dumps(bodies))
-        port = free_port()
-        ceiling = [*uvicorn, "--port", str(port), "bench.ceiling:application"]
-        stack.enter_context(
-            started(ceiling, {**env, "CEILING_BODIES": str(bodies_file)}, "bench-servers-ceiling.log")
-        )
-        bases["ceiling"] = f"http://127.0.0.1:{port}"
-        wait_http(bases["ceiling"] + paths[0])
+        bases["ceiling"] = stack.enter_context(ceiling_view(bodies, name="bench-servers-ceiling"))
         for path in paths:
             results: dict[str, list[LoadResult]] = {name: [] for name in bases}
             for _ in range(ROUNDS):  # in turns, so that the machine's drift hits every setup alike
