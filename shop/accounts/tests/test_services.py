@@ -63,6 +63,7 @@ def test_user_register_a_taken_address_creates_nothing(sent: Any) -> None:
     owner.refresh_from_db()
     assert owner.check_password(PASSWORD)
     assert [m.to for m in outbox] == [["ada@example.com"]]  # the owner is told, the caller is not
+    assert "You already have an account with this address" in outbox[0].body  # not an activation mail
 
 
 def test_user_revoke_refresh_tokens() -> None:
