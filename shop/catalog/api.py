@@ -269,6 +269,26 @@ def goods_version(goods: Goods) -> tuple[Any, ...]:
 PLAIN_LIST_PARAMETERS = {"currency", "limit", "offset", "format"}
 
 
+class GoodsPagination(LimitOffsetPagination):
+    """Pages of goods. A plain page (no filter, search or ordering: the common one) is read by
+    one plain statement, its count kept per version of the set of goods (selectors.goods_page);
+    any other goes through the filtered queryset."""
+
+    def paginate_queryset(
+        self, queryset: QuerySet[Goods], request: Request, view: Any = None
+    ) -> list[Goods] | None:
+        if not set(request.query_params) <= PLAIN_LIST_PARAMETERS:
+            return super().paginate_queryset(queryset, request, view)
+        self.request, self.limit, self.offset = request, self.get_limit(request), self.get_offset(request)
+        if self.limit is None:  # as the base class: no limit, no pages
+            return None
+        page, self.count = selectors.goods_page(
+            limit=self.limit, offset=self.offset, include_inactive=bool(request.user.is_staff)
+        )
+        self.display_page_controls = self.template is not None and self.count > self.limit  # browsable API
+        return page
+
+
 class GoodsFilter(django_filters.FilterSet):
     sale = IdFilter(method="filter_sale", label="Goods of this sale (id)")
 
@@ -288,6 +308,7 @@ class GoodsViewSet(viewsets.ModelViewSet[Goods]):
     """Goods with their current price; shoppers see active goods, staff all of them."""
 
     filterset_class = GoodsFilter
+    pagination_class = GoodsPagination
     search_fields = ("name", "description")
     ordering_fields = ("id", "name", "price", "price_updated_at", "created_at")
     ordering = ("id",)
@@ -308,15 +329,8 @@ class GoodsViewSet(viewsets.ModelViewSet[Goods]):
         if not renders_json(request):
             return super().list(request, *args, **kwargs)
         paginator = self.paginator
-        assert isinstance(paginator, LimitOffsetPagination)  # noqa: S101 - the default pagination
-        if set(request.query_params) <= PLAIN_LIST_PARAMETERS:  # the common page: one plain statement
-            paginator.request, paginator.offset = request, paginator.get_offset(request)
-            paginator.limit = paginator.get_limit(request)
-            page, paginator.count = selectors.goods_page(
-                limit=paginator.limit, offset=paginator.offset, include_inactive=bool(request.user.is_staff)
-            )
-        else:
-            page = paginator.paginate_queryset(self.filter_queryset(self.get_queryset()), request, view=self)
+        assert isinstance(paginator, GoodsPagination)  # noqa: S101 - set above
+        page = paginator.paginate_queryset(self.filter_queryset(self.get_queryset()), request, view=self)
         assert page is not None  # noqa: S101 - a limit always applies
         context = self.get_serializer_context()
         version = ([goods_version(goods) for goods in page], paginator.count, context["quote"])
