@@ -1,11 +1,10 @@
 """The price tick (SPEC §4): every running sale's active goods get one new price."""
 
 import logging
-import queue
 import random
-import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -80,25 +79,29 @@ def tick_run(
         size = chunk_size or TICK_CHUNK_GOODS
         chunks = [goods_sales[first : first + size] for first in range(0, len(goods_sales), size)]
 
-        def write(chunk: list[tuple[int, int]], publish: Callable[[PriceBatch], object]) -> int:
+        def write(chunk: list[tuple[int, int]]) -> PriceBatch:
             with transaction.atomic():
                 batch = prices_draw(
                     goods_sales=chunk, bounds=bounds, source=Price.Source.TICK, randint=randint
                 )
                 # Counted with the chunk: a tick that dies half-way says how far it got.
                 Tick.objects.filter(slot=slot).update(goods_count=F("goods_count") + len(batch))
-                transaction.on_commit(lambda: publish(batch))
+            return batch
+
+        def write_and_announce(chunk: list[tuple[int, int]]) -> int:
+            batch = write(chunk)
+            transaction.on_commit(
+                lambda: prices_announce(batch)
+            )  # at once, unless a caller's transaction is open
             return len(batch)
 
         writers = min(settings.TICK_WRITERS, len(chunks))
         if writers > 1 and connection.vendor == "postgresql" and not connection.in_atomic_block:
-            tick.goods_count = _write_in_parallel(chunks, write, writers)
+            tick.goods_count = in_one_event_loop(lambda: _write_in_parallel(chunks, write, writers))
         elif len(chunks) > 1:
-            tick.goods_count = in_one_event_loop(
-                lambda: sum(write(chunk, prices_announce) for chunk in chunks)
-            )
+            tick.goods_count = in_one_event_loop(lambda: sum(map(write_and_announce, chunks)))
         else:  # one batch: the loop would cost what it saves
-            tick.goods_count = sum(write(chunk, prices_announce) for chunk in chunks)
+            tick.goods_count = sum(map(write_and_announce, chunks))
         tick.duration_ms = int((time.monotonic() - started) * 1000)
         tick.save(update_fields=("duration_ms",))
     # Done: the metrics count it (the slots between the previous tick and this one got none).
@@ -112,50 +115,35 @@ def tick_run(
 
 
 def _write_in_parallel(
-    chunks: list[list[tuple[int, int]]],
-    write: Callable[[list[tuple[int, int]], Callable[[PriceBatch], object]], int],
-    writers: int,
+    chunks: list[list[tuple[int, int]]], write: Callable[[list[tuple[int, int]]], PriceBatch], writers: int
 ) -> int:
     """Write the chunks on ``writers`` threads, each with a database connection of its own
-    (PostgreSQL then draws and writes on as many cores), and publish each chunk's batch from
-    this thread once it committed, over one feed connection. After a chunk fails no new one
-    starts; the chunks already written stay (each is whole), and the failure is raised.
-    Returns the number of goods repriced."""
-    todo = iter(chunks)
-    take = threading.Lock()
-    committed: queue.SimpleQueue[PriceBatch | None] = queue.SimpleQueue()
-    failures: list[BaseException] = []
-    counts: list[int] = []
+    (PostgreSQL then draws and writes on as many cores), and announce each chunk's batch from
+    this thread as soon as it committed. After a chunk fails no new one starts; the chunks
+    already written stay (each is whole), and the failure is raised. Returns the number of
+    goods repriced."""
 
-    def writer() -> None:
+    def run(chunk: list[tuple[int, int]]) -> PriceBatch:
         try:
-            while not failures:
-                with take:
-                    chunk = next(todo, None)
-                if chunk is None:
-                    return
-                counts.append(write(chunk, committed.put))
-        except BaseException as exc:  # raised again below, in the tick's thread
-            failures.append(exc)
+            return write(chunk)
         finally:
             connection.close()  # this thread's connection, back to the pool
-            committed.put(None)  # this writer is done
 
-    def publish_as_committed() -> None:
-        done = 0
-        while done < writers:
-            batch = committed.get()
-            if batch is None:
-                done += 1
-            else:
-                prices_announce(batch)
-
-    threads = [threading.Thread(target=writer, name=f"tick-writer-{n}") for n in range(writers)]
-    for thread in threads:
-        thread.start()
-    in_one_event_loop(publish_as_committed)
-    for thread in threads:
-        thread.join()
-    if failures:
-        raise failures[0]
-    return sum(counts)
+    repriced, failure = 0, None
+    with ThreadPoolExecutor(writers, thread_name_prefix="tick-writer") as pool:
+        futures = [pool.submit(run, chunk) for chunk in chunks]
+        for future in as_completed(futures):
+            if future.cancelled():
+                continue
+            try:
+                batch = future.result()
+            except Exception as exc:  # raised again below, once the chunks being written are done
+                failure = failure or exc
+                for pending in futures:
+                    pending.cancel()
+                continue
+            repriced += len(batch)
+            prices_announce(batch)
+    if failure is not None:
+        raise failure
+    return repriced
