@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.db import transaction
+from pytest_django import DjangoAssertNumQueries
 
 from shop.accounts.models import User
 from shop.catalog.models import Goods
@@ -108,7 +109,9 @@ def test_quantity_check() -> None:
 
 
 @pytest.mark.django_db
-def test_order_place_freezes_the_current_prices_and_rate(shopper_user: User, goods: dict[str, Goods]) -> None:
+def test_order_place_freezes_the_current_prices_and_rate(
+    shopper_user: User, goods: dict[str, Goods], django_assert_num_queries: DjangoAssertNumQueries
+) -> None:
     hundred, ten = goods["hundred"], goods["ten"]
     # when
     with transaction.atomic():
@@ -125,7 +128,9 @@ def test_order_place_freezes_the_current_prices_and_rate(shopper_user: User, goo
         (ten.id, ten.current_price_id, D("10.75"), D("21.50")),
     ]
     assert stored.order_sum == D("154.61")  # (121.50 × 1.3 + 10.10) × 0.92 = 154.606
-    assert list(order.items.all()) == list(stored.items.all())  # attached: showing it reads no row
+    with django_assert_num_queries(0):  # attached: showing it reads no row
+        shown = list(order.items.all())
+    assert shown == list(stored.items.all())
 
 
 @pytest.mark.django_db
