@@ -27,8 +27,9 @@ class PricedLine:
 
 @dataclass(frozen=True)
 class OrderPrice:
-    lines: list[PricedLine]  # the goods that can be ordered, in the order they were asked for
-    unavailable: list[int]  # the goods that cannot (unknown, inactive, no price): not in the sums
+    # The goods that can be ordered, in the order they were asked for; the others (unknown,
+    # inactive, no price) are in neither the lines nor the sums.
+    lines: list[PricedLine]
     sums: OrderSum
 
 
@@ -45,4 +46,4 @@ def order_price(
         exchange_rate=rate,
         decimals=decimals,
     )
-    return OrderPrice(lines=lines, unavailable=[g for g in items if g not in goods], sums=sums)
+    return OrderPrice(lines=lines, sums=sums)
