@@ -46,7 +46,7 @@ def rate_active(*, currency_code: str, at: datetime | None = None) -> ExchangeRa
         .first()
     )
     if rate is None:
-        raise ValidationError(CURRENCY_HAS_NO_RATE, code=CurrencyErrorCode.CURRENCY_HAS_NO_RATE)
+        raise rate_missing()
     return rate
 
 
@@ -61,6 +61,11 @@ def base_currency_code() -> str:
 def currency_unknown(code: str) -> ValidationError:
     """The 400 of a currency code that names no active currency."""
     return ValidationError(UNKNOWN_CURRENCY, code=CurrencyErrorCode.UNKNOWN_CURRENCY, currency=code)
+
+
+def rate_missing() -> ValidationError:
+    """The 400 of a currency that has no exchange rate yet."""
+    return ValidationError(CURRENCY_HAS_NO_RATE, code=CurrencyErrorCode.CURRENCY_HAS_NO_RATE)
 
 
 def currency_code_clean(code: str) -> str:
@@ -105,5 +110,5 @@ def quote_get(*, code: str | None) -> Quote:
     if code == base:
         return Quote(currency=code, rate=Decimal(1), decimals=decimals, is_base=True)
     if rate is None:
-        raise ValidationError(CURRENCY_HAS_NO_RATE, code=CurrencyErrorCode.CURRENCY_HAS_NO_RATE)
+        raise rate_missing()
     return Quote(currency=code, rate=Decimal(rate), decimals=decimals, is_base=False)

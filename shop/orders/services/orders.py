@@ -14,14 +14,13 @@ from shop.catalog.selectors import OrderableGoods, goods_orderable, goods_ordera
 from shop.core.db import db_now
 from shop.core.errors import Conflict, ValidationError
 from shop.core.events import EventType, event_emit
-from shop.currency.errors import CurrencyErrorCode
 from shop.currency.models import Currency
 from shop.currency.selectors import (
-    CURRENCY_HAS_NO_RATE,
     currency_active_get,
     currency_code_clean,
     currency_unknown,
     rate_active,
+    rate_missing,
 )
 from shop.domain.money import format_amount
 from shop.domain.orders import MAX_ORDER_LINES, MAX_QUANTITY, quantity_allowed
@@ -153,7 +152,7 @@ def _clock_and_rate(*, currency_code: str) -> tuple[datetime, int, Decimal]:
         cursor.execute(CLOCK_AND_RATE_SQL, {"currency": currency_code})
         at, rate_id, rate = cursor.fetchone()
     if rate_id is None:
-        raise ValidationError(CURRENCY_HAS_NO_RATE, code=CurrencyErrorCode.CURRENCY_HAS_NO_RATE)
+        raise rate_missing()
     return at, rate_id, rate
 
 
