@@ -33,7 +33,8 @@ def test_a_request_names_goods_or_all_and_keeps_its_id() -> None:
         action="subscribe", goods=frozenset({1, 2}), echo={"id": "x"}
     )
     assert request(action="subscribe", goods="all") == FeedRequest(action="subscribe", goods=None)
-    assert request(action="unsubscribe", goods=[], id=None).id is None
+    assert request(action="unsubscribe", goods=[], id=None).echo == {"id": None}
+    assert request(action="unsubscribe", goods=[]).echo == {}
 
 
 @pytest.mark.parametrize(
