@@ -3,9 +3,10 @@
 Why not import the listener: catalog, currency and orders sit below the
 realtime and webhooks apps (STYLE, "data flows one way"). They call
 ``event_emit`` and know nothing of who listens; realtime and webhooks
-subscribe in their ``AppConfig.ready``. Unlike Django signals, a call site is an explicit line in
-the service that made the change, and a listener gets exactly one kind of
-call: the event's type and the object it is about.
+subscribe in their ``AppConfig.ready``, naming the kinds they want, and get
+only those. Unlike Django signals, a call site is an explicit line in the
+service that made the change, and a listener gets exactly one kind of call:
+the event's type and the object it is about.
 
 Called inside the writing transaction (order.created, rate.changed): a
 listener that writes rows (the webhooks outbox) commits or rolls back with the
@@ -19,9 +20,9 @@ which Django would not let the caller go on with anyway.
 """
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import DatabaseError
 
@@ -45,18 +46,21 @@ class PriceEvent(StrEnum):
     COMMITTED = "prices.committed"
 
 
-Listener = Callable[[EventType | PriceEvent, Any], object]
-_listeners: list[Listener] = []
+Kind = TypeVar("Kind", EventType, PriceEvent)
+_listeners: dict[EventType | PriceEvent, list[Callable[[Any, Any], object]]] = {}
 
 
-def events_subscribe(listener: Listener) -> None:
-    if listener not in _listeners:
-        _listeners.append(listener)
+def events_subscribe(listener: Callable[[Kind, Any], object], *, kinds: Iterable[Kind]) -> None:
+    """Have ``listener`` called for each of ``kinds`` (once, however often it subscribes)."""
+    for kind in kinds:
+        listeners = _listeners.setdefault(kind, [])
+        if listener not in listeners:
+            listeners.append(listener)
 
 
 def event_emit(*, kind: EventType | PriceEvent, subject: Any) -> None:
-    """Tell every listener that ``kind`` happened to ``subject`` (an order, a rate, a batch, ...)."""
-    for listener in _listeners:
+    """Tell the listeners of ``kind`` that it happened to ``subject`` (an order, a rate, a batch, ...)."""
+    for listener in _listeners.get(kind, ()):
         try:
             listener(kind, subject)
         except DatabaseError:

@@ -7,7 +7,7 @@ class RealtimeConfig(AppConfig):
 
     def ready(self) -> None:
         # The price writes announce committed batches (shop.core.events); the feed publishes them.
-        from shop.core.events import events_subscribe
+        from shop.core.events import PriceEvent, events_subscribe
         from shop.realtime.publisher import feed_listener
 
-        events_subscribe(feed_listener)
+        events_subscribe(feed_listener, kinds=[PriceEvent.COMMITTED])

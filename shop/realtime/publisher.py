@@ -68,7 +68,6 @@ def publish_prices(batch: PriceBatch) -> None:
         logger.exception("feed: batch %s not recorded for webhooks", message["seq"])
 
 
-def feed_listener(kind: EventType | PriceEvent, subject: Any) -> None:
-    """Publish every committed price batch (subscribed in RealtimeConfig.ready)."""
-    if kind == PriceEvent.COMMITTED:
-        publish_prices(subject)
+def feed_listener(kind: PriceEvent, subject: Any) -> None:
+    """Publish every committed price batch (subscribed to PriceEvent.COMMITTED in RealtimeConfig.ready)."""
+    publish_prices(subject)

@@ -7,7 +7,7 @@ class WebhooksConfig(AppConfig):
 
     def ready(self) -> None:
         # The apps below announce events (shop.core.events); this one records them for delivery.
-        from shop.core.events import events_subscribe
+        from shop.core.events import EventType, events_subscribe
         from shop.webhooks.services.events import event_record
 
-        events_subscribe(event_record)
+        events_subscribe(event_record, kinds=EventType)

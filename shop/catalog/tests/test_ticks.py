@@ -140,12 +140,13 @@ def test_a_tick_writes_its_chunks_on_parallel_connections_and_publishes_each_aft
         return draw(**kwargs)
 
     def announced(kind: Any, batch: Any) -> None:  # a listener beside the feed's: each batch is committed
-        if kind == PriceEvent.COMMITTED:
-            committed = Price.objects.filter(id__in=batch.ids).count()  # read on this thread's connection
-            published.append((sorted(goods for _, goods, _, _ in batch.rows), committed))
+        committed = Price.objects.filter(id__in=batch.ids).count()  # read on this thread's connection
+        published.append((sorted(goods for _, goods, _, _ in batch.rows), committed))
 
     monkeypatch.setattr(ticks, "prices_draw", draw_alongside_another)
-    monkeypatch.setattr(events, "_listeners", [*events._listeners, announced])
+    monkeypatch.setitem(
+        events._listeners, PriceEvent.COMMITTED, [*events._listeners.get(PriceEvent.COMMITTED, []), announced]
+    )
     # when
     result = tick_run(slot=31, chunk_size=2)
     # then: every goods repriced once, on two connections besides this one

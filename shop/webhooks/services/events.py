@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from shop.catalog.models import Sale
 from shop.catalog.selectors import sale_running_list
-from shop.core.events import EventType, PriceEvent
+from shop.core.events import EventType
 from shop.webhooks.models import WebhookDelivery, WebhookEvent, WebhookSaleState
 from shop.webhooks.payloads import SaleEnded, payload_of
 from shop.webhooks.selectors import endpoint_ids_for
@@ -39,10 +39,8 @@ def event_body(*, event_id: uuid.UUID, kind: str, created_at: Any, data: dict[st
     )
 
 
-def event_record(kind: EventType | PriceEvent, subject: Any) -> WebhookEvent | None:
+def event_record(kind: EventType, subject: Any) -> WebhookEvent | None:
     """Record ``kind`` for every active endpoint that wants it; None when none does."""
-    if not isinstance(kind, EventType):  # an event between the apps, not one for webhooks
-        return None
     endpoint_ids = endpoint_ids_for(kind=kind)
     if not endpoint_ids:
         return None
