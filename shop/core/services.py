@@ -4,7 +4,6 @@ from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from django.db import models
-from django.utils import timezone
 
 ModelT = TypeVar("ModelT", bound=models.Model)
 
@@ -15,8 +14,8 @@ def model_update(*, instance: ModelT, fields: list[str], data: Mapping[str, Any]
     ``fields`` is the allow-list (what a caller may change: never the columns another service
     owns, like a goods' price); keys of ``data`` outside it are ignored, fields it leaves out
     stay as they are. Only the changed columns are saved (``update_fields``), after
-    ``full_clean``; nothing is written when nothing changed. An ``updated_at`` field, where a
-    model has one, moves with any change. Many-to-many fields are ``set`` when their ids differ.
+    ``full_clean``; nothing is written when nothing changed. Many-to-many fields are ``set``
+    when their ids differ.
     The HackSoft Django Styleguide's ``model_update``, typed.
     """
     model_fields = {field.name: field for field in instance._meta.get_fields()}
@@ -35,9 +34,6 @@ def model_update(*, instance: ModelT, fields: list[str], data: Mapping[str, Any]
             setattr(instance, name, value)
             changed.append(name)
     if changed:
-        if "updated_at" in model_fields and "updated_at" not in changed:
-            instance.updated_at = timezone.now()  # type: ignore[attr-defined]  # the model has one
-            changed.append("updated_at")
         instance.full_clean()
         instance.save(update_fields=changed)
     updated = bool(changed)

@@ -9,8 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from shop.catalog.models import Goods, Sale
 from shop.core.services import model_update
-from shop.orders.models import Cart
-from shop.tests.factories import GoodsFactory, SaleFactory, UserFactory
+from shop.tests.factories import GoodsFactory, SaleFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -89,14 +88,3 @@ def test_many_to_many_fields_are_set_when_their_ids_differ() -> None:
     # the same goods again (as ids this time): nothing changes
     _, changed = model_update(instance=sale, fields=["goods"], data={"goods": [b.id, a.id]})
     assert changed is False
-
-
-def test_updated_at_moves_with_a_change() -> None:
-    cart = Cart.objects.create(user=UserFactory())
-    before = cart.updated_at
-    other = UserFactory()
-    _, changed = model_update(instance=cart, fields=["user"], data={"user": other})
-    assert changed is True
-    cart.refresh_from_db()
-    assert cart.user_id == other.id
-    assert cart.updated_at > before
