@@ -19,6 +19,7 @@ from django.utils.functional import cached_property
 
 _clients: dict[tuple[tuple[str, ...], str], "SharedRedisCacheClient"] = {}
 _clients_lock = threading.Lock()
+_UNCOUNT = "if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('DECR', KEYS[1]) end return false"
 
 
 class SharedRedisCacheClient(RedisCacheClient):
@@ -64,13 +65,18 @@ class RedisCache(DjangoRedisCache):
         key between them, and it cannot expire between them either.
         """
         key = self.make_and_validate_key(key)
-        client = self._cache.get_client(key, write=True)
-        pipe = client.pipeline(transaction=True)
+        pipe = self._cache.get_client(key, write=True).pipeline(transaction=True)
         pipe.set(key, 0, ex=timeout, nx=True)
         pipe.incr(key)
         pipe.pttl(key)
         _, count, ttl_ms = pipe.execute()
-        if ttl_ms < 0:  # a counter without a lifetime (a DECR raced its expiry) would never end
-            client.expire(key, timeout)
-            ttl_ms = timeout * 1000
         return int(count), ttl_ms / 1000
+
+    def uncount(self, key: str) -> None:
+        """Take one from the counter ``key`` if it still exists; one atomic round trip.
+
+        Django's ``decr`` asks EXISTS, then DECRBY: a counter expiring in between would be
+        made again at -1 and without a lifetime, and never end.
+        """
+        key = self.make_and_validate_key(key)
+        self._cache.get_client(key, write=True).eval(_UNCOUNT, 1, key)

@@ -34,12 +34,13 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.http import HttpRequest
 from redis.exceptions import RedisError
 
 from shop.core.errors import RateLimited
 from shop.core.metrics import THROTTLED
+from shop.core.redis_cache import RedisCache
 
 logger = logging.getLogger(__name__)
 
@@ -126,16 +127,22 @@ def _window(scope: str, ident: str, rate: Rate, now: float) -> tuple[str, float 
     return f"tickshop:throttle:{scope}:{digest}:{start}", start + rate.window
 
 
+def _shared_counters() -> RedisCache | None:
+    """The counters every process shares: stack mode's Redis. None in embedded mode, whose
+    local-memory cache is this process's: there ``process_counters`` are the deployment's."""
+    backend = caches["default"]
+    return backend if isinstance(backend, RedisCache) else None
+
+
 def _count(scope: str, key: str, *, window: int) -> tuple[int, float]:
     """(hits in the window so far, this one included; seconds until the key expires)."""
-    count = getattr(cache, "count", None)
-    if count is None:  # embedded mode's local-memory cache: this process is the deployment
-        return process_counters.count(key, window=window)
-    try:
-        return count(key, timeout=window)  # type: ignore[no-any-return]
-    except RedisError:
-        logger.warning("limit %s counted in this process only: the cache does not answer", scope)
-        return process_counters.count(key, window=window)
+    shared = _shared_counters()
+    if shared is not None:
+        try:
+            return shared.count(key, timeout=window)
+        except RedisError:
+            logger.warning("limit %s counted in this process only: the cache does not answer", scope)
+    return process_counters.count(key, window=window)
 
 
 def limit_hit(*, scope: str, ident: str, rate: Rate | None, message: str) -> None:
@@ -165,12 +172,11 @@ def throttle_refund(*, scope: str, ident: str, setting: str) -> None:
     if rate is None or not ident:
         return
     key, _ = _window(scope, ident, rate, time.time())
-    if getattr(cache, "count", None) is None:
-        process_counters.refund(key)
-        return
-    try:
-        cache.decr(key)
-    except ValueError:  # the window ended meanwhile: nothing to take back
-        pass
-    except RedisError:
-        process_counters.refund(key)
+    shared = _shared_counters()
+    if shared is not None:
+        try:
+            shared.uncount(key)  # a window that ended meanwhile has nothing to take back
+            return
+        except RedisError:
+            pass  # the hit was counted here then
+    process_counters.refund(key)

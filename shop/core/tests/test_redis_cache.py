@@ -42,3 +42,17 @@ def test_count_starts_a_counter_with_its_lifetime_in_one_step() -> None:
     assert cache.decr("tickshop:test:counter") == 2
     client = cache._cache.get_client(write=True)
     assert 0 < client.ttl(cache.make_and_validate_key("tickshop:test:counter")) <= 30
+
+
+def test_uncount_takes_one_back_and_never_makes_a_counter() -> None:
+    # given: a counter at 2, and none for another key
+    cache.count("tickshop:test:uncount", timeout=30)
+    cache.count("tickshop:test:uncount", timeout=30)
+    # when
+    cache.uncount("tickshop:test:uncount")
+    cache.uncount("tickshop:test:gone")
+    # then: one taken back, the lifetime kept; the missing counter stays missing
+    client = cache._cache.get_client(write=True)
+    assert cache.get("tickshop:test:uncount") == 1
+    assert 0 < client.ttl(cache.make_and_validate_key("tickshop:test:uncount")) <= 30
+    assert not client.exists(cache.make_and_validate_key("tickshop:test:gone"))
