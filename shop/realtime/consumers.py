@@ -55,28 +55,30 @@ class PriceFeedConsumer(LimitedWebsocketConsumer):
     heartbeat: asyncio.Task[None] | None = None
 
     async def connect(self) -> None:
-        query = parse_qs(self.scope.get("query_string", b"").decode())
+        query = parse_qs(self.scope.get("query_string", b"").decode(), keep_blank_values=True)
+        currency = next((value for value in query.get("currency", []) if value), None)  # blank: none
         try:
-            self.quote = await database_sync_to_async(quote_get)(code=(query.get("currency") or [None])[0])
-        except ShopError as exc:
-            await self.accept()
-            await self.send_event({"type": "error", "detail": exc.message, "code": exc.code})
-            await self.close(code=CLOSE_BAD_REQUEST)
-            return
-        raw = parse_qs(self.scope.get("query_string", b"").decode(), keep_blank_values=True)
-        try:
+            self.quote = await database_sync_to_async(quote_get)(code=currency)
             self.subscription = Subscription.of_query(
-                raw.get("goods", []), limit=settings.FEED_MAX_SUBSCRIPTION_GOODS
+                query.get("goods", []), limit=settings.FEED_MAX_SUBSCRIPTION_GOODS
             )
         except FeedRequestError as exc:
-            await self.accept()
-            await self.send_event(exc.event)
-            await self.close(code=CLOSE_BAD_REQUEST)
+            await self.reject(exc.event)
+            return
+        except ShopError as exc:  # the currency's
+            await self.reject({"type": "error", "detail": exc.message, "code": exc.code})
             return
         await self.join_feed()
         await self.accept()
         await self.send_snapshot(self.subscription.only, request_id=None)
         self.heartbeat = asyncio.create_task(self.beat())
+
+    async def reject(self, event: dict[str, Any]) -> None:
+        """Say why the connection cannot be served, then close it (accepted first: a browser
+        sees no reason on a connection refused during the handshake)."""
+        await self.accept()
+        await self.send_event(event)
+        await self.close(code=CLOSE_BAD_REQUEST)
 
     async def join_feed(self) -> None:
         # After a Redis restart the layer's first command finds its connection

@@ -9,6 +9,7 @@ from collections.abc import Collection, Container
 from dataclasses import dataclass, field
 from typing import Any
 
+from shop.core.errors import ShopError
 from shop.core.ids import parse_id
 from shop.realtime.errors import FeedErrorCode
 from shop.realtime.limits import TOO_MANY_GOODS
@@ -23,16 +24,21 @@ SUBSCRIBE = "subscribe"
 UNSUBSCRIBE = "unsubscribe"
 
 
-class FeedRequestError(Exception):
-    """What the feed answers to a request it refuses: an ``error`` event; the connection stays."""
+class FeedRequestError(ShopError):
+    """What the feed answers to a request it refuses: an ``error`` event; the connection stays.
+
+    Only a refusal with a code of its own sends one (the feed's events predate the codes)."""
+
+    code = ""
 
     def __init__(self, detail: str, *, echo: dict[str, Any] | None = None, **extra: Any) -> None:
-        super().__init__(detail)
-        self.detail, self.echo, self.extra = detail, echo or {}, extra
+        super().__init__(detail, **extra)
+        self.echo = echo or {}
 
     @property
     def event(self) -> dict[str, Any]:
-        return {"type": "error", "detail": self.detail, **self.extra, **self.echo}
+        coded = {"code": self.code} if self.code else {}
+        return {"type": "error", "detail": self.message, **coded, **self.extra, **self.echo}
 
 
 @dataclass(frozen=True)
