@@ -13,10 +13,7 @@ there, with the user as the database has them then, through the classes in
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from django.contrib.auth.tokens import default_token_generator
 from djoser import email as djoser_email
-from djoser import utils
-from djoser.conf import settings as djoser_settings
 
 
 class AccountEmail(StrEnum):
@@ -24,27 +21,24 @@ class AccountEmail(StrEnum):
     CONFIRMATION = "confirmation"
     PASSWORD_RESET = "password_reset"  # noqa: S105 - a kind of e-mail, not a password
     PASSWORD_CHANGED = "password_changed_confirmation"  # noqa: S105
-    SIGNUP_ATTEMPT = "signup_attempt"  # someone tried to register with an address that has an account
+    SIGNUP_ATTEMPT = "signup_attempt"  # someone tried to register with the address of an active account
+
+
+class ActivationEmail(djoser_email.ActivationEmail):  # type: ignore[misc]
+    """Djoser's activation e-mail (link, token), telling that each sign-up replaces the password."""
+
+    template_name = "accounts/email/activation.html"
 
 
 class SignupAttemptEmail(djoser_email.BaseDjoserEmail):  # type: ignore[misc]
-    """To the owner of an address someone tried to register again; with an activation link while the
-    account is not active yet (the owner may have lost the first one)."""
+    """To the owner of an active account someone tried to register again. (A sign-up of an inactive
+    account takes the new password and gets the activation e-mail: shop.accounts.services.user_register.)"""
 
     template_name = "accounts/email/signup_attempt.html"
 
-    def get_context_data(self) -> dict[str, Any]:
-        context: dict[str, Any] = super().get_context_data()
-        user = context["user"]
-        if not user.is_active:
-            context["uid"] = utils.encode_uid(user.pk)
-            context["token"] = default_token_generator.make_token(user)
-            context["url"] = djoser_settings.ACTIVATION_URL.format(**context)
-        return context
-
 
 RENDERERS: dict[AccountEmail, type[djoser_email.BaseDjoserEmail]] = {
-    AccountEmail.ACTIVATION: djoser_email.ActivationEmail,
+    AccountEmail.ACTIVATION: ActivationEmail,
     AccountEmail.CONFIRMATION: djoser_email.ConfirmationEmail,
     AccountEmail.PASSWORD_RESET: djoser_email.PasswordResetEmail,
     AccountEmail.PASSWORD_CHANGED: djoser_email.PasswordChangedConfirmationEmail,

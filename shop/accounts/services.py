@@ -39,18 +39,28 @@ def user_revoke_refresh_tokens(*, user: User) -> int:
 def user_register(*, email: str, password: str) -> None:
     """Sign up an address without telling whether it already has an account (SPEC §5).
 
-    A new address gets an inactive user and the activation e-mail; a taken one
-    (the address is stored lower-cased, so any case) gets nothing created and
-    its owner an e-mail saying someone tried to register with it. The caller
-    answers both alike. Both paths hash the password, the costly part, and both
-    e-mails go out after commit, outside the request, so neither the answer
-    nor its timing tells the two apart. Concurrent sign-ups of one address
-    make one user: the unique index decides, and the losers take the taken path.
+    Whoever proves the mailbox sets the password:
+
+    - a new address gets an inactive user with this password and the activation e-mail;
+    - an address whose account is still inactive gets this password in place of the one before
+      and a fresh activation e-mail. Activation tokens hash the password in (Django's
+      ``default_token_generator``, which Djoser's activation checks), so every link sent
+      before is dead: someone who signed up an address that is not theirs cannot have its
+      owner activate the account with their password;
+    - an active account (the address is stored lower-cased, so any case) is left as it is,
+      and its owner gets an e-mail saying someone tried to register with it.
+
+    The caller answers all three alike. Every path hashes the password, the costly part, and
+    the e-mails go out after commit, outside the request, so neither the answer nor its timing
+    tells them apart. Concurrent sign-ups of one address make one user: the unique index
+    decides, and the losers take the path of an existing account, whose row they lock, so
+    they take turns and the last one's password stands. (Activation mails are rendered when
+    sent, so their tokens match the password then; all of them go to the address itself.)
     """
     email = User.objects.normalize_login(email)
-    password_hash = make_password(password)  # on both paths: the same work whoever owns the address
+    password_hash = make_password(password)  # on every path: the same work whoever owns the address
     with transaction.atomic():
-        owner = User.objects.filter(email=email).first()
+        owner = User.objects.select_for_update().filter(email=email).first()
         if owner is None:
             try:
                 with transaction.atomic():
@@ -58,11 +68,16 @@ def user_register(*, email: str, password: str) -> None:
             except IntegrityError:
                 # A concurrent sign-up committed this address first (PostgreSQL made this insert wait
                 # for it); its row is visible to the next statement.
-                owner = User.objects.get(email=email)
+                owner = User.objects.select_for_update().get(email=email)
             else:
                 account_email_schedule(kind=AccountEmail.ACTIVATION, user_id=user.pk)
                 return
-        account_email_schedule(kind=AccountEmail.SIGNUP_ATTEMPT, user_id=owner.pk)
+        if owner.is_active:
+            account_email_schedule(kind=AccountEmail.SIGNUP_ATTEMPT, user_id=owner.pk)
+            return
+        owner.password = password_hash
+        owner.save(update_fields=["password"])
+        account_email_schedule(kind=AccountEmail.ACTIVATION, user_id=owner.pk)
 
 
 # --- Account e-mails ------------------------------------------------------------------------------

@@ -63,22 +63,25 @@ def test_a_taken_address_gets_the_same_answer_as_a_new_one(
     assert set(obtain_tokens(anon, ADDRESS, OTHER_PASSWORD)) == {"access", "refresh"}
 
 
-def test_the_owner_of_an_inactive_account_gets_a_working_activation_link(
+def test_a_sign_up_of_an_inactive_account_takes_its_password_and_mails_a_fresh_link(
     anon: APIClient, mailbox: Mailbox, inactive_user: User
 ) -> None:
     # when
     response = register(anon, email=inactive_user.email)
 
-    # then
+    # then: the same answer as for a new address
     assert response.status_code == 201
     assert response.json() == {"email": inactive_user.email}
-    (notice,) = mailbox.to(inactive_user.email)
-    assert notice["Subject"] == "Someone tried to register with your address on tickshop"
-    credentials = activation_credentials(notice)
+    # and: whoever proves the mailbox sets the password (the attack this stops:
+    # test_registration_takeover.py): the account takes this sign-up's password, its owner the link
+    (activation,) = mailbox.to(inactive_user.email)
+    assert activation["Subject"] == "Account activation on tickshop"
+    credentials = activation_credentials(activation)
     assert anon.post("/auth/users/activation/", credentials, format="json").status_code == 204
     inactive_user.refresh_from_db()
     assert inactive_user.is_active
-    assert inactive_user.check_password(PASSWORD)  # the password of the sign-up attempt was not taken
+    assert inactive_user.check_password(OTHER_PASSWORD)
+    assert not inactive_user.check_password(PASSWORD)
 
 
 @pytest.mark.parametrize(
@@ -164,15 +167,13 @@ def test_concurrent_sign_ups_for_one_address_make_one_user(mailbox: Mailbox, set
     with ThreadPoolExecutor(6) as pool:
         answers = list(pool.map(sign_up, range(6)))
 
-    # then: all alike, one user; its owner got one activation e-mail and a notice per other sign-up
+    # then: all alike, one user, still inactive, holding the password of one of the sign-ups (the one
+    # that took the row last); every sign-up mailed the address an activation e-mail
     assert answers == [(201, {"email": ADDRESS})] * 6
-    assert User.objects.filter(email=ADDRESS).count() == 1
-    subjects = sorted(m["Subject"] for m in mailbox.to(ADDRESS))
-    assert (
-        subjects
-        == ["Account activation on tickshop"]
-        + ["Someone tried to register with your address on tickshop"] * 5
-    )
+    (user,) = User.objects.filter(email=ADDRESS)
+    assert not user.is_active
+    assert sum(user.check_password(f"{OTHER_PASSWORD}-{i}") for i in range(6)) == 1
+    assert [m["Subject"] for m in mailbox.to(ADDRESS)] == ["Account activation on tickshop"] * 6
 
 
 def an_insert_waits_for_a_lock() -> bool:
@@ -212,8 +213,11 @@ def test_a_sign_up_that_loses_the_race_for_its_address_still_answers_201(mailbox
         other.result(timeout=30)
         response = mine.result(timeout=30)
 
-    # then: the other sign-up's user stands; ours answered as if it were new, and the owner is told
+    # then: the other sign-up's user stands, still inactive, and takes our password as a later sign-up
+    # of an inactive account does; ours answered as if it were new, and the address gets the link
     assert (response.status_code, response.json()) == (201, {"email": ADDRESS})
-    assert User.objects.filter(email=ADDRESS).count() == 1
-    (notice,) = mailbox.to(ADDRESS)
-    assert notice["Subject"] == "Someone tried to register with your address on tickshop"
+    (user,) = User.objects.filter(email=ADDRESS)
+    assert not user.is_active
+    assert user.check_password(OTHER_PASSWORD)
+    (activation,) = mailbox.to(ADDRESS)
+    assert activation["Subject"] == "Account activation on tickshop"

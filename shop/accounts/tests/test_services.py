@@ -4,6 +4,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.contrib.auth.tokens import default_token_generator
 from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -64,6 +65,23 @@ def test_user_register_a_taken_address_creates_nothing(sent: Any) -> None:
     assert owner.check_password(PASSWORD)
     assert [m.to for m in outbox] == [["ada@example.com"]]  # the owner is told, the caller is not
     assert "You already have an account with this address" in outbox[0].body  # not an activation mail
+
+
+def test_user_register_an_inactive_address_takes_the_new_password_and_ends_old_links(sent: Any) -> None:
+    # given: an inactive account, and an activation token made for it as it is
+    owner = UserFactory(email="ada@example.com", is_active=False)
+    old_token = default_token_generator.make_token(owner)
+
+    # when
+    outbox = sent(lambda: user_register(email="ADA@example.com", password="another password 1"))
+
+    # then: still one inactive account, now with the new password; the old token no longer checks
+    owner.refresh_from_db()
+    assert User.objects.filter(email="ada@example.com").count() == 1
+    assert not owner.is_active
+    assert owner.check_password("another password 1")
+    assert not default_token_generator.check_token(owner, old_token)
+    assert [(m.to, m.subject) for m in outbox] == [(["ada@example.com"], "Account activation on tickshop")]
 
 
 def test_user_revoke_refresh_tokens() -> None:
