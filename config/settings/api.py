@@ -72,6 +72,9 @@ DJOSER = {
         "current_user": "shop.accounts.serializers.UserSerializer",
         "activation": "shop.accounts.serializers.ActivationSerializer",
         "password_reset_confirm": "shop.accounts.serializers.PasswordResetConfirmSerializer",
+        # The current password's check counts against the login limits (shop.accounts.throttles).
+        "set_password": "shop.accounts.serializers.SetPasswordSerializer",
+        "user_delete": "shop.accounts.serializers.UserDeleteSerializer",
     },
     "PERMISSIONS": {
         "user_list": ["rest_framework.permissions.IsAdminUser"],

@@ -73,6 +73,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "shop.core.middleware.ShopErrorMiddleware",  # innermost: a plain view's ShopError as JSON
 ]
 
 ROOT_URLCONF = "config.urls"

@@ -4,12 +4,16 @@ from config.settings.base import env
 
 # Account endpoints, per client address and per e-mail address: "N/period" (s, m, h, d; "10/15m"
 # is 10 per 15 minutes); empty turns a limit off. Counted atomically in the cache (Redis in stack
-# mode), answered 429 + Retry-After. Every password login (/auth/jwt/create/, /admin/login/,
-# /api-auth/login/) counts against the LOGIN ones: all logins per client address, failed ones per
+# mode), answered 429 + Retry-After. Every password check (the JWT, admin and browsable API logins,
+# password change, account deletion) counts against the LOGIN ones: all logins per client address, failed ones per
 # (e-mail, client address), and failed ones per e-mail from all addresses, a much higher cap.
 THROTTLE_LOGIN_PER_IP = env.str("THROTTLE_LOGIN_PER_IP", default="30/m")
 THROTTLE_LOGIN_PER_IP_AND_EMAIL = env.str("THROTTLE_LOGIN_PER_IP_AND_EMAIL", default="10/15m")
 THROTTLE_LOGIN_PER_EMAIL = env.str("THROTTLE_LOGIN_PER_EMAIL", default="100/h")
+# Past the per-e-mail cap, a correct password from an address (an IPv6 one by its /64) that has
+# logged in to that account within this many seconds still logs in: strangers cannot lock the
+# owner out. Every password check counts (shop.accounts.backends), whatever the URL.
+LOGIN_KNOWN_ADDRESS_SECONDS = env.int("LOGIN_KNOWN_ADDRESS_SECONDS", default=30 * 86400)
 THROTTLE_REGISTER_PER_IP = env.str("THROTTLE_REGISTER_PER_IP", default="10/h")
 THROTTLE_REGISTER_PER_EMAIL = env.str("THROTTLE_REGISTER_PER_EMAIL", default="5/h")
 THROTTLE_PASSWORD_RESET_PER_IP = env.str("THROTTLE_PASSWORD_RESET_PER_IP", default="10/h")

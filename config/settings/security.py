@@ -16,6 +16,8 @@ if not SECRET_KEY and not DEBUG and env.bool("REQUIRE_SECRET_KEY", default=False
 
 
 # --- Passwords, TLS, CORS, CSP, bodies ---------------------------------------
+# Every password login counts against the login limits in the backend itself (shop.accounts.backends).
+AUTHENTICATION_BACKENDS = ["shop.accounts.backends.LoginLimitedBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

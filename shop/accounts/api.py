@@ -11,23 +11,12 @@ from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
-from rest_framework_simplejwt.views import TokenBlacklistView, TokenObtainPairView
+from rest_framework_simplejwt.views import TokenBlacklistView
 
 from shop.accounts.models import User
 from shop.accounts.serializers import EmailSerializer, RegisteredSerializer, UserCreateSerializer
 from shop.accounts.services import user_register, user_revoke_refresh_tokens
-from shop.accounts.throttles import auth_throttle, login_succeeded, login_throttle, requested_email
-
-
-class LoginView(TokenObtainPairView):
-    """``POST /auth/jwt/create/``: SimpleJWT's login behind the abuse limits."""
-
-    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        email = requested_email(request)
-        login_throttle(request=request, email=email)
-        response: Response = super().post(request, *args, **kwargs)  # a failed login raises: its hit stays
-        login_succeeded(request=request, email=email)
-        return response
+from shop.accounts.throttles import auth_throttle
 
 
 @extend_schema(

@@ -8,9 +8,12 @@ from djoser.serializers import (
     PasswordResetConfirmSerializer as DjoserPasswordResetConfirmSerializer,
 )
 from djoser.serializers import SendEmailResetSerializer, UserCreatePasswordRetypeSerializer
+from djoser.serializers import SetPasswordSerializer as DjoserSetPasswordSerializer
+from djoser.serializers import UserDeleteSerializer as DjoserUserDeleteSerializer
 from rest_framework import serializers
 
 from shop.accounts.models import User
+from shop.accounts.throttles import current_password_check
 
 
 class UserSerializer(serializers.ModelSerializer[User]):
@@ -70,3 +73,21 @@ class ActivationSerializer(DjoserActivationSerializer):
 class PasswordResetConfirmSerializer(DjoserPasswordResetConfirmSerializer):
     uid = StrictCharField()
     token = StrictCharField()
+
+
+class CurrentPasswordLimited:
+    """Djoser's check of ``current_password``, counted against the login limits."""
+
+    def validate_current_password(self, value: str) -> str:
+        request = self.context["request"]  # type: ignore[attr-defined]
+        if not current_password_check(request=request, user=request.user, password=value):
+            self.fail("invalid_password")  # type: ignore[attr-defined]
+        return value
+
+
+class SetPasswordSerializer(CurrentPasswordLimited, DjoserSetPasswordSerializer):
+    pass
+
+
+class UserDeleteSerializer(CurrentPasswordLimited, DjoserUserDeleteSerializer):
+    pass

@@ -1,30 +1,20 @@
-from django.contrib import admin
-from django.contrib.auth.views import LoginView as FormLoginView
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
+from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView, TokenVerifyView
 
-from shop.accounts.api import LoginView, LogoutView, UserViewSet
-from shop.accounts.throttles import throttled_login
+from shop.accounts.api import LogoutView, UserViewSet
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
 router.register("users", UserViewSet, basename="user")
 
+# Every route anchored (``path``): Djoser's own JWT routes are ``re_path(r"^jwt/create/?")`` with no
+# end, so ``jwt/create`` and ``jwt/createX`` reached the login too. The login limits sit in the
+# authentication backend (shop.accounts.backends), so they hold whichever route reaches a login.
 urlpatterns = [
     path("", include(router.urls)),
-    path("jwt/create/", LoginView.as_view(), name="jwt-create"),  # before Djoser's own
+    path("jwt/create/", TokenObtainPairView.as_view(), name="jwt-create"),
+    path("jwt/refresh/", TokenRefreshView.as_view(), name="jwt-refresh"),
+    path("jwt/verify/", TokenVerifyView.as_view(), name="jwt-verify"),
     path("jwt/blacklist/", LogoutView.as_view(), name="jwt-blacklist"),
-    path("", include("djoser.urls.jwt")),
-]
-
-# The two password logins outside /auth/, behind the same limits as /auth/jwt/create/: the admin's and
-# the browsable API's. config.urls lists these before admin.site.urls and rest_framework.urls, so they
-# answer the paths those would.
-form_login_urlpatterns = [
-    path("admin/login/", throttled_login(admin.site.login), name="admin-login"),
-    path(
-        "api-auth/login/",
-        throttled_login(FormLoginView.as_view(template_name="rest_framework/login.html")),
-        name="api-auth-login",
-    ),
 ]

@@ -42,6 +42,9 @@ class CoreErrorCode(StrEnum):
     INVALID_ID = "invalid_id"
     TOO_LARGE = "too_large"
     OVERFLOW = "overflow"
+    INVALID_LIMIT = "invalid_limit"
+    INVALID_OFFSET = "invalid_offset"
+    INVALID_CURSOR = "invalid_cursor"
 
 
 def error_code_enums() -> dict[str, type[StrEnum]]:
@@ -79,6 +82,10 @@ class ShopError(Exception):
     def body(self) -> dict[str, Any]:
         return {"detail": self.message, "code": self.code, **self.extra}
 
+    def headers(self) -> dict[str, str]:
+        """Headers the answer carries besides the body."""
+        return {}
+
 
 class ValidationError(ShopError):
     pass
@@ -109,6 +116,9 @@ class RateLimited(ShopError):
         super().__init__(message, **extra)
         self.retry_after = max(1, math.ceil(retry_after))
 
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
 
 class ServiceUnavailable(ShopError):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
@@ -121,10 +131,7 @@ PROTECTED_MESSAGE = "This object is referenced by others and cannot be deleted; 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, ShopError):
-        response = Response(exc.body(), status=exc.status_code)
-        if isinstance(exc, RateLimited):
-            response["Retry-After"] = str(exc.retry_after)
-        return response
+        return Response(exc.body(), status=exc.status_code, headers=exc.headers())
     if isinstance(exc, OperationalError | InterfaceError):
         # The database is down, restarting or refusing connections (the pool timed out):
         # a clear, retryable answer instead of a 500 (the pool reconnects by itself).

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from shop.core import logging as shop_logging
-from shop.core.errors import CoreErrorCode
+from shop.core.errors import CoreErrorCode, ShopError
 from shop.core.ids import INVALID_ID, parse_id
 from shop.core.metrics import HTTP_DURATION, HTTP_REQUESTS
 from shop.core.views import healthz, metrics
@@ -70,6 +70,23 @@ def request_route(request: HttpRequest) -> str:
     if request.path.startswith("/" + settings.STATIC_URL.lstrip("/")):
         return "static"
     return "unmatched"
+
+
+class ShopErrorMiddleware:
+    """A ShopError raised under a plain Django view (the admin's login over the login limits,
+    say) answers as the API's exception handler would: its status and JSON body, and
+    ``Retry-After`` on a 429. DRF views answer their own before it gets here."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, ShopError):
+            return None
+        return JsonResponse(exception.body(), status=exception.status_code, headers=exception.headers())
 
 
 class MetricsMiddleware:

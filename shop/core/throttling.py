@@ -27,6 +27,7 @@ here too.
 """
 
 import hashlib
+import ipaddress
 import logging
 import re
 import threading
@@ -78,10 +79,26 @@ class Rate:
         return cls(limit=limit, window=count * _PERIODS[unit]) if limit > 0 and count > 0 else None
 
 
+def address_key(address: str) -> str:
+    """The part of a client address that limits count by: an IPv4 address whole, an IPv6
+    one by its /64 (one subscriber's network: its owner holds every address in it, so
+    counting each alone would multiply every per-address limit by 2⁶⁴)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address or "unknown"
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
+
+
 def client_ip(request: HttpRequest) -> str:
-    """The caller's address; behind a proxy the ASGI server has already put the
-    X-Forwarded-For client here, if the proxy is in FORWARDED_ALLOW_IPS."""
-    return str(request.META.get("REMOTE_ADDR") or "unknown")
+    """The caller's address as limits count it (``address_key``); behind a proxy the ASGI
+    server has already put the X-Forwarded-For client here, if the proxy is in
+    FORWARDED_ALLOW_IPS."""
+    return address_key(str(request.META.get("REMOTE_ADDR") or ""))
 
 
 class ProcessCounters:

@@ -39,7 +39,7 @@ from shop.core.metrics import (
     FEED_CONNECTIONS,
     FEED_DROPPED,
 )
-from shop.core.throttling import throttle_hit
+from shop.core.throttling import address_key, throttle_hit
 from shop.realtime.errors import FeedErrorCode
 from shop.realtime.outbox import Message, Outbox, Send
 
@@ -60,9 +60,10 @@ connections: Counter[str] = Counter()
 
 
 def client_address(scope: dict[str, Any]) -> str:
-    """The peer's address (the ASGI server has applied trusted proxy headers already)."""
+    """The peer's address as limits count it (an IPv6 one by its /64); the ASGI server has
+    applied trusted proxy headers already."""
     client = scope.get("client")
-    return str(client[0]) if client else "unknown"
+    return address_key(str(client[0]) if client else "")
 
 
 def _event(code: str, detail: str) -> str:

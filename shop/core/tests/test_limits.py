@@ -14,7 +14,7 @@ from shop.accounts.tests.helpers import PASSWORD
 from shop.accounts.throttles import MESSAGES
 from shop.core.asgi import TOO_LARGE, BodySizeLimit
 from shop.core.errors import RateLimited
-from shop.core.throttling import Rate, throttle_hit
+from shop.core.throttling import Rate, address_key, throttle_hit
 from shop.tests.factories import GoodsFactory, SaleFactory, UserFactory
 
 
@@ -285,3 +285,18 @@ def test_a_mistyped_limit_is_refused_at_start_up(settings: Settings) -> None:
     assert [e.msg for e in errors] == [
         "THROTTLE_LOGIN_PER_IP: not a rate: 'thirty a minute' (use N/period, e.g. 30/m, 10/15m, 3/h)"
     ]
+
+
+@pytest.mark.parametrize(
+    ("address", "key"),
+    [
+        ("203.0.113.7", "203.0.113.7"),
+        ("2001:db8:1:2:aaaa:bbbb:cccc:dddd", "2001:db8:1:2::/64"),
+        ("2001:DB8:1:2::1", "2001:db8:1:2::/64"),
+        ("::ffff:203.0.113.7", "203.0.113.7"),
+        ("", "unknown"),
+        ("unix-socket", "unix-socket"),
+    ],
+)
+def test_limits_count_an_ipv6_client_by_its_64(address: str, key: str) -> None:
+    assert address_key(address) == key

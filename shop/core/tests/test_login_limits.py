@@ -118,6 +118,42 @@ def test_a_successful_login_takes_its_hits_back(settings: Settings, owner: User,
     assert answers == [OK, FAILED, OK, OK, OK, OK]
 
 
+@pytest.mark.parametrize("kind", LOGINS)
+def test_strangers_over_the_email_cap_cannot_lock_the_owner_out(
+    settings: Settings, owner: User, kind: str
+) -> None:
+    # given: 3 failed logins per e-mail from all addresses, the other limits off, and an owner
+    # who has logged in from home before
+    settings.THROTTLE_LOGIN_PER_IP = settings.THROTTLE_LOGIN_PER_IP_AND_EMAIL = ""
+    settings.THROTTLE_LOGIN_PER_EMAIL = "3/h"
+    login = LOGINS[kind]
+    assert outcome(login("192.0.2.10", owner.email, PASSWORD)) == OK
+
+    # when: strangers spend the cap from three addresses
+    guesses = [outcome(login(f"203.0.113.{i}", owner.email, "wrong")) for i in (1, 2, 3)]
+
+    # then: from an address never used by the owner, right and wrong passwords alike are refused
+    # (brute force stays impossible, and the answer tells nothing) …
+    assert guesses == [FAILED] * 3
+    assert outcome(login("203.0.113.4", owner.email, PASSWORD)) == LIMITED
+    assert outcome(login("203.0.113.4", owner.email, "wrong")) == LIMITED
+    # … while the owner's right password from home still logs in, and a wrong one does not pass
+    assert outcome(login("192.0.2.10", owner.email, PASSWORD)) == OK
+    assert outcome(login("192.0.2.10", owner.email, "wrong")) == LIMITED
+
+
+def test_ipv6_clients_are_counted_by_their_64(settings: Settings, owner: User) -> None:
+    # given: 3 logins a day per client address
+    settings.THROTTLE_LOGIN_PER_IP = "3/d"
+
+    # when: four addresses of one /64 try in turn
+    answers = [outcome(jwt_login(f"2001:db8:1:2::{i}", owner.email, PASSWORD)) for i in range(1, 5)]
+
+    # then: they count as one client; the next /64 is another
+    assert answers == [OK, OK, OK, LIMITED]
+    assert outcome(jwt_login("2001:db8:1:3::1", owner.email, PASSWORD)) == OK
+
+
 def test_guesses_from_another_address_do_not_lock_the_owner_out(settings: Settings, owner: User) -> None:
     # given: the default limits, 10 failed logins per (e-mail, address) in 15 minutes
     assert settings.THROTTLE_LOGIN_PER_IP_AND_EMAIL == "10/15m"
