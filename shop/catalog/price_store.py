@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from django.db import connection
+from django.db.models import QuerySet
 
 from shop.catalog.models import Goods, Price
 from shop.core.db import db_now
@@ -76,19 +77,27 @@ SELECT string_agg(goods_id || ':' || amount, ',' ORDER BY goods_id), array_agg(i
 # the aggregate consumes every locked row before its one output row, clock_timestamp()
 # included, is computed. The server walks the primary key over the chunk's id range and
 # keeps the listed ids (``id + 0``: a hashed filter, not thousands of index probes).
+# ``active_only`` leaves out goods that are inactive once locked (PostgreSQL checks the
+# WHERE again on a row a concurrent deactivation changed).
 LOCK_THEN_CLOCK_SQL = """
 SELECT clock_timestamp(), count(*) FROM (
     SELECT id FROM catalog_goods
     WHERE id BETWEEN %(first)s AND %(last)s AND id + 0 = ANY(string_to_array(%(ids)s, ',')::bigint[])
+      AND (is_active OR NOT %(active_only)s)
     ORDER BY id FOR UPDATE
 ) AS locked
 """
 
 
+def _lockable(goods_ids: list[int], *, active_only: bool) -> "QuerySet[Goods]":
+    goods = Goods.objects.filter(id__in=goods_ids)
+    return goods.filter(is_active=True) if active_only else goods
+
+
 class PriceStore(Protocol):
-    def lock_goods_then_clock(self, goods_ids: list[int]) -> tuple[list[int], datetime]:
-        """Lock these goods (ids in ascending order) that still exist, then read the
-        database clock; returns their ids and the time."""
+    def lock_goods_then_clock(self, goods_ids: list[int], *, active_only: bool) -> tuple[list[int], datetime]:
+        """Lock these goods (ids in ascending order) that still exist (and are active, with
+        ``active_only``), then read the database clock; returns their ids and the time."""
 
     def write(self, *, at: datetime, source: str, prices: Sequence[NewPrice]) -> PriceBatch:
         """Append these prices (in goods order, the goods locked) and make them current."""
@@ -101,17 +110,22 @@ class PriceStore(Protocol):
 class PostgresPriceStore:
     """Every write one statement; a tick's prices drawn by the server in it."""
 
-    def lock_goods_then_clock(self, goods_ids: list[int]) -> tuple[list[int], datetime]:
+    def lock_goods_then_clock(self, goods_ids: list[int], *, active_only: bool) -> tuple[list[int], datetime]:
         if not goods_ids:
             return [], db_now()
         with connection.cursor() as cursor:
             cursor.execute(
                 LOCK_THEN_CLOCK_SQL,
-                {"first": goods_ids[0], "last": goods_ids[-1], "ids": ",".join(map(str, goods_ids))},
+                {
+                    "first": goods_ids[0],
+                    "last": goods_ids[-1],
+                    "ids": ",".join(map(str, goods_ids)),
+                    "active_only": active_only,
+                },
             )
             at, count = cursor.fetchone()
-        if count < len(goods_ids):  # some were deleted since they were listed: the rare case
-            existing = set(Goods.objects.filter(id__in=goods_ids).values_list("id", flat=True))
+        if count < len(goods_ids):  # some were deleted (or deactivated) since they were listed: rare
+            existing = set(_lockable(goods_ids, active_only=active_only).values_list("id", flat=True))
             goods_ids = [goods for goods in goods_ids if goods in existing]
         return goods_ids, at
 
@@ -157,8 +171,8 @@ class OrmPriceStore:
     """Embedded mode (SQLite): the same writes through the ORM, drawn in Python. The write
     transaction locks the whole database, so no row needs locking."""
 
-    def lock_goods_then_clock(self, goods_ids: list[int]) -> tuple[list[int], datetime]:
-        existing = Goods.objects.filter(id__in=goods_ids).order_by("id").values_list("id", flat=True)
+    def lock_goods_then_clock(self, goods_ids: list[int], *, active_only: bool) -> tuple[list[int], datetime]:
+        existing = _lockable(goods_ids, active_only=active_only).order_by("id").values_list("id", flat=True)
         return list(existing), db_now()
 
     def write(self, *, at: datetime, source: str, prices: Sequence[NewPrice]) -> PriceBatch:

@@ -227,6 +227,11 @@ def price_current_list(*, goods_ids: Collection[int] | None = None) -> list[tupl
     return list(qs.order_by("id").values_list("id", "price", "price_updated_at"))  # type: ignore[arg-type]
 
 
+def goods_active_ids(*, goods_ids: Collection[int]) -> set[int]:
+    """Which of these goods are active."""
+    return set(Goods.objects.filter(id__in=goods_ids, is_active=True).values_list("id", flat=True))
+
+
 def goods_active_of_sales(*, sale_ids: Collection[int]) -> list[tuple[int, int]]:
     """(goods id, sale id) of the active goods of these sales, in goods id order, each goods
     once (the tick's hot path: one query, its rows read as plain tuples, no ORM per row)."""

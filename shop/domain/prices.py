@@ -1,6 +1,6 @@
 """A batch of prices committed together: what a price write hands to the feed and webhooks."""
 
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -38,6 +38,13 @@ class PriceBatch:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def only(self, goods: Container[int]) -> "PriceBatch":
+        """The part of this batch whose goods are in ``goods``."""
+        kept = [row for row in self.rows if row[1] in goods]
+        return (
+            self if len(kept) == len(self) else PriceBatch.of_rows(at=self.at, source=self.source, rows=kept)
+        )
 
     @cached_property
     def rows(self) -> list[PriceRow]:

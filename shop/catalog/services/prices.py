@@ -23,6 +23,7 @@ from django.db import transaction
 from shop.catalog.errors import CatalogErrorCode
 from shop.catalog.models import Goods, Price
 from shop.catalog.price_store import price_store
+from shop.catalog.selectors import goods_active_ids
 from shop.core.errors import ValidationError
 from shop.core.events import PriceEvent, event_emit
 from shop.domain.prices import PriceBatch
@@ -34,14 +35,16 @@ PRICE_MUST_BE_POSITIVE = "A price must be greater than zero."
 @transaction.atomic
 def prices_record(*, amounts: Mapping[int, Decimal], source: str) -> PriceBatch:
     """Append one price per goods and make it the goods' current price (a manual price, an
-    import). The batch is broadcast once, after commit."""
+    import). The batch is broadcast once, after commit, without the inactive goods: the
+    feed, like every public read, shows active goods only."""
     if any(amount <= 0 for amount in amounts.values()):
         raise ValidationError(PRICE_MUST_BE_POSITIVE, code=CatalogErrorCode.PRICE_NOT_POSITIVE)
     store = price_store()
-    goods_ids, at = store.lock_goods_then_clock(sorted(amounts))
+    goods_ids, at = store.lock_goods_then_clock(sorted(amounts), active_only=False)
     batch = store.write(at=at, source=source, prices=[(goods, amounts[goods], None) for goods in goods_ids])
-    if batch:
-        transaction.on_commit(lambda: prices_announce(batch))
+    public = batch.only(goods_active_ids(goods_ids=goods_ids))  # the rows are locked: it holds until commit
+    if public:
+        transaction.on_commit(lambda: prices_announce(public))
     return batch
 
 
@@ -65,7 +68,8 @@ def prices_draw(
     """
     sale_of = dict(goods_sales)
     store = price_store()
-    goods_ids, at = store.lock_goods_then_clock([goods for goods, _ in goods_sales])
+    # Active once locked: a goods deactivated since it was listed gets no price and no broadcast.
+    goods_ids, at = store.lock_goods_then_clock([goods for goods, _ in goods_sales], active_only=True)
     draw = PriceDraw(goods_ids=goods_ids, sale_of=sale_of, bounds=bounds, randint=randint)
     return store.draw(at=at, source=source, draw=draw)
 

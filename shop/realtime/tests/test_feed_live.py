@@ -11,12 +11,15 @@ import websockets
 from channels.db import database_sync_to_async
 from websockets.exceptions import InvalidStatus
 
+from shop.catalog.models import Price
 from shop.catalog.services.prices import prices_record
+from shop.catalog.services.sales import sale_generate_prices
 from shop.realtime.subscription import BAD_GOODS, BAD_GOODS_QUERY, MALFORMED, UNKNOWN_ACTION, UNKNOWN_GOODS
-from shop.tests.factories import CurrencyFactory, GoodsFactory
+from shop.tests.factories import CurrencyFactory, GoodsFactory, SaleFactory
 from shop.tests.live import asgi_server, next_of, run_async, service_env
 
 record = database_sync_to_async(prices_record)  # closes its connection after
+generate = database_sync_to_async(sale_generate_prices)
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -177,3 +180,34 @@ def test_unsubscribing(server: str) -> None:
             assert (await next_of(ws, "error"))["goods"] == [999999]
 
     run_async(scenario())
+
+
+def test_inactive_goods_never_reach_the_feed(server: str) -> None:
+    # given: a hidden (inactive) goods beside a shown one, both in a running sale
+    hidden = GoodsFactory(price="10.00", is_active=False)
+    shown = GoodsFactory(price="20.00")
+    sale = SaleFactory(goods=[hidden, shown], min_price=Decimal("30.00"), max_price=Decimal("40.00"))
+
+    async def scenario() -> None:
+        # an anonymous client asking for both by id, on connect
+        async with websockets.connect(f"{server}?goods={hidden.id},{shown.id}") as ws:
+            snapshot = await next_of(ws, "snapshot")
+            assert [p["goods"] for p in snapshot["prices"]] == [shown.id]
+            seq = snapshot["seq"]
+
+            # when: staff give the hidden goods a manual price, alone and beside the shown one,
+            # and the sale generates prices on demand
+            await record(amounts={hidden.id: Decimal("11.00")}, source="manual")
+            await record(amounts={hidden.id: Decimal("12.00"), shown.id: Decimal("21.00")}, source="manual")
+            await generate(sale=sale)
+
+            # then: the hidden goods' prices were written, but no batch names it: the lone one
+            # sent nothing (the next batch follows the snapshot's seq), the others only the shown goods
+            first, second = await next_of(ws, "prices"), await next_of(ws, "prices")
+            assert (first["seq"], second["seq"]) == (seq + 1, seq + 2)
+            assert [p["goods"] for p in first["prices"]] == [shown.id]
+            assert [p["goods"] for p in second["prices"]] == [shown.id]
+
+    run_async(scenario())
+    assert Price.objects.filter(goods=hidden, amount__in=["11.00", "12.00"]).count() == 2
+    assert not Price.objects.filter(goods=hidden, source="on_demand").exists()
