@@ -34,4 +34,12 @@ FEED_MAX_CONNECTIONS_PER_IP = env.int(
 # A client that cannot keep up: at most this many messages wait for it, and a socket it
 # does not read for this long is dropped.
 FEED_SEND_QUEUE = env.int("FEED_SEND_QUEUE", default=64)
+# … and the bytes that may wait for it (a whole-catalog snapshot is about 60 bytes a goods).
+FEED_SEND_QUEUE_BYTES = env.int("FEED_SEND_QUEUE_BYTES", default=4 * 1024 * 1024)
+# Snapshots (on connect, on subscribe) per connection: at most one per this many seconds; a
+# subscribe that comes sooner is answered when the interval is over, the latest one only.
+FEED_SNAPSHOT_INTERVAL_SECONDS = env.float("FEED_SNAPSHOT_INTERVAL_SECONDS", default=1.0)
+# Threads for the feed's database and cache calls (snapshots, currencies, limits), apart from
+# the thread that serves the rest of the process's async-to-sync calls.
+FEED_THREADS = env.int("FEED_THREADS", default=4)
 FEED_SEND_TIMEOUT_SECONDS = env.float("FEED_SEND_TIMEOUT_SECONDS", default=10.0)

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 CENT = Decimal("0.01")
+_EXPONENTS = {decimals: Decimal(1).scaleb(-decimals) for decimals in range(5)}  # a currency has 0-4
 
 
 def quantize(amount: Decimal, decimals: int) -> Decimal:
@@ -14,7 +15,8 @@ def quantize(amount: Decimal, decimals: int) -> Decimal:
     """
     if not isinstance(amount, Decimal):
         raise TypeError(f"amount must be a Decimal, not {type(amount).__name__}")
-    return amount.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    exponent = _EXPONENTS.get(decimals) or Decimal(1).scaleb(-decimals)
+    return amount.quantize(exponent, rounding=ROUND_HALF_UP)
 
 
 def convert(amount: Decimal, *, rate: Decimal, decimals: int) -> Decimal:
@@ -48,4 +50,5 @@ class Quote:
     def show(self, amount: Decimal | None) -> str | None:
         if amount is None:
             return None
-        return format_amount(convert(amount, rate=self.rate, decimals=self.decimals), self.decimals)
+        # Converted, it has exactly ``decimals`` digits already: format_amount would pad nothing.
+        return f"{convert(amount, rate=self.rate, decimals=self.decimals):f}"

@@ -2,13 +2,17 @@
 
 import asyncio
 import contextlib
+import math
+import threading
 import time
 from collections.abc import Collection
+from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 from urllib.parse import parse_qs
 
-from channels.db import database_sync_to_async
+from channels.consumer import get_handler_name
 from django.conf import settings
 from django.utils import timezone
 from redis.exceptions import RedisError
@@ -21,30 +25,68 @@ from shop.realtime.feed import batch_time, dumps, price_entries, render_batch
 from shop.realtime.limits import LimitedWebsocketConsumer
 from shop.realtime.publisher import FEED_GROUP, feed_seq_current
 from shop.realtime.subscription import SUBSCRIBE, FeedRequest, FeedRequestError, Subscription
+from shop.realtime.threads import feed_thread
 
 CLOSE_BAD_REQUEST = 4400
 
 
 # Every connect and every subscribe "all" wants the whole snapshot, the same one until the next
-# batch: it is read and rendered once per (seq, currency, rate) in each process. The age cap
-# bounds how long a price whose batch was never published (Redis down) could stay out of it.
+# batch: it is read and rendered once per (seq, currency, rate) in each process and its bytes
+# shared by every connection. The age cap bounds how long a price whose batch was never
+# published (Redis down) could stay out of it.
 SNAPSHOT_MAX_AGE_SECONDS = 1.0
-_snapshots: dict[tuple[int, str, Decimal], tuple[float, list[dict[str, Any]]]] = {}
 
 
-def _snapshot(quote: Quote, goods_ids: Collection[int] | None) -> tuple[int, list[dict[str, Any]]]:
-    seq = feed_seq_current()  # read before the prices: a batch after this is newer than the snapshot
-    key = (seq, quote.currency, quote.rate)
-    cached = _snapshots.get(key) if goods_ids is None else None
-    if cached is not None and time.monotonic() - cached[0] < SNAPSHOT_MAX_AGE_SECONDS:
-        return seq, cached[1]
-    rows = price_current_list(goods_ids=goods_ids)
-    prices = price_entries(((g, p, at.isoformat()) for g, p, at in rows), quote)
-    if goods_ids is None:
+@dataclass(frozen=True)
+class Snapshot:
+    seq: int
+    currency: str
+    at: str
+    goods: frozenset[int]  # the goods in it
+    prices: str  # its "prices" list, rendered
+
+    @cached_property
+    def text(self) -> str:
+        """The ``snapshot`` event, rendered once: every connection sends this very string."""
+        return self.render(seq=self.seq, echo={})
+
+    def render(self, *, seq: int, echo: dict[str, Any]) -> str:
+        head = {"type": "snapshot", "seq": seq, "at": self.at, "currency": self.currency, **echo}
+        return f'{dumps(head)[:-1]},"prices":{self.prices}}}'
+
+
+_snapshots: dict[tuple[int, str, Decimal], tuple[float, Snapshot]] = {}
+_snapshot_lock = threading.Lock()  # one thread reads and renders the whole snapshot; the others wait for it
+
+
+def _snapshot(quote: Quote, goods_ids: Collection[int] | None) -> Snapshot:
+    if goods_ids is not None:
+        return _snapshot_read(quote, goods_ids)
+    with _snapshot_lock:
+        seq = feed_seq_current()  # read before the prices: a batch after this is newer than the snapshot
+        key = (seq, quote.currency, quote.rate)
+        cached = _snapshots.get(key)
+        if cached is not None and time.monotonic() - cached[0] < SNAPSHOT_MAX_AGE_SECONDS:
+            return cached[1]
+        snapshot = _snapshot_read(quote, None, seq=seq)
         if len(_snapshots) > 16:  # older seqs are never asked for again
             _snapshots.clear()
-        _snapshots[key] = (time.monotonic(), prices)
-    return seq, prices
+        _snapshots[key] = (time.monotonic(), snapshot)
+        return snapshot
+
+
+def _snapshot_read(quote: Quote, goods_ids: Collection[int] | None, *, seq: int | None = None) -> Snapshot:
+    if seq is None:
+        seq = feed_seq_current()  # read before the prices: a batch after this is newer than the snapshot
+    rows = price_current_list(goods_ids=goods_ids)
+    prices = price_entries(((g, p, at.isoformat()) for g, p, at in rows), quote)
+    return Snapshot(
+        seq=seq,
+        currency=quote.currency,
+        at=timezone.now().isoformat(),
+        goods=frozenset(g for g, _, _ in rows),
+        prices=dumps(prices),
+    )
 
 
 class PriceFeedConsumer(LimitedWebsocketConsumer):
@@ -52,13 +94,27 @@ class PriceFeedConsumer(LimitedWebsocketConsumer):
     subscription = Subscription()  # every goods
     seq = 0
     last_sent = 0.0
+    last_snapshot = -math.inf
     heartbeat: asyncio.Task[None] | None = None
+    pacer: asyncio.Task[None] | None = None  # answers the waiting requests when their turn comes
+    waiting: tuple[FeedRequest, ...] = ()  # requests that wait for the pacer, in order
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # Channels' own dispatch first closes stale database connections, a hop to asgiref's one
+        # shared thread for every message (each batch, each client message): under a flood of
+        # client messages that thread, and every consumer waiting on it, falls behind. This
+        # consumer reads the database on the feed's threads only, which close their connections
+        # around each call (shop.realtime.threads), so it hands the message on directly.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def connect(self) -> None:
         query = parse_qs(self.scope.get("query_string", b"").decode(), keep_blank_values=True)
         currency = next((value for value in query.get("currency", []) if value), None)  # blank: none
         try:
-            self.quote = await database_sync_to_async(quote_get)(code=currency)
+            self.quote = await feed_thread(quote_get)(code=currency)
             self.subscription = Subscription.of_query(
                 query.get("goods", []), limit=settings.FEED_MAX_SUBSCRIPTION_GOODS
             )
@@ -93,25 +149,53 @@ class PriceFeedConsumer(LimitedWebsocketConsumer):
                 await asyncio.sleep(0.5)
 
     async def disconnect(self, code: int) -> None:
-        if self.heartbeat is not None:
-            self.heartbeat.cancel()
+        for task in (self.heartbeat, self.pacer):
+            if task is not None:
+                task.cancel()
         with contextlib.suppress(ConnectionError, OSError, RedisError):
             await self.channel_layer.group_discard(FEED_GROUP, self.channel_name)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         try:
             request = FeedRequest.of_text(text_data, limit=settings.FEED_MAX_SUBSCRIPTION_GOODS)
+        except FeedRequestError as exc:
+            await self.send_event(exc.event)
+            return
+        # At most one snapshot per interval: a subscribe that comes sooner waits its turn. It
+        # supersedes the requests waiting before it (it sets the subscription anew, and only the
+        # latest is answered); an unsubscribe waits behind it, so requests apply in order.
+        if request.action == SUBSCRIBE:
+            wait = self.last_snapshot + settings.FEED_SNAPSHOT_INTERVAL_SECONDS - time.monotonic()
+            if wait > 0 or self.waiting:
+                self.waiting = (request,)
+                if self.pacer is None:
+                    self.pacer = asyncio.create_task(self.answer_waiting(max(wait, 0.0)))
+                return
+        elif self.waiting:
+            self.waiting = (*self.waiting, request)
+            return
+        await self.answer(request)
+
+    async def answer_waiting(self, wait: float) -> None:
+        await asyncio.sleep(wait)
+        self.pacer = None
+        waiting, self.waiting = self.waiting, ()
+        for request in waiting:
+            await self.answer(request)
+
+    async def answer(self, request: FeedRequest) -> None:
+        try:
             if request.goods is None:  # subscribe to "all"
                 self.subscription = self.subscription.apply(request)
                 await self.send_snapshot(None, request_id=request.id)
                 return
-            seq, priced = await database_sync_to_async(_snapshot)(self.quote, request.goods)
-            self.subscription = self.subscription.apply(request, priced={entry["goods"] for entry in priced})
+            snapshot = await feed_thread(_snapshot)(self.quote, request.goods)
+            self.subscription = self.subscription.apply(request, priced=snapshot.goods)
         except FeedRequestError as exc:
             await self.send_event(exc.event)
             return
         if request.action == SUBSCRIBE:
-            await self.send_event(self.snapshot_event(seq, priced, request.id))
+            await self.send_text(self.snapshot_text(snapshot, request.id))
         else:
             await self.send_event({"type": "unsubscribed", "goods": sorted(request.goods), **request.echo})
 
@@ -131,20 +215,22 @@ class PriceFeedConsumer(LimitedWebsocketConsumer):
             await self.send_event({"type": "heartbeat", "seq": self.seq, "at": timezone.now().isoformat()})
 
     async def send_snapshot(self, goods: Collection[int] | None, *, request_id: Any) -> None:
-        seq, prices = await database_sync_to_async(_snapshot)(self.quote, goods)
-        await self.send_event(self.snapshot_event(seq, prices, request_id))
+        snapshot = await feed_thread(_snapshot)(self.quote, goods)
+        await self.send_text(self.snapshot_text(snapshot, request_id))
 
-    def snapshot_event(self, seq: int, prices: list[dict[str, Any]], request_id: Any) -> dict[str, Any]:
-        self.seq = max(self.seq, seq)
-        event = {
-            "type": "snapshot",
-            "seq": self.seq,
-            "at": timezone.now().isoformat(),
-            "currency": self.quote.currency,
-            "prices": prices,
-        }
-        return {**event, "id": request_id} if request_id is not None else event
+    def snapshot_text(self, snapshot: Snapshot, request_id: Any) -> str:
+        """The ``snapshot`` event; the very string every connection sends, unless it carries
+        this connection's request id or a newer seq than the snapshot's."""
+        self.last_snapshot = time.monotonic()
+        if request_id is None and self.seq <= snapshot.seq:
+            self.seq = snapshot.seq
+            return snapshot.text
+        self.seq = max(self.seq, snapshot.seq)
+        return snapshot.render(seq=self.seq, echo={} if request_id is None else {"id": request_id})
 
     async def send_event(self, event: dict[str, Any]) -> None:
-        await self.send(text_data=dumps(event))
+        await self.send_text(dumps(event))
+
+    async def send_text(self, text: str) -> None:
+        await self.send(text_data=text)
         self.last_sent = time.monotonic()

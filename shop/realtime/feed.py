@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from shop.domain.money import Quote, convert, format_amount
+from shop.domain.money import Quote
 
 dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
@@ -43,14 +43,8 @@ def batch_time(message: dict[str, Any]) -> float:
 
 def price_entries(prices: Iterable[tuple[int, Decimal, str]], quote: Quote) -> list[dict[str, Any]]:
     """``[(goods, base amount, at)]`` -> ``[{goods, price, at}]`` in the quote's currency."""
-    return [
-        {
-            "goods": goods,
-            "price": format_amount(convert(amount, rate=quote.rate, decimals=quote.decimals), quote.decimals),
-            "at": at,
-        }
-        for goods, amount, at in prices
-    ]
+    show = quote.show
+    return [{"goods": goods, "price": show(amount), "at": at} for goods, amount, at in prices]
 
 
 def batch_quote(message: dict[str, Any], fallback: Quote) -> Quote:

@@ -9,9 +9,9 @@
   * the largest client message: an ``error`` event and close code 1009;
   * client messages per second: the extra ones are ignored, with one
     ``error`` event (``code: rate_limited``) per second; the connection stays;
-  * a client that cannot keep up: outgoing messages wait in a bounded
-    outbox (shop.realtime.outbox), written by one task, so the consumer never blocks on a slow
-    socket (and the channel layer's queue for it never grows). When the
+  * a client that cannot keep up: outgoing messages wait in an outbox bounded in messages
+    and bytes (shop.realtime.outbox), written by one task, so the consumer never blocks on a
+    slow socket (and the channel layer's queue for it never grows). When the
     outbox is full the consumer leaves the feed and closes with 4408.
 
 The server's own WebSocket protocol (``shop.ops.protocol``) drops peers that stop reading.
@@ -27,7 +27,6 @@ import time
 from collections import Counter
 from typing import Any
 
-from asgiref.sync import sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
@@ -42,6 +41,7 @@ from shop.core.metrics import (
 from shop.core.throttling import address_key, throttle_hit
 from shop.realtime.errors import FeedErrorCode
 from shop.realtime.outbox import Message, Outbox, Send
+from shop.realtime.threads import feed_thread
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ class LimitedWebsocketConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  #
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Send) -> None:
         address = client_address(scope)
         try:  # new connections per address and second, counted across the deployment
-            await sync_to_async(throttle_hit)(
+            await feed_thread(throttle_hit)(
                 scope="feed_connect:ip",
                 ident=address,
                 setting="FEED_CONNECTS_PER_IP",
@@ -102,7 +102,7 @@ class LimitedWebsocketConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  #
             return
         connections[address] += 1
         FEED_CONNECTIONS.inc()
-        self.outbox = outbox = Outbox(send, settings.FEED_SEND_QUEUE)
+        self.outbox = outbox = Outbox(send, settings.FEED_SEND_QUEUE, settings.FEED_SEND_QUEUE_BYTES)
         consumer = asyncio.ensure_future(super().__call__(scope, receive, outbox.put))
         overflow = asyncio.ensure_future(outbox.overflowed.wait())
         try:
