@@ -12,8 +12,13 @@ NPM_STAMP := $(NPM_DIR)/node_modules/.installed
 # The test suite runs against the real services (SPEC §2).
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/tickshop
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+# pytest-xdist workers: each has its own test database and Redis database (conftest.py), and the
+# live servers it starts listen on free ports. Two, on this 2-core machine: most live tests wait on
+# other processes, so the suite runs in well under the time of one (docs/testing.md has the figures).
+TEST_WORKERS ?= 2
+PYTEST := DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest
 
-.PHONY: run stack test lint format services install lock bench fuzz clean vendor clients
+.PHONY: run stack test test-fast flaky-check lint format services install lock bench fuzz clean vendor clients
 
 $(STAMP): $(LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,10 +55,18 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: $(STAMP) $(NPM_STAMP) services lint
+test: $(STAMP) $(NPM_STAMP) services lint  ## lint, then the whole suite (what CI runs); the 15 slowest tests at the end
 	@scripts/chromium.sh
 	@scripts/nginx.sh
-	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PYTEST_ARGS)
+	$(PYTEST) -n $(TEST_WORKERS) --durations=15 $(PYTEST_ARGS)
+
+test-fast: $(STAMP) services  ## the inner loop: no browser, no live servers or workers (-m "not slow")
+	$(PYTEST) -n $(TEST_WORKERS) -m "not slow" --durations=15 $(PYTEST_ARGS)
+
+flaky-check: $(STAMP) $(NPM_STAMP) services  ## the live tests (-m slow) N times (default 5); lists any that failed once
+	@scripts/chromium.sh
+	@scripts/nginx.sh
+	N=$${N:-5} scripts/flaky_check.sh $(PYTEST) -n $(TEST_WORKERS) -m slow $(PYTEST_ARGS)
 
 fuzz: $(STAMP) services  ## Schemathesis, every phase and role, 25 examples per operation, a new seed (FUZZ_SEED=… replays)
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) FUZZ_MAX_EXAMPLES=$${FUZZ_MAX_EXAMPLES:-25} FUZZ_RANDOM=1 \

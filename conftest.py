@@ -1,12 +1,16 @@
 """Fixtures shared by every test: API clients for the three kinds of caller."""
 
 import io
+import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
+from django.conf import settings
 from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connections
@@ -19,10 +23,38 @@ from shop.tests.factories import CurrencyFactory, UserFactory
 from shop.tests.live import RedisProcess
 
 
+def pytest_configure_node(node: Any) -> None:
+    """Gives each pytest-xdist worker what no two may share, before it reads Django's settings
+    (pytest-django already gives each its own PostgreSQL database): worker ``gwN`` takes Redis
+    database ``base - N`` of ``REDIS_URL`` and ``var/test-gwN`` as VAR_DIR (the metrics' files,
+    embedded mode's files). The live servers and Celery processes a test starts inherit the
+    worker's environment, so they follow."""
+    worker = node.workerinput["workerid"]
+    env = {"VAR_DIR": str(Path(__file__).resolve().parent / "var" / f"test-{worker}")}
+    url = os.environ.get("REDIS_URL")
+    if url:
+        parts = urlsplit(url)
+        number = int(parts.path.strip("/") or 0) - int(worker.removeprefix("gw"))
+        if number < 0:
+            raise pytest.UsageError(f"REDIS_URL {url} leaves no Redis database for xdist worker {worker}")
+        env["REDIS_URL"] = parts._replace(path=f"/{number}").geturl()
+    node.gateway.remote_exec(f"import os; os.environ.update({env!r})").waitclose()
+
+
 def bearer(user: User) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
     return client
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
+    """This process's own connections run without the shop's statement timeout: creating,
+    migrating and flushing the test databases on a loaded machine may take longer than a web
+    request may. The servers and workers a test starts keep the shop's settings."""
+    options = settings.DATABASES["default"].get("OPTIONS", {})
+    if "options" in options:
+        options["options"] = re.sub(r"statement_timeout=\d+", "statement_timeout=0", options["options"])
 
 
 @pytest.fixture(autouse=True)

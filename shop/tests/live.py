@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -24,9 +24,51 @@ CELERY = str(Path(PYTHON).with_name("celery"))
 
 
 def free_port() -> int:
+    """A port that was free a moment ago: another process may take it before ours binds it
+    (see ``listening_process``)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def _listening_sockets(port: int) -> set[str]:
+    """The sockets listening on this TCP port (any address), as /proc/*/fd links name them."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            rows = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            local, state, inode = fields[1], fields[3], fields[9]
+            if state == "0A" and int(local.rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
+                found.add(f"socket:[{inode}]")
+    return found
+
+
+def listens(proc: subprocess.Popen[bytes], port: int) -> bool:
+    """True when ``proc`` or a process it started (its session: ``process`` starts one) holds a
+    socket listening on ``port``. Then what answers there is ours, not a server of another test
+    run that took the port between ``free_port`` and our bind (ours then exits: address in use)."""
+    sockets = _listening_sockets(port)
+    if not sockets:
+        return False
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if os.getsid(int(pid)) != proc.pid:
+                continue
+            if any(os.readlink(f"/proc/{pid}/fd/{fd}") in sockets for fd in os.listdir(f"/proc/{pid}/fd")):
+                return True
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+    return False
+
+
+def came_up(proc: subprocess.Popen[bytes], port: int, ready: Callable[[int], bool], timeout: float) -> bool:
+    """Wait until ``proc`` listens on ``port`` and ``ready(port)`` (True), or exits (False)."""
+    wait_until(lambda: proc.poll() is not None or (listens(proc, port) and ready(port)), timeout)
+    return proc.poll() is None
 
 
 def test_database_url() -> str:
@@ -82,13 +124,44 @@ def stop(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
 
 
 @contextmanager
+def listening_process(
+    command: Callable[[int], tuple[list[str], dict[str, str]]],
+    log: Path,
+    ready: Callable[[int], bool] = lambda port: True,
+    timeout: float = 60,
+    attempts: int = 5,
+) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+    """``command(port)`` (its args and environment) started on a free port; yields (port, process)
+    once the process itself listens there and ``ready(port)``. A port taken by someone else between
+    ``free_port`` and the bind makes the process exit: it is started again on another port."""
+    for _ in range(attempts):
+        port = free_port()
+        args, env = command(port)
+        with process(args, env, log) as proc:
+            if came_up(proc, port, ready, timeout):
+                yield port, proc
+                return
+    raise RuntimeError(f"{args[0]} exited {attempts} times before listening; see {log}")
+
+
+@contextmanager
+def asgi_server_process(env: dict[str, str], log: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``manage.py serve`` (uvicorn) on a free port; yields its base URL and its process."""
+
+    def command(port: int) -> tuple[list[str], dict[str, str]]:
+        return [PYTHON, "manage.py", "serve", "--no-prepare"], {**env, "PORT": str(port), "HOST": "127.0.0.1"}
+
+    def healthy(port: int) -> bool:
+        return http_ok(f"http://127.0.0.1:{port}/healthz")
+
+    with listening_process(command, log, ready=healthy) as (port, proc):
+        yield f"http://127.0.0.1:{port}", proc
+
+
+@contextmanager
 def asgi_server(env: dict[str, str], log: Path) -> Iterator[str]:
     """``manage.py serve`` (uvicorn) on a free port; yields its base URL."""
-    port = free_port()
-    env = {**env, "PORT": str(port), "HOST": "127.0.0.1"}
-    with process([PYTHON, "manage.py", "serve", "--no-prepare"], env, log):
-        base = f"http://127.0.0.1:{port}"
-        wait_until(lambda: http_ok(f"{base}/healthz"), timeout=30)
+    with asgi_server_process(env, log) as (base, _):
         yield base
 
 
@@ -108,6 +181,7 @@ class RedisProcess:
         self.port = free_port()
         self.log = log
         self.proc: subprocess.Popen[bytes] | None = None
+        self.started = False  # once started, it keeps its port: its clients know the URL
 
     @property
     def url(self) -> str:
@@ -115,10 +189,20 @@ class RedisProcess:
 
     def start(self) -> None:
         binary = shutil.which("redis-server") or "/usr/bin/redis-server"
-        args = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-        with self.log.open("ab") as out:
-            self.proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-        wait_until(lambda: socket.create_connection(("127.0.0.1", self.port), timeout=1).close() is None)
+        for _ in range(5):
+            args = [binary, "--port", str(self.port), "--bind", "127.0.0.1"]
+            args += ["--save", "", "--appendonly", "no"]
+            with self.log.open("ab") as out:
+                proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            self.proc = proc
+            # Listening itself: a server that took the port first (ours then exits) is not ours.
+            if came_up(proc, self.port, ready=lambda port: True, timeout=20):
+                self.started = True
+                return
+            if self.started:
+                break
+            self.port = free_port()  # taken before the first start: another one
+        raise RuntimeError(f"redis-server could not listen on port {self.port}; see {self.log}")
 
     def stop(self) -> None:
         if self.proc is not None:
@@ -153,8 +237,8 @@ def call(url: str, method: str = "GET", token: str | None = None, body: Any = No
 
 
 def run_async(coro: Any) -> Any:
-    """Run a WebSocket scenario to its end, 30 s at most."""
-    return asyncio.run(asyncio.wait_for(coro, 30))
+    """Run a WebSocket scenario to its end, 60 s at most (a loaded machine is slow, not stuck)."""
+    return asyncio.run(asyncio.wait_for(coro, 60))
 
 
 async def next_of(ws: Any, kind: str) -> dict[str, Any]:

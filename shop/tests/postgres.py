@@ -29,12 +29,16 @@ def _bin_dir() -> Path:
     return Path(initdb).parent
 
 
+WAIT = ("-w", "-t", "60")  # pg_ctl waits for the server to be up (or down), 60 s at most
+
+
 class PostgresProcess:
     """``initdb`` (trust auth) + ``pg_ctl`` on a free port; stop and start at will."""
 
     def __init__(self) -> None:
         self.bin = _bin_dir()
         self.port = free_port()
+        self.started = False
         self.user: str | None = None
         if os.geteuid() == 0:
             try:
@@ -66,16 +70,27 @@ class PostgresProcess:
         self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync")
 
     def start(self) -> None:
-        options = (
-            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-        )
-        self._run(
-            "pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "-t", "60", "start"
-        )
+        for _ in range(5):
+            options = (
+                f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 "
+                "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+            )
+            seen = len(self.server_log())
+            try:
+                self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", options, *WAIT, "start")
+            except subprocess.CalledProcessError:
+                # free_port's port taken before the first start (by another test run's server, or
+                # an outgoing connection): another one. Once started, it keeps its port.
+                if self.started or "could not bind" not in self.server_log()[seen:]:
+                    raise
+                self.port = free_port()
+                continue
+            self.started = True
+            return
+        raise RuntimeError(f"PostgreSQL could not listen on a port of its own; see {self.log}")
 
     def stop(self, mode: str = "fast") -> None:
-        self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "-t", "60", "stop")
+        self._run("pg_ctl", "-D", str(self.data), "-m", mode, *WAIT, "stop")
 
     def destroy(self) -> None:
         if (self.data / "postmaster.pid").exists():

@@ -7,29 +7,39 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from shop.tests.live import ROOT, free_port, process, wait_until
+from shop.tests.live import ROOT, listening_process
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 UPSTREAM_LINE = "    server web:8000 max_fails=1 fail_timeout=5s;\n"
 LISTEN_LINE = "    listen 80;\n"
+ACCESS_LOG_LINE = "    access_log /var/log/nginx/access.log tickshop_redacted;\n"
 # Which backend answered each request, for the tests to see that both did.
 ACCESS_LOG_FORMAT = "'$request_method $request_uri $status $upstream_addr'"
 
 
-def site_config(backends: list[str], port: int) -> str:
-    """deploy/nginx.conf with the test's backends and port: nothing else changes."""
+def site_config(backends: list[str], port: int, directory: Path) -> str:
+    """deploy/nginx.conf with the test's backends, port and log files: nothing else changes. Its own
+    access log goes to ``redacted.log``, next to the test's ``access.log`` (which ``upstreams`` reads)."""
     text = (ROOT / "deploy" / "nginx.conf").read_text()
-    assert UPSTREAM_LINE in text and LISTEN_LINE in text, "deploy/nginx.conf changed shape"
+    assert all(line in text for line in (UPSTREAM_LINE, LISTEN_LINE, ACCESS_LOG_LINE)), (
+        "deploy/nginx.conf changed shape"
+    )
     servers = "".join(f"    server {b} max_fails=1 fail_timeout=5s;\n" for b in backends)
-    return text.replace(UPSTREAM_LINE, servers).replace(LISTEN_LINE, f"    listen 127.0.0.1:{port};\n")
+    logs = (
+        f"    access_log {directory / 'redacted.log'} tickshop_redacted;\n"
+        f"    access_log {directory / 'access.log'} upstream;\n"
+    )
+    return (
+        text.replace(UPSTREAM_LINE, servers)
+        .replace(LISTEN_LINE, f"    listen 127.0.0.1:{port};\n")
+        .replace(ACCESS_LOG_LINE, logs)
+    )
 
 
 @contextmanager
 def nginx(backends: list[str], directory: Path) -> Iterator[str]:
     """Run nginx in the foreground in ``directory``; yields its base URL."""
     directory.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    (directory / "tickshop.conf").write_text(site_config(backends, port))
     user = "user root;\n" if os.geteuid() == 0 else ""  # workers must reach the temp directories
     temp = " ".join(
         f"{kind}_temp_path {directory / kind};"
@@ -55,17 +65,14 @@ def nginx(backends: list[str], directory: Path) -> Iterator[str]:
         "-e",
         str(directory / "error.log"),
     ]
-    with process(args, dict(os.environ), directory / "nginx.out") as proc:
-        base = f"http://127.0.0.1:{port}"
-        wait_until(lambda: proc.poll() is None and _listening(port), timeout=15)
-        yield base
 
+    def command(port: int) -> tuple[list[str], dict[str, str]]:
+        (directory / "tickshop.conf").write_text(site_config(backends, port, directory))
+        return args, dict(os.environ)
 
-def _listening(port: int) -> bool:
-    import socket
-
-    with socket.create_connection(("127.0.0.1", port), timeout=1):
-        return True
+    # Ready once nginx itself listens on its port (not whatever took the port before it could).
+    with listening_process(command, directory / "nginx.out", timeout=30) as (port, _):
+        yield f"http://127.0.0.1:{port}"
 
 
 def upstreams(directory: Path, fragment: str) -> set[str]:

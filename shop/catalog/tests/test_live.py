@@ -1,7 +1,6 @@
 """Ticks and generation through real processes: Celery worker and beat, two ASGI servers."""
 
 import json
-import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
@@ -17,7 +16,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from shop.catalog.models import Price, Tick
 from shop.core.schedules import schedules_ensure
 from shop.tests.factories import GoodsFactory, SaleFactory, UserFactory
-from shop.tests.live import asgi_server, celery, service_env
+from shop.tests.live import asgi_server, celery, service_env, stop, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -28,15 +27,21 @@ def test_worker_and_two_beats_tick_every_slot_once(usd: Any, tmp_path: Path) -> 
     SaleFactory(goods=goods, min_price=Decimal("10.00"), max_price=Decimal("10.05"))
     schedules_ensure()
     env = service_env()
-    # when: they run for a minute
+    # when: they run for ten whole ticks (about a minute, once they have started)
     with ExitStack() as stack:
-        stack.enter_context(celery("worker", env, tmp_path / "worker.log"))
+        worker = stack.enter_context(celery("worker", env, tmp_path / "worker.log"))
         stack.enter_context(celery("beat", env, tmp_path / "beat1.log"))
         stack.enter_context(celery("beat", env, tmp_path / "beat2.log"))
-        time.sleep(60)
+        try:
+            wait_until(lambda: Tick.objects.filter(goods_count=len(goods)).count() >= 10, timeout=180)
+        except TimeoutError:
+            raise AssertionError((tmp_path / "worker.log").read_text()[-3000:]) from None
+        # Stopped first, right after a whole tick and seconds before the next slot's: stopping kills
+        # the pool process, and a tick it was running would be cut short (whole chunks only).
+        stop(worker)
     # then: a tick every slot of 5 s, never two in one slot, within the bounds
     slots = sorted(Tick.objects.values_list("slot", flat=True))
-    assert len(slots) >= 10, (tmp_path / "worker.log").read_text()[-3000:]
+    assert len(slots) >= 10
     assert slots == list(range(slots[0], slots[0] + len(slots))), f"skipped slots: {slots}"
     for g in goods:
         ticks = list(Price.objects.filter(goods=g, source="tick").order_by("created_at"))
@@ -70,7 +75,7 @@ def test_concurrent_generate_prices_across_two_servers(usd: Any, tmp_path: Path)
                 headers={"Authorization": f"Bearer {token}"},
             )
             try:
-                with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+                with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
                     return response.status, response.headers, json.load(response)
             except HTTPError as error:
                 return error.code, error.headers, json.load(error)

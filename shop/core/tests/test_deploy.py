@@ -212,9 +212,9 @@ def test_stack_mode_logs_json_lines_with_the_request_id(tmp_path: Path, usd: Any
     log = tmp_path / "server.log"
     with asgi_server(service_env(LOG_FORMAT="", LOG_REQUESTS=""), log) as base:
         request = urllib.request.Request(f"{base}/api/goods/", headers={"X-Request-ID": "trace-42"})  # noqa: S310
-        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - local test server
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - local test server
             assert response.headers["X-Request-ID"] == "trace-42"
-        with urllib.request.urlopen(f"{base}/api/goods/?limit=1", timeout=5) as response:  # noqa: S310
+        with urllib.request.urlopen(f"{base}/api/goods/?limit=1", timeout=30) as response:  # noqa: S310
             generated = response.headers["X-Request-ID"]
             assert re.fullmatch(r"[0-9a-f]{32}", generated)
         # A declared 2 MiB body is refused before it is read: send only the head, then read.
@@ -230,7 +230,7 @@ def test_stack_mode_logs_json_lines_with_the_request_id(tmp_path: Path, usd: Any
             assert json.loads(refused.read())["code"] == "too_large"
         for page in ("/activate/MTI/c2y-secret1token", "/password-reset/MTI/c2y-secret2token"):
             opened = urllib.request.Request(f"{base}{page}", headers={"X-Request-ID": page.split("/")[1]})  # noqa: S310
-            with urllib.request.urlopen(opened, timeout=5) as response:  # noqa: S310
+            with urllib.request.urlopen(opened, timeout=30) as response:  # noqa: S310
                 assert response.status == 200
     text = log.read_text()
     assert "secret1token" not in text and "secret2token" not in text  # the links' tokens stay out of logs

@@ -61,6 +61,11 @@ def test_a_scrape_sums_every_web_and_celery_process(usd: Any, tmp_path: Path) ->
                 await next_of(ws, "snapshot")
                 await next_of(ws, "prices")
                 await next_of(ws, "prices")
+                # A batch's lag is counted once the server has written it, which is a moment after
+                # this client can have read it: wait for the second one's (the connection still open).
+                await asyncio.to_thread(
+                    wait_until, lambda: sample(scrape(one), "tickshop_feed_batch_lag_seconds_count") >= 2
+                )
                 while_open = scrape(one)
             await asyncio.sleep(0)
             return (
@@ -96,20 +101,31 @@ async def read_until_closed(ws: Any) -> None:
 
 
 def kill_server(base: str) -> None:
-    """SIGKILL the `serve` process listening at ``base`` (found by its port)."""
+    """SIGKILL the `serve` process listening at ``base`` (found by its port); returns once it is
+    dead. (Its clients see their connections close while it is still exiting: a scrape then could
+    still find it alive. The scrape after its death is the one that must not count them.)"""
     port = base.rsplit(":", 1)[1]
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-            environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if b"serve" in cmdline and f"PORT={port}".encode() in environ:
-            os.kill(int(pid), signal.SIGKILL)
-            return
-    raise AssertionError(f"no server on port {port}")
+    server = next((pid for pid in os.listdir("/proc") if pid.isdigit() and serves(int(pid), port)), None)
+    assert server is not None, f"no server on port {port}"
+    os.kill(int(server), signal.SIGKILL)
+    wait_until(lambda: dead(int(server)))
+
+
+def serves(pid: int, port: str) -> bool:
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return b"serve" in cmdline and f"PORT={port}".encode() in environ
+
+
+def dead(pid: int) -> bool:
+    """Exited: gone, or a zombie its parent (this test's process) has not reaped yet."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return True
 
 
 def test_healthz_says_stalled_while_beat_is_frozen(usd: Any, tmp_path: Path) -> None:
@@ -146,7 +162,7 @@ def test_healthz_says_stalled_while_beat_is_frozen(usd: Any, tmp_path: Path) -> 
         wait_until(lambda: ticks(strict=True)[0] == 200 and ticks()[1]["status"] == "ok", timeout=30)
         # (the worker counts them just after the commit /healthz has seen)
         wait_until(
-            lambda: sample(scrape(web), "tickshop_tick_slots_skipped_total") >= skipped_before + 2, timeout=10
+            lambda: sample(scrape(web), "tickshop_tick_slots_skipped_total") >= skipped_before + 2, timeout=30
         )
         stop(beat)
 

@@ -62,7 +62,7 @@ def test_stack_survives_a_postgres_restart(
         goods = call(f"{base}/api/goods/")[1]["results"][0]["id"]
         order = {"items": [{"goods": goods, "quantity": 1}]}
         assert call(f"{base}/api/orders/", "POST", token, order)[0] == 201
-        wait_until(lambda: newest_tick_at(base) != "", timeout=30)
+        wait_until(lambda: newest_tick_at(base) != "", timeout=90)  # beat and the worker start first
 
         # when: PostgreSQL goes away
         postgres.stop()
@@ -94,7 +94,7 @@ def test_stack_survives_a_postgres_restart(
         assert (status, orders["count"]) == (200, 2)
         # and the ticker resumes
         before = newest_tick_at(base)
-        wait_until(lambda: newest_tick_at(base) > before, timeout=30)
+        wait_until(lambda: newest_tick_at(base) > before, timeout=60)
 
         # when: a quick restart while the server is idle: every connection in its pool dies
         postgres.stop()

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import websockets
 
-from shop.tests.live import free_port, http_ok, process, wait_until
+from shop.tests.live import http_ok, listening_process
 
 pytestmark = pytest.mark.slow
 
@@ -17,26 +17,30 @@ pytestmark = pytest.mark.slow
 def get_json(url: str, data: dict[str, str] | None = None) -> dict:  # type: ignore[type-arg]
     body = json.dumps(data).encode() if data else None
     request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})  # noqa: S310
-    with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - local server
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - local server
         return json.load(response)  # type: ignore[no-any-return]
 
 
 def test_make_run_starts_from_nothing_ticks_and_feeds(tmp_path: Path) -> None:
     # given: a machine with no database and no Redis configured
-    port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     env.update(
         VAR_DIR=str(tmp_path / "var"),
-        PORT=str(port),
         PRICE_TICK_SECONDS="1",
         ADMIN_EMAIL="admin@example.com",
         ADMIN_PASSWORD="a-long-admin-password",
     )
-    base = f"http://127.0.0.1:{port}"
     log = tmp_path / "run.log"
-    # when
-    with process(["make", "--no-print-directory", "run"], env, log):
-        wait_until(lambda: http_ok(f"{base}/healthz"), timeout=60)
+
+    def make_run(port: int) -> tuple[list[str], dict[str, str]]:
+        return ["make", "--no-print-directory", "run"], {**env, "PORT": str(port)}
+
+    def healthy(port: int) -> bool:
+        return http_ok(f"http://127.0.0.1:{port}/healthz")
+
+    # when (migrating a new SQLite database and loading the demo data take a while on a loaded machine)
+    with listening_process(make_run, log, ready=healthy, timeout=120) as (port, _):
+        base = f"http://127.0.0.1:{port}"
         # then: embedded mode, its SQLite file, demo data and the staff user
         health = get_json(f"{base}/healthz")
         assert (health["status"], health["mode"]) == ("ok", "embedded")

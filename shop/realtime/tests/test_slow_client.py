@@ -25,7 +25,7 @@ from pytest_django.fixtures import Settings
 
 from shop.catalog.models import Goods
 from shop.catalog.services.prices import prices_record
-from shop.tests.live import PYTHON, RedisProcess, http_ok, process, service_env, wait_until
+from shop.tests.live import RedisProcess, asgi_server_process, service_env
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -39,13 +39,8 @@ record = database_sync_to_async(prices_record)
 @contextmanager
 def feed_server(env: dict[str, str], log: Path) -> Iterator[tuple[int, int]]:
     """``manage.py serve`` on a free port; yields (port, pid) so its memory can be read."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {**env, "PORT": str(port), "HOST": "127.0.0.1"}
-    with process([PYTHON, "manage.py", "serve", "--no-prepare"], env, log) as proc:
-        wait_until(lambda: http_ok(f"http://127.0.0.1:{port}/healthz"), timeout=30)
-        yield port, proc.pid
+    with asgi_server_process(env, log) as (base, proc):
+        yield int(base.rsplit(":", 1)[1]), proc.pid
 
 
 def rss_mb(pid: int) -> float:

@@ -76,7 +76,7 @@ def call(base: str, method: str, path: str, *, token: str | None = None, body: A
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(f"{base}{path}", data=data, method=method, headers=headers)  # noqa: S310
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - local test server
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - local test server
             raw = response.read()
             return response.status, json.loads(raw) if raw else None
     except HTTPError as error:
@@ -148,7 +148,7 @@ def log_in(page: Page, email: str, password: str = PASSWORD) -> None:
     page.get_by_role("button", name="Log out").wait_for()
 
 
-def until(page: Page, predicate: Callable[[], Any], timeout: float = 15.0) -> None:
+def until(page: Page, predicate: Callable[[], Any], timeout: float = 30.0) -> None:
     """Wait for what the page's traffic makes true (Playwright runs its handlers while we wait)."""
     deadline = time.monotonic() + timeout
     while not predicate():
