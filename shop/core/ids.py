@@ -26,8 +26,9 @@ _DIGITS = re.compile(r"[0-9]{1,19}")
 ID_SCHEMA = {"type": "integer", "format": "int64", "minimum": 1, "maximum": MAX_ID}
 
 
-def parse_id(value: Any) -> int | None:
-    """``value`` as an id, or None. Accepts an int (not a bool) or a string of at most 19 digits."""
+def parse_int(value: Any, *, minimum: int = 1, maximum: int = MAX_ID) -> int | None:
+    """``value`` as a whole number in ``minimum…maximum``, or None. Accepts an int (not a bool)
+    or a string of at most 19 ASCII digits (no sign, spaces or exponent)."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -36,7 +37,12 @@ def parse_id(value: Any) -> int | None:
         number = int(value)
     else:
         return None
-    return number if 1 <= number <= MAX_ID else None
+    return number if minimum <= number <= maximum else None
+
+
+def parse_id(value: Any) -> int | None:
+    """``value`` as an id (1…2⁶³−1), or None."""
+    return parse_int(value)
 
 
 @extend_schema_field(ID_SCHEMA)

@@ -5,9 +5,9 @@ to all of them comes from one place, here, so the schema names every status
 the API really answers (the fuzz test checks it): 401 everywhere (a bad or
 expired token is refused even on public reads) and 503 when a service the
 shop needs is down; 400 wherever there is input (always an object: DRF's
-field errors or ``{detail, code}``), ids in paths included; 403 on writes and on the user
-endpoints; 404 where the path names an object, for stale cursors and for
-other users; 413 and 415 for bodies; 429 with ``Retry-After`` on the
+field errors or ``{detail, code}``), ids in paths and pages' limits, offsets and cursors
+included; 403 on writes and on the user endpoints; 404 where the path names an object and
+for other users; 413 and 415 for bodies; 429 with ``Retry-After`` on the
 throttled account endpoints. The error body's ``code`` lists every code the shop
 names, from the apps' error-code enums (``shop.core.errors.error_code_enums``).
 """
@@ -83,8 +83,8 @@ def document_error_responses(
             if method in UNSAFE or has_body or any(p.get("in") in ("query", "path") for p in parameters):
                 # Field errors or {detail, code}: an object either way, whatever a view documented.
                 responses["400"] = VALIDATION
-            if any(p.get("in") == "path" or p.get("name") == "cursor" for p in parameters):
-                common["404"] = _error("Not found (or not yours; or a stale cursor).")
+            if any(p.get("in") == "path" for p in parameters):
+                common["404"] = _error("Not found (or not yours).")
             if path.startswith("/auth/users/"):
                 common["404"] = _error("Not found (users see only themselves).")
             if method in UNSAFE or path.startswith("/auth/users/"):

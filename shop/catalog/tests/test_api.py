@@ -9,6 +9,8 @@ from rest_framework.test import APIClient
 from shop.catalog.models import Goods, Price, Sale
 from shop.catalog.services.prices import prices_record
 from shop.catalog.services.sales import GOODS_IN_OTHER_SALE, SALE_BOUNDS_INVALID, SALE_WINDOW_INVALID
+from shop.core.ids import MAX_ID
+from shop.core.pagination import INVALID_CURSOR, INVALID_LIMIT, INVALID_OFFSET
 from shop.tests.factories import CurrencyFactory, GoodsFactory, SaleFactory
 
 pytestmark = pytest.mark.django_db
@@ -50,6 +52,33 @@ def test_goods_list_shape_and_pagination(anon: APIClient, currencies: None) -> N
         "currency": "USD",
         "sale": None,
     }
+
+
+# the plain page's statement and the filtered queryset
+@pytest.mark.parametrize("search", [{}, {"search": "Goods"}])
+@pytest.mark.parametrize(
+    ("query", "error"),
+    [
+        ({"offset": "9223372036854775808"}, {"detail": INVALID_OFFSET, "code": "invalid_offset"}),
+        ({"offset": "99999999999999999999999"}, {"detail": INVALID_OFFSET, "code": "invalid_offset"}),
+        ({"limit": "9223372036854775808"}, {"detail": INVALID_LIMIT, "code": "invalid_limit"}),
+        ({"limit": "99999999999999999999999"}, {"detail": INVALID_LIMIT, "code": "invalid_limit"}),
+    ],
+)
+def test_goods_list_refuses_a_limit_or_offset_out_of_range(
+    anon: APIClient, usd: Any, search: dict[str, str], query: dict[str, str], error: dict[str, str]
+) -> None:
+    # was: 500 for the offsets (the plain page's statement took them as they came)
+    GoodsFactory(price="1.00")
+    response = anon.get("/api/goods/", {**query, **search})
+    assert response.status_code == 400
+    assert response.json() == error
+
+
+def test_goods_list_takes_the_largest_offset(anon: APIClient, usd: Any) -> None:
+    GoodsFactory(price="1.00")
+    body = anon.get("/api/goods/", {"offset": str(MAX_ID), "limit": "500"}).json()
+    assert (body["count"], body["results"], body["next"]) == (1, [], None)
 
 
 @pytest.mark.parametrize(
@@ -180,6 +209,40 @@ def test_prices_cursor_pagination_newest_first(anon: APIClient, usd: Any) -> Non
         "source": "manual",
         "sale": None,
     }
+
+
+def test_prices_cursor_links_lead_back_and_forth(anon: APIClient, usd: Any) -> None:
+    goods = GoodsFactory()
+    for i in range(5):
+        prices_record(amounts={goods.id: Decimal(f"{i + 1}.00")}, source="manual")
+    first = anon.get(f"/api/prices/?goods={goods.id}&limit=2").json()
+    second = anon.get(first["next"]).json()
+    back = anon.get(second["previous"]).json()
+    assert [p["amount"] for p in back["results"]] == ["5.00", "4.00"]
+    assert back["previous"] is None
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "cD1nYXJiYWdl",  # p=garbage
+        "cD0yMDI2LTAxLTAxVDAwOjAwOjAwLTE5OjI4",  # p=2026-01-01T00:00:00-19:28 (PostgreSQL: -15:59 at most)
+        "not base64!",  # undecodable: was DRF's 404 "Invalid cursor"
+    ],
+)
+def test_prices_refuse_a_cursor_the_shop_did_not_write(anon: APIClient, usd: Any, cursor: str) -> None:
+    # was: 500 for the first two (the position went to the query as it came)
+    GoodsFactory(price="1.00")
+    response = anon.get("/api/prices/", {"cursor": cursor})
+    assert response.status_code == 400
+    assert response.json() == {"detail": INVALID_CURSOR, "code": "invalid_cursor"}
+
+
+@pytest.mark.parametrize("limit", ["0", "501", "9223372036854775808", "99999999999999999999999"])
+def test_prices_refuse_a_limit_out_of_range(anon: APIClient, usd: Any, limit: str) -> None:
+    response = anon.get("/api/prices/", {"limit": limit})
+    assert response.status_code == 400
+    assert response.json() == {"detail": INVALID_LIMIT, "code": "invalid_limit"}
 
 
 def test_prices_since_until_are_inclusive(anon: APIClient, usd: Any) -> None:
