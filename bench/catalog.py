@@ -46,8 +46,9 @@ def main() -> None:
     from shop.accounts.models import User
 
     demo_currencies()
-    staff, _ = User.objects.get_or_create(
-        email="bench-staff@example.com", defaults={"is_active": True, "is_staff": True}
+    # a superuser: the API checks staff's model permissions (shop.core.permissions)
+    staff, _ = User.objects.update_or_create(
+        email="bench-staff@example.com", defaults={"is_active": True, "is_staff": True, "is_superuser": True}
     )
     token = str(RefreshToken.for_user(staff).access_token)
     stamp = int(time.time())

@@ -28,7 +28,8 @@ from shop.realtime.routing import feed_application, websocket_urlpatterns  # noq
 router = ProtocolTypeRouter(
     {
         "http": BodySizeLimit(
-            SyncHttp(django_app, settings.WEB_THREADS), settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+            SyncHttp(django_app, settings.WEB_THREADS, settings.WEB_QUEUE),
+            settings.DATA_UPLOAD_MAX_MEMORY_SIZE,
         ),
         "websocket": feed_application(URLRouter(websocket_urlpatterns)),
     }

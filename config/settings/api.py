@@ -9,6 +9,8 @@ from config.settings.base import SITE_URL, env
 
 # Rendered goods details kept per web process, keyed by the versions they show (shop.core.cache); 0: off.
 READ_CACHE_ENTRIES = env.int("READ_CACHE_ENTRIES", default=2000)
+# ... and the bytes of their bodies at most (a page of 500 goods is some 150 kB).
+READ_CACHE_BYTES = env.int("READ_CACHE_BYTES", default=32 * 1024 * 1024)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "shop.accounts.authentication.JWTAuthentication",  # SimpleJWT's, the user read in one plain query
@@ -18,8 +20,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "shop.core.pagination.LimitOffsetPagination",
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.SearchFilter",
-        "rest_framework.filters.OrderingFilter",
+        "shop.core.search.LimitedSearchFilter",  # DRF's, with the search's size bounded
+        "shop.core.search.LimitedOrderingFilter",
     ],
     # JSON only (SPEC §12): bodies nest (order items), which forms cannot carry, and the schema then
     # documents one content type, which generated clients need. The browsable API posts JSON

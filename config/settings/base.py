@@ -114,6 +114,10 @@ WEB_CONCURRENCY = env.int("WEB_CONCURRENCY", default=len(os.sched_getaffinity(0)
 # Threads per web process that answer HTTP requests (Django's synchronous handling, see
 # config/asgi.py); each holds at most one database connection (DB_POOL_MAX_SIZE) at a time.
 WEB_THREADS = env.int("WEB_THREADS", default=8)
+# Requests that may wait for a free thread, per web process; past that they are answered 503 with
+# Retry-After at once, and a request whose client left while it waited is dropped unrun. /healthz
+# and /metrics have a thread of their own and never wait behind the others.
+WEB_QUEUE = env.int("WEB_QUEUE", default=64)
 
 # --- Goods import and export (django-import-export, shop.catalog.resources) ---------------
 # Off: the resource escapes formula cells (= + - @, tab, CR) itself and reversibly; this option

@@ -43,3 +43,10 @@ FEED_SNAPSHOT_INTERVAL_SECONDS = env.float("FEED_SNAPSHOT_INTERVAL_SECONDS", def
 # the thread that serves the rest of the process's async-to-sync calls.
 FEED_THREADS = env.int("FEED_THREADS", default=4)
 FEED_SEND_TIMEOUT_SECONDS = env.float("FEED_SEND_TIMEOUT_SECONDS", default=10.0)
+
+# Searches and orderings of the API's lists (shop.core.search): past these, 400 before any query.
+SEARCH_MAX_TERMS = env.int("SEARCH_MAX_TERMS", default=10)
+SEARCH_MAX_LENGTH = env.int("SEARCH_MAX_LENGTH", default=200)
+ORDERING_MAX_FIELDS = env.int("ORDERING_MAX_FIELDS", default=5)
+# Heavy anonymous reads (candles of a goods' history) per client address: N/period, empty turns it off.
+THROTTLE_HEAVY_READS_PER_IP = env.str("THROTTLE_HEAVY_READS_PER_IP", default="120/m")

@@ -10,6 +10,9 @@ PRICE_TICKER = env.str("PRICE_TICKER", default="celery" if REDIS_URL else "inpro
 PRICE_TICK_SECONDS = env.int("PRICE_TICK_SECONDS", default=5)
 # Database connections a tick writes its chunks on at once (PostgreSQL), each on a core of its own.
 TICK_WRITERS = env.int("TICK_WRITERS", default=2)
+# How long one statement of a tick's chunk, or of the price history's upkeep (partitions, roll-up),
+# may run (PostgreSQL), in place of the web requests' DB_STATEMENT_TIMEOUT_SECONDS; 0: no limit.
+TICK_STATEMENT_TIMEOUT_SECONDS = env.float("TICK_STATEMENT_TIMEOUT_SECONDS", default=60.0)
 FEED_HEARTBEAT_SECONDS = env.float("FEED_HEARTBEAT_SECONDS", default=15.0)
 GENERATE_PRICES_INTERVAL_SECONDS = env.int("GENERATE_PRICES_INTERVAL_SECONDS", default=5)
 ORDER_MARKUP_PERCENT = Decimal(env.str("ORDER_MARKUP_PERCENT", default="30"))

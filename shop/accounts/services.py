@@ -36,6 +36,19 @@ def user_revoke_refresh_tokens(*, user: User) -> int:
     return len(created)
 
 
+@transaction.atomic
+def user_password_set(*, user: User, password: str | None) -> None:
+    """Give ``user`` a new password (None: none, password logins off) and end every refresh
+    token issued under the old one, together or not at all (SPEC §5: a changed password ends
+    the old sessions), whichever door changed it."""
+    if password is None:
+        user.set_unusable_password()
+    else:
+        user.set_password(password)
+    user.save(update_fields=["password"])
+    user_revoke_refresh_tokens(user=user)
+
+
 def user_register(*, email: str, password: str) -> None:
     """Sign up an address without telling whether it already has an account (SPEC §5).
 

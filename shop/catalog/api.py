@@ -32,12 +32,13 @@ from shop.catalog.services import goods as goods_services
 from shop.catalog.services import sales as sale_services
 from shop.catalog.services.goods import MAX_BULK_GOODS
 from shop.catalog.services.prices import price_create_manual, prices_of_batch
-from shop.core.cache import json_response
+from shop.core.cache import json_response, query_keep
 from shop.core.errors import ErrorSerializer, ValidationError
 from shop.core.fields import BASE_DECIMALS, MoneyField
 from shop.core.filters import DATETIME_OUT_OF_RANGE, UtcIsoDateTimeFilter
 from shop.core.ids import IdFilter, IdRelatedField, parse_id
 from shop.core.pagination import LimitOffsetPagination, NewestFirstCursorPagination
+from shop.core.throttling import client_ip, throttle_hit
 from shop.currency.selectors import quote_get
 from shop.domain.candles import INTERVALS
 from shop.domain.money import Quote, format_amount
@@ -95,6 +96,15 @@ def renders_json(request: Request) -> bool:
     return isinstance(request.accepted_renderer, ORJSONRenderer)
 
 
+# The query parameters a page of history reads (shop.core.cache.query_keep drops the others).
+PRICE_LIST_PARAMETERS = {
+    *PriceFilter.base_filters,
+    NewestFirstCursorPagination.cursor_query_param,
+    NewestFirstCursorPagination.page_size_query_param,
+    "format",
+}
+
+
 class PriceViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -123,12 +133,16 @@ class PriceViewSet(
         """
         if not renders_json(request):
             return super().list(request, *args, **kwargs)
+        query_keep(request, PRICE_LIST_PARAMETERS)
         paginator = self.paginator
         assert isinstance(paginator, NewestFirstCursorPagination)  # noqa: S101 - set above
+        staff = bool(request.user.is_staff)
         goods = parse_id(request.query_params["goods"]) if set(request.query_params) == {"goods"} else None
-        first_page = selectors.goods_price_version(goods_id=goods) if goods else None
+        # Goods hidden from the caller take the general path, as goods that do not exist: their
+        # (empty) page and its ETag must not follow their current price.
+        first_page = selectors.goods_price_version(goods_id=goods, include_inactive=staff) if goods else None
         page = None if first_page else self._page(paginator)
-        version = (*first_page, request.user.is_staff) if first_page else (
+        version = (*first_page, staff) if first_page else (
             [price.id for price in page or ()], paginator.has_next, paginator.has_previous
         )  # fmt: skip
 
@@ -300,6 +314,16 @@ class GoodsFilter(django_filters.FilterSet):
         return queryset.filter(selectors.goods_in_sale_q(value))
 
 
+# The query parameters a page of goods and a goods detail read (shop.core.cache.query_keep drops
+# the others): the pagination's, the filters', search and ordering (DRF's SearchFilter and
+# OrderingFilter, the default filter backends).
+GOODS_LIST_PARAMETERS = PLAIN_LIST_PARAMETERS | {*GoodsFilter.base_filters, "search", "ordering"}
+GOODS_DETAIL_PARAMETERS = {"currency", "format"}
+
+
+TOO_MANY_HEAVY_READS = "Too many history reads from your address; try again later."
+
+
 @extend_schema_view(
     list=extend_schema(parameters=[CURRENCY_PARAMETER]),
     retrieve=extend_schema(parameters=[CURRENCY_PARAMETER]),
@@ -328,6 +352,7 @@ class GoodsViewSet(viewsets.ModelViewSet[Goods]):
         """A page of goods, rendered once per version of its rows (``shop.core.cache``)."""
         if not renders_json(request):
             return super().list(request, *args, **kwargs)
+        query_keep(request, GOODS_LIST_PARAMETERS)
         paginator = self.paginator
         assert isinstance(paginator, GoodsPagination)  # noqa: S101 - set above
         page = paginator.paginate_queryset(self.filter_queryset(self.get_queryset()), request, view=self)
@@ -347,6 +372,8 @@ class GoodsViewSet(viewsets.ModelViewSet[Goods]):
         Its version is the goods row as read now (its current price id among it), the running
         sale, and the currency and rate: the read after a tick commits sees the new price id.
         """
+        if renders_json(request):
+            query_keep(request, GOODS_DETAIL_PARAMETERS)
         goods = selectors.goods_detail_get(goods_id=int(kwargs["pk"]), include_inactive=request.user.is_staff)
         if goods is None:
             raise NotFound
@@ -415,6 +442,12 @@ class GoodsViewSet(viewsets.ModelViewSet[Goods]):
     )
     @action(detail=True, methods=["get"], filter_backends=(), pagination_class=None)
     def candles(self, request: Request, pk: str) -> Response:
+        throttle_hit(
+            scope="heavy_read:ip",
+            ident=client_ip(request),
+            setting="THROTTLE_HEAVY_READS_PER_IP",
+            message=TOO_MANY_HEAVY_READS,
+        )
         goods = self.get_object()
         query = CandleQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -457,6 +490,9 @@ class SaleViewSet(viewsets.ModelViewSet[Sale]):
     """Sales: price bounds, goods and a window. Running sales are repriced every tick."""
 
     serializer_class = SaleSerializer
+    # Regenerating a sale's prices is managing the sale: who may change it (its bounds and window,
+    # which the ticks follow) may force its next prices (shop.core.permissions).
+    write_permissions = {"generate_prices": ("catalog.change_sale",)}
     ordering_fields = ("id", "name", "starts_at", "ends_at")
     search_fields = ("name",)
 

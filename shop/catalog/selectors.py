@@ -203,10 +203,14 @@ def price_recent_rows(
     return list(qs.values_list("id", "amount", "created_at", "source", "sale_id")[:limit])
 
 
-def goods_price_version(*, goods_id: int) -> tuple[int, int | None, bool] | None:
-    """(goods id, current price id, is_active) of a goods, None when there is none: what its
-    price history looks like from its newest end (every price written becomes current)."""
-    return Goods.objects.filter(pk=goods_id).values_list("id", "current_price_id", "is_active").first()
+def goods_price_version(*, goods_id: int, include_inactive: bool) -> tuple[int, int | None, bool] | None:
+    """(goods id, current price id, is_active) of a goods, None when there is none (or it is
+    hidden from the caller): what its price history looks like from its newest end (every price
+    written becomes current)."""
+    qs = Goods.objects.filter(pk=goods_id)
+    if not include_inactive:
+        qs = qs.filter(is_active=True)
+    return qs.values_list("id", "current_price_id", "is_active").first()
 
 
 def price_kept_until(created_at: datetime) -> datetime | None:

@@ -9,10 +9,18 @@ a fixed pool of ``WEB_THREADS`` threads per process, and hands the answer
 back to the event loop, which keeps serving the WebSocket feed. The request
 body is read before the call (``BodySizeLimit`` in front caps it); the answer
 is buffered, which suits JSON and the small static files the shop serves.
+
+Overload is shed, not queued without end: at most ``WEB_QUEUE`` requests wait
+for a thread (past that, 503 ``busy`` with Retry-After at once, before the body
+is read), a request whose client disconnected while it waited is dropped
+unrun, and the probes (``/healthz``, ``/metrics``) have a thread of their own,
+so a load balancer's health check never waits behind a burst.
 """
 
 import asyncio
+import json
 import sys
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -20,38 +28,74 @@ from io import BytesIO
 from tempfile import SpooledTemporaryFile
 from typing import Any
 
+from shop.core.errors import CoreErrorCode
+from shop.core.metrics import HTTP_SHED
+
 Scope = dict[str, Any]
 Message = dict[str, Any]
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 Answer = tuple[int, list[tuple[bytes, bytes]], list[bytes]]
 
 SPOOL_BYTES = 64 * 1024  # bodies above this wait in a temporary file
+PROBE_PATHS = frozenset(("/healthz", "/metrics"))
+BUSY = "The shop is busy; try again in a moment."
+BUSY_BODY = json.dumps({"detail": BUSY, "code": CoreErrorCode.BUSY}).encode()
 
 
 class SyncHttp:
-    def __init__(self, wsgi_app: WSGIApp, threads: int) -> None:
+    def __init__(self, wsgi_app: WSGIApp, threads: int, queue: int) -> None:
         self.wsgi_app = wsgi_app
         self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="http")
+        self.probes = ThreadPoolExecutor(max_workers=1, thread_name_prefix="http-probe")
+        self.capacity = threads + queue  # requests running or waiting, at most
+        self.admitted = 0  # only the event loop's thread counts
 
     async def __call__(
         self, scope: Scope, receive: Callable[[], Any], send: Callable[[Message], Any]
     ) -> None:
+        probe = scope["path"] in PROBE_PATHS
+        if not probe and self.admitted >= self.capacity:
+            HTTP_SHED.labels("busy").inc()
+            await send_busy(send)
+            return
+        self.admitted += not probe
+        try:
+            answer = await self.run(scope, receive, self.probes if probe else self.executor)
+        finally:
+            self.admitted -= not probe
+        if answer is None:
+            return
+        status, headers, chunks = answer
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": b"".join(chunks)})
+
+    async def run(
+        self, scope: Scope, receive: Callable[[], Any], executor: ThreadPoolExecutor
+    ) -> Answer | None:
+        """Read the body, then answer on a thread of ``executor``; None when the client left first."""
         with SpooledTemporaryFile(max_size=SPOOL_BYTES) as body:
             while True:
                 message = await receive()
                 if message["type"] == "http.disconnect":
-                    return  # the client went away before it finished asking
+                    return None  # the client went away before it finished asking
                 body.write(message.get("body", b""))
                 if not message.get("more_body"):
                     break
             body.seek(0)
-            loop = asyncio.get_running_loop()
-            status, headers, chunks = await loop.run_in_executor(self.executor, self.answer, scope, body)
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": b"".join(chunks)})
+            gone = threading.Event()
+            watcher = asyncio.ensure_future(_watch_disconnect(receive, gone))
+            try:
+                loop = asyncio.get_running_loop()
+                return await loop.run_in_executor(executor, self.answer, scope, body, gone)
+            finally:
+                watcher.cancel()
 
-    def answer(self, scope: Scope, body: Any) -> Answer:
-        """Run the WSGI application on one request, in a thread of the pool."""
+    def answer(self, scope: Scope, body: Any, gone: threading.Event | None = None) -> Answer | None:
+        """Run the WSGI application on one request, in a thread of the pool (unless its client
+        left while it waited for the thread)."""
+        if gone is not None and gone.is_set():
+            HTTP_SHED.labels("client_gone").inc()
+            return None
         started: list[Any] = []
 
         def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
@@ -70,6 +114,30 @@ class SyncHttp:
             [(name.lower().encode("latin1"), value.encode("latin1")) for name, value in headers],
             chunks,
         )
+
+
+async def _watch_disconnect(receive: Callable[[], Any], gone: threading.Event) -> None:
+    """Set ``gone`` when the client disconnects (the body is read: what comes next is that)."""
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            gone.set()
+            return
+
+
+async def send_busy(send: Callable[[Message], Any]) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 503,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(BUSY_BODY)).encode()),
+                (b"retry-after", b"1"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": BUSY_BODY})
 
 
 def environ_of(scope: Scope, body: Any) -> dict[str, Any]:

@@ -62,3 +62,37 @@ def _advisory_unlock(key: int) -> None:
     except DatabaseError:
         # No statement can run on this connection now: closing it frees the lock.
         connection.close()
+
+
+def statement_timeout_set(*, seconds: float) -> None:
+    """For the rest of this transaction, each statement may run ``seconds`` (0: no limit) instead
+    of the connection's ``DB_STATEMENT_TIMEOUT_SECONDS``: the work of ticks and of the price
+    history's upkeep, bigger than any web request's. PostgreSQL only (SQLite has no such limit)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('statement_timeout', %s, true)", [str(int(seconds * 1000))])
+
+
+@contextmanager
+def statement_timeout_lifted() -> Iterator[None]:
+    """No statement timeout on this connection while inside (migrations, one-off commands);
+    the connection's own again after."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET statement_timeout = 0")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET statement_timeout")
+
+
+def statistics_refresh() -> None:
+    """``ANALYZE``: fresh planner statistics after bulk writes. The planner's costs decide, among
+    other things, whether a statement is JIT-compiled or run in parallel; a table never analyzed
+    (autovacuum may be off) looks free to scan. PostgreSQL only."""
+    if connection.vendor == "postgresql":
+        with statement_timeout_lifted(), connection.cursor() as cursor:
+            cursor.execute("ANALYZE")

@@ -13,6 +13,7 @@ from typing import Any
 from django.apps import apps
 from django.db import InterfaceError, OperationalError
 from django.db.models import ProtectedError
+from psycopg.errors import QueryCanceled
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -45,6 +46,10 @@ class CoreErrorCode(StrEnum):
     INVALID_LIMIT = "invalid_limit"
     INVALID_OFFSET = "invalid_offset"
     INVALID_CURSOR = "invalid_cursor"
+    BUSY = "busy"  # every web thread busy and the queue in front of them full
+    TOO_SLOW = "too_slow"  # a database statement ran past its timeout
+    SEARCH_TOO_LONG = "search_too_long"
+    ORDERING_TOO_LONG = "ordering_too_long"
 
 
 def error_code_enums() -> dict[str, type[StrEnum]]:
@@ -126,6 +131,18 @@ class ServiceUnavailable(ShopError):
     message = "A service the shop depends on is unavailable; try again shortly."
 
 
+TOO_SLOW = "The request took too long to answer; try again later, or ask for less."
+
+
+def database_unavailable(exc: Exception) -> ServiceUnavailable:
+    """The 503 of a database error: a statement that ran past DB_STATEMENT_TIMEOUT_SECONDS
+    (``too_slow``), or a database down, restarting or refusing connections (``unavailable``:
+    retryable, the pool reconnects by itself). Never a 500."""
+    if isinstance(exc.__cause__, QueryCanceled):
+        return ServiceUnavailable(TOO_SLOW, code=CoreErrorCode.TOO_SLOW)
+    return ServiceUnavailable()
+
+
 PROTECTED_MESSAGE = "This object is referenced by others and cannot be deleted; deactivate it."
 
 
@@ -133,10 +150,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, ShopError):
         return Response(exc.body(), status=exc.status_code, headers=exc.headers())
     if isinstance(exc, OperationalError | InterfaceError):
-        # The database is down, restarting or refusing connections (the pool timed out):
-        # a clear, retryable answer instead of a 500 (the pool reconnects by itself).
-        logger.warning("database unavailable in %s: %s", context.get("view"), exc)
-        return Response(ServiceUnavailable().body(), status=ServiceUnavailable.status_code)
+        unavailable = database_unavailable(exc)
+        logger.warning("%s in %s: %s", unavailable.code, context.get("view"), exc)
+        return Response(unavailable.body(), status=unavailable.status_code)
     if isinstance(exc, ProtectedError):
         return Response(
             {"detail": PROTECTED_MESSAGE, "code": CoreErrorCode.PROTECTED}, status=status.HTTP_409_CONFLICT

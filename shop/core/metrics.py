@@ -87,6 +87,20 @@ FEED_DROPPED = Counter(
 )
 ORDERS = Counter("tickshop_orders", "Order creation attempts, by outcome.", ("outcome",))
 THROTTLED = Counter("tickshop_throttled", "Requests refused with 429, by limit.", ("scope",))
+HTTP_SHED = Counter(
+    "tickshop_http_shed",
+    "HTTP requests not run: refused with 503 while the web threads' queue was full, or dropped "
+    "because the client left while they waited.",
+    ("reason",),
+)
+WEBHOOK_BATCHES_DROPPED = Counter(
+    "tickshop_webhook_batches_dropped",
+    "prices.batch deliveries dropped unsent: more than WEBHOOK_MAX_PENDING_BATCHES newer ones waited.",
+)
+WEBHOOK_ENDPOINTS_DISABLED = Counter(
+    "tickshop_webhook_endpoints_disabled",
+    "Webhook endpoints switched off after failing for WEBHOOK_DISABLE_AFTER_SECONDS.",
+)
 
 # tickshop_orders_total{outcome}
 ORDER_CREATED = "created"

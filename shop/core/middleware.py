@@ -9,10 +9,11 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from shop.core import logging as shop_logging
-from shop.core.errors import CoreErrorCode, ShopError
+from shop.core.errors import CoreErrorCode, ShopError, database_unavailable
 from shop.core.ids import INVALID_ID, parse_id
 from shop.core.metrics import HTTP_DURATION, HTTP_REQUESTS
 from shop.core.views import healthz, metrics
@@ -75,7 +76,8 @@ def request_route(request: HttpRequest) -> str:
 class ShopErrorMiddleware:
     """A ShopError raised under a plain Django view (the admin's login over the login limits,
     say) answers as the API's exception handler would: its status and JSON body, and
-    ``Retry-After`` on a 429. DRF views answer their own before it gets here."""
+    ``Retry-After`` on a 429; so does a database error (503, never a 500). DRF views answer
+    their own before it gets here."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -84,6 +86,8 @@ class ShopErrorMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, OperationalError | InterfaceError):
+            exception = database_unavailable(exception)
         if not isinstance(exception, ShopError):
             return None
         return JsonResponse(exception.body(), status=exception.status_code, headers=exception.headers())

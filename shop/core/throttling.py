@@ -56,6 +56,7 @@ THROTTLED_PATHS = {
     "/auth/users/resend_activation/": "post",
     "/api/orders/": "post",
     "/api/cart/checkout/": "post",
+    "/api/goods/{id}/candles/": "get",
 }
 
 

@@ -1,8 +1,12 @@
 import hmac
-from typing import Any
+import threading
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from drf_spectacular.utils import extend_schema
+from drf_spectacular.views import SCHEMA_KWARGS, SpectacularAPIView
+from rest_framework.request import Request
 
 from shop.core.errors import CoreErrorCode
 from shop.core.health import health_check, health_reports
@@ -52,3 +56,32 @@ def json_server_error(request: HttpRequest, *args: Any) -> JsonResponse:
 
 def json_bad_request(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
     return JsonResponse({"detail": "Bad request.", "code": CoreErrorCode.BAD_REQUEST}, status=400)
+
+
+class SchemaView(SpectacularAPIView):
+    """``/api/schema/``: drf-spectacular's view, generated and rendered once per process and
+    format. The schema changes only with the code, and making it costs about a second of
+    CPU: per request, a burst of anonymous requests for it would hold every web thread.
+    The ``lang`` and ``version`` parameters are not served (the shop has one of each)."""
+
+    _rendered: ClassVar[dict[type, tuple[bytes, str, str]]] = {}  # renderer -> (body, type, filename)
+    _lock = threading.Lock()
+
+    @extend_schema(**SCHEMA_KWARGS)
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponse:
+        renderer = request.accepted_renderer
+        with self._lock:  # one thread generates; a burst waits for it instead of repeating it
+            if type(renderer) not in self._rendered:
+                response = self._get_schema_response(request)  # type: ignore[no-untyped-call]
+                body = renderer.render(
+                    response.data, request.accepted_media_type, self.get_renderer_context()
+                )
+                self._rendered[type(renderer)] = (
+                    body,
+                    f"{renderer.media_type}; charset={renderer.charset}"
+                    if renderer.charset
+                    else renderer.media_type,
+                    response["Content-Disposition"],
+                )
+        body, content_type, disposition = self._rendered[type(renderer)]
+        return HttpResponse(body, content_type=content_type, headers={"Content-Disposition": disposition})

@@ -58,6 +58,8 @@ class CurrencyViewSet(
     """Currencies and their exchange rates (units per 1 unit of the base currency)."""
 
     serializer_class = CurrencySerializer
+    # POST .../rates/ adds an exchange rate, not a currency (shop.core.permissions)
+    write_permissions = {"rates": ("currency.add_exchangerate",)}
     lookup_field = "code"
     lookup_value_regex = "[A-Z]{3}"
     ordering_fields = ("code", "name")

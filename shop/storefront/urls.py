@@ -13,4 +13,7 @@ urlpatterns = [
     re_path(r"^goods/", views.not_found),
     re_path(rf"^activate/{LINK_PARTS}", views.activate, name="storefront-activate"),
     re_path(rf"^password-reset/{LINK_PARTS}", views.password_reset, name="storefront-password-reset"),
+    # Where the pages' scripts leave the address bar once they have read the token.
+    path("activate/", views.activate),
+    path("password-reset/", views.password_reset),
 ]

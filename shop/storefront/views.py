@@ -121,11 +121,24 @@ def not_found(request: HttpRequest) -> HttpResponse:
     return _page(request, "storefront/404.html", {"config": _config()}, status=404)
 
 
-@require_safe
-def activate(request: HttpRequest, uid: str, token: str) -> HttpResponse:
-    return _page(request, "storefront/activate.html", {"config": _config(uid=uid, token=token)})
+def _link_page(request: HttpRequest, template: str, uid: str | None, token: str | None) -> HttpResponse:
+    """The page an e-mailed link opens, its uid and token handed to its script (which then takes
+    them out of the address bar); without them, where the script leaves the address bar.
+
+    Its address names a token that opens the account until used: no request of the page (its
+    style, scripts and icon load before its script runs), nor any link followed from it, may
+    carry that address as its Referer, to this site's logs or anyone else's."""
+    link = {"uid": uid, "token": token} if uid and token else {}
+    response = _page(request, template, {"config": _config(**link)})
+    response["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 @require_safe
-def password_reset(request: HttpRequest, uid: str, token: str) -> HttpResponse:
-    return _page(request, "storefront/password_reset.html", {"config": _config(uid=uid, token=token)})
+def activate(request: HttpRequest, uid: str | None = None, token: str | None = None) -> HttpResponse:
+    return _link_page(request, "storefront/activate.html", uid, token)
+
+
+@require_safe
+def password_reset(request: HttpRequest, uid: str | None = None, token: str | None = None) -> HttpResponse:
+    return _link_page(request, "storefront/password_reset.html", uid, token)

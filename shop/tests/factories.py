@@ -2,6 +2,8 @@ from decimal import Decimal
 
 import factory
 from django.conf import settings
+from django.contrib.auth.models import Permission
+from django.db.models import Q
 from factory.django import DjangoModelFactory
 
 from shop.accounts.models import User
@@ -10,6 +12,17 @@ from shop.catalog.services.prices import prices_record
 from shop.catalog.services.sales import sale_create
 from shop.currency.models import Currency
 from shop.currency.services import currency_create, rate_create
+
+# The apps whose models shop staff manage (catalog, currencies, orders, webhooks): not the accounts.
+STAFF_APPS = ("catalog", "currency", "orders", "webhooks")
+
+
+def staff_permissions() -> list[str]:
+    """Every model permission ("app_label.codename") of the apps shop staff manage."""
+    rows = Permission.objects.filter(content_type__app_label__in=STAFF_APPS)
+    return sorted(
+        f"{app}.{codename}" for app, codename in rows.values_list("content_type__app_label", "codename")
+    )
 
 
 class UserFactory(DjangoModelFactory[User]):
@@ -20,6 +33,22 @@ class UserFactory(DjangoModelFactory[User]):
     email = factory.Sequence(lambda n: f"user{n}@example.com")
     is_active = True
     password = factory.django.Password("correct horse battery staple")
+
+    @factory.post_generation
+    def permissions(self, create: bool, extracted: list[str] | None, **kwargs: object) -> None:
+        """Staff are given the admin's permissions over the shop's models, as a shop's staff group
+        gives them (the API checks them: shop.core.permissions). ``permissions=[...]`` names
+        others ("app_label.codename"); ``permissions=[]`` gives none."""
+        if not create or not self.is_staff:
+            return
+        names = staff_permissions() if extracted is None else extracted
+        query = Q(pk__in=[])
+        for name in names:
+            app_label, codename = name.split(".")
+            query |= Q(content_type__app_label=app_label, codename=codename)
+        granted = list(Permission.objects.filter(query))
+        assert len(granted) == len(set(names)), f"unknown permissions among {names}"
+        self.user_permissions.set(granted)
 
 
 class CurrencyFactory(DjangoModelFactory[Currency]):

@@ -6,8 +6,11 @@ that rolls old raw prices into one-minute candles and drops their partitions
 import logging
 from datetime import UTC, date, datetime, timedelta
 
+from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
+
+from shop.core.db import statement_timeout_set
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +57,7 @@ def price_partitions_ensure(*, since: date | None = None, days_ahead: int = DAYS
         if name not in existing:
             try:
                 with transaction.atomic(), connection.cursor() as cursor:
+                    statement_timeout_set(seconds=settings.TICK_STATEMENT_TIMEOUT_SECONDS)
                     cursor.execute(
                         f"CREATE TABLE {name} PARTITION OF catalog_price FOR VALUES FROM (%s) TO (%s)",
                         [
@@ -86,6 +90,7 @@ def price_history_retire(*, raw_days: int) -> list[str]:
         if day >= cutoff:
             continue
         with transaction.atomic(), connection.cursor() as cursor:
+            statement_timeout_set(seconds=settings.TICK_STATEMENT_TIMEOUT_SECONDS)
             cursor.execute(ROLL_UP_SQL.format(partition=name))
             cursor.execute(f"DROP TABLE {name}")
         retired.append(name)

@@ -15,7 +15,7 @@ from django.utils import timezone
 from shop.catalog.models import Price, Tick
 from shop.catalog.selectors import goods_active_of_sales, sale_running_list
 from shop.catalog.services.prices import prices_announce, prices_draw
-from shop.core.db import session_try_lock
+from shop.core.db import session_try_lock, statement_timeout_set
 from shop.core.loops import in_one_event_loop
 from shop.core.metrics import TICK_DURATION, TICK_GOODS, TICK_LAST_SUCCESS, TICK_SLOTS_SKIPPED
 from shop.domain.prices import PriceBatch
@@ -81,6 +81,7 @@ def tick_run(
 
         def write(chunk: list[tuple[int, int]]) -> PriceBatch:
             with transaction.atomic():
+                statement_timeout_set(seconds=settings.TICK_STATEMENT_TIMEOUT_SECONDS)
                 batch = prices_draw(
                     goods_sales=chunk, bounds=bounds, source=Price.Source.TICK, randint=randint
                 )

@@ -9,9 +9,10 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from shop.catalog import selectors
-from shop.catalog.services.goods import goods_update
+from shop.catalog.api import GOODS_DETAIL_PARAMETERS, GOODS_LIST_PARAMETERS, PRICE_LIST_PARAMETERS
+from shop.catalog.services.goods import goods_delete, goods_update
 from shop.catalog.services.prices import prices_record
-from shop.core.cache import representations
+from shop.core.cache import RepresentationCache, representations
 from shop.currency.services import rate_create
 from shop.tests.factories import CurrencyFactory, GoodsFactory, SaleFactory
 
@@ -207,3 +208,109 @@ def test_a_history_page_the_retention_may_touch_is_not_served(usd: Any, settings
     _, cold = get(client, f"/api/prices/?goods={goods.id}")
     _, again = get(client, f"/api/prices/?goods={goods.id}")
     assert again == cold
+
+
+def test_the_history_of_hidden_goods_tells_shoppers_nothing(usd: Any, staff_user: Any) -> None:
+    # given: goods hidden from shoppers, whose prices still move
+    hidden = GoodsFactory(price="10.00", is_active=False)
+    url = f"/api/prices/?goods={hidden.id}"
+    shopper = APIClient()
+    before = shopper.get(url)
+    # when: it gets a new price
+    prices_record(amounts={hidden.id: Decimal("11.00")}, source="manual")
+    # then: the shopper's page, its validator included, is what it was
+    after = shopper.get(url, headers={"If-None-Match": before["ETag"]})
+    assert after.status_code == 304
+    assert shopper.get(url).json() == before.json() == {"next": None, "previous": None, "results": []}
+    # and it is the page of goods that do not exist at all
+    goods_delete(goods=hidden)
+    missing = shopper.get(url)
+    assert (missing.json(), missing["ETag"]) == (before.json(), before["ETag"])
+    # staff see its history, and it changes with it
+    staff = APIClient()
+    staff.force_authenticate(staff_user)
+    shown = GoodsFactory(price="10.00", is_active=False)
+    seen = staff.get(f"/api/prices/?goods={shown.id}")
+    prices_record(amounts={shown.id: Decimal("11.00")}, source="manual")
+    moved = staff.get(f"/api/prices/?goods={shown.id}", headers={"If-None-Match": seen["ETag"]})
+    assert moved.status_code == 200
+    assert [row["amount"] for row in moved.json()["results"]] == ["11.00", "10.00"]
+
+
+def test_unknown_query_parameters_neither_add_entries_nor_change_the_answer(usd: Any) -> None:
+    # given: the cached representations, each read once as its clients read it
+    goods = [GoodsFactory(price="10.00") for _ in range(2)]
+    CurrencyFactory(code="EUR", rate="0.50")
+    client = APIClient()
+    urls = [
+        f"/api/goods/{goods[0].id}/?currency=EUR",
+        "/api/goods/?currency=EUR&limit=1",
+        f"/api/prices/?goods={goods[0].id}",
+        f"/api/prices/?goods={goods[0].id}&limit=1",
+    ]
+    plain = {url: client.get(url) for url in urls}
+    assert len(representations) == len(urls)
+    # when: each is asked for with parameters the shop does not know, a new one each time
+    for url, first in plain.items():
+        for n in range(50):
+            junk = client.get(f"{url}&junk{n}={n}&_={n}")
+            # then: the same answer, links and validator included, from the same entry
+            assert junk.status_code == 200
+            assert (junk.content, junk["ETag"]) == (first.content, first["ETag"])
+    assert len(representations) == len(urls)
+    # the order of the known ones does not matter either
+    reordered = client.get("/api/goods/?limit=1&currency=EUR")
+    assert reordered.content == plain["/api/goods/?currency=EUR&limit=1"].content
+    assert len(representations) == len(urls)
+    # and the filters still filter: known parameters are kept
+    assert client.get(f"/api/goods/?search={goods[1].name}&junk=1").json()["count"] == 1
+
+
+def test_the_cache_is_bounded_in_bytes_whatever_the_number_of_entries(
+    usd: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given: room for many entries but only 40 kB
+    monkeypatch.setattr(representations, "max_bytes", 40_000)
+    for n in range(60):
+        GoodsFactory(price="10.00", name=f"Goods {n} " + "x" * 150)
+    client = APIClient()
+    # when: every page of every size is read (each a representation of its own, up to ~15 kB)
+    sizes = []
+    for limit in range(1, 61, 3):
+        for offset in range(0, 60, 10):
+            response = client.get(f"/api/goods/?limit={limit}&offset={offset}")
+            assert response.status_code == 200
+            sizes.append(len(response.content))
+    # then: the cache keeps what fits, the newest first
+    assert sum(sizes) > 10 * representations.max_bytes
+    assert 0 < representations.bytes <= representations.max_bytes
+    assert len(representations) < len(sizes)
+    etag = client.get("/api/goods/?limit=58&offset=50")["ETag"]  # the last one read is kept
+    assert representations.get(etag) is not None
+
+
+def test_an_entry_larger_than_the_whole_cache_is_not_kept() -> None:
+    cache = RepresentationCache(entries=10, max_bytes=1000)
+    for key in range(5):
+        cache.put(key, b"x" * 300)
+    assert (len(cache), cache.bytes) == (3, 900)  # the oldest went first
+    assert [cache.get(key) is not None for key in range(5)] == [False, False, True, True, True]
+    cache.put("huge", b"x" * 1001)
+    assert cache.get("huge") is None and (len(cache), cache.bytes) == (3, 900)
+    cache.put(4, b"y" * 100)  # the same key again: counted once
+    assert (len(cache), cache.bytes) == (3, 700)
+    cache.clear()
+    assert (len(cache), cache.bytes) == (0, 0)
+
+
+def test_every_query_parameter_the_schema_documents_is_kept(schema: dict[str, Any]) -> None:
+    # a filter added later and not kept would be dropped from cached reads without a word
+    kept = {
+        "/api/goods/": GOODS_LIST_PARAMETERS,
+        "/api/goods/{id}/": GOODS_DETAIL_PARAMETERS,
+        "/api/prices/": PRICE_LIST_PARAMETERS,
+    }
+    for path, names in kept.items():
+        parameters = schema["paths"][path]["get"].get("parameters", [])
+        documented = {parameter["name"] for parameter in parameters if parameter["in"] == "query"}
+        assert documented and documented <= names, path

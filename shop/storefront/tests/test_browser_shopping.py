@@ -1,11 +1,13 @@
 """A shopper in Chromium: register, activate, log in, fill the cart, check out, see the orders."""
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Page, Request, expect
 
 from shop.accounts.tests.helpers import PASSWORD as FACTORY_PASSWORD
 from shop.accounts.tests.helpers import Mailbox, link_in
@@ -24,6 +26,27 @@ from shop.storefront.tests.conftest import TICKING, Tab
 from shop.tests.factories import CurrencyFactory, GoodsFactory, UserFactory
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+@contextmanager
+def referers_of(page: Page) -> Iterator[list[str]]:
+    """The Referer of every request the page makes meanwhile ("" when it sends none)."""
+    referers: list[str] = []
+
+    def seen(request: Request) -> None:
+        referers.append(request.headers.get("referer", ""))
+
+    page.on("request", seen)
+    try:
+        yield referers
+    finally:
+        page.remove_listener("request", seen)
+
+
+def assert_no_token_in(referers: list[str], link: str) -> None:
+    token = link.rstrip("/").rsplit("/", 1)[1]
+    assert len(token) > 10 and len(referers) > 3, (link, referers)  # the page, its files, the API
+    assert not [referer for referer in referers if token in referer], referers
 
 
 @pytest.mark.server_env(**TICKING)
@@ -45,10 +68,14 @@ def test_register_activate_log_in_and_check_out(
     link = link_in(mailbox.to(email)[0], f"{server}/activate/")
 
     # the link from the e-mail activates the account
-    page.goto(link)
-    expect(page.get_by_role("status")).to_have_text("Your account is active. You can log in now.")
-    page.get_by_role("link", name="Go to the shop and log in").click()
-    expect(page).to_have_url(f"{server}/")
+    with referers_of(page) as referers:
+        page.goto(link)
+        expect(page.get_by_role("status")).to_have_text("Your account is active. You can log in now.")
+        # its token left the address bar once read, and no request named it as its Referer
+        expect(page).to_have_url(f"{server}/activate/")
+        page.get_by_role("link", name="Go to the shop and log in").click()
+        expect(page).to_have_url(f"{server}/")
+    assert_no_token_in(referers, link)
 
     # log in: the tokens live in this tab's sessionStorage only
     log_in(page, email)
@@ -207,14 +234,19 @@ def test_forgotten_password_and_staff_links(server: str, tab: Tab, console: Cons
     expect(page.locator("#account-message")).to_contain_text("a link to choose a new password is on its way")
     mailbox = Mailbox(tmp_path / "mail")
     until(page, lambda: mailbox.to(staff.email))
-    page.goto(link_in(mailbox.to(staff.email)[0], f"{server}/password-reset/"))
+    link = link_in(mailbox.to(staff.email)[0], f"{server}/password-reset/")
 
-    # the reset page sets the new password
-    page.get_by_label("New password", exact=True).fill(PASSWORD)
-    page.get_by_label("Repeat the new password").fill(PASSWORD)
-    page.get_by_role("button", name="Set the new password").click()
-    expect(page.get_by_role("status")).to_have_text("Your password is changed. Log in with the new one.")
-    page.get_by_role("link", name="Go to the shop and log in").click()
+    # the reset page sets the new password, its token out of the address bar and of every Referer
+    with referers_of(page) as referers:
+        page.goto(link)
+        expect(page).to_have_url(f"{server}/password-reset/")
+        page.get_by_label("New password", exact=True).fill(PASSWORD)
+        page.get_by_label("Repeat the new password").fill(PASSWORD)
+        page.get_by_role("button", name="Set the new password").click()
+        expect(page.get_by_role("status")).to_have_text("Your password is changed. Log in with the new one.")
+        page.get_by_role("link", name="Go to the shop and log in").click()
+        expect(page).to_have_url(f"{server}/")
+    assert_no_token_in(referers, link)
 
     # staff see the admin and the API docs
     log_in(page, staff.email, PASSWORD)

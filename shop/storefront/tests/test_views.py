@@ -108,6 +108,39 @@ def test_password_reset_page(client: Client) -> None:
     assert (config_of(html)["uid"], config_of(html)["token"]) == ("MQ", "cz7zh2-abc")
 
 
+@pytest.mark.parametrize("path", ["/activate/MQ/cz7zh2-abc", "/password-reset/MQ/cz7zh2-abc"])
+def test_a_link_page_sends_no_referer_that_names_its_token(client: Client, path: str) -> None:
+    # The page's own files (style, scripts, icon) load before its script takes the token out of
+    # the address bar: the policy keeps the address out of their Referer, and out of any other.
+    assert client.get(path)["Referrer-Policy"] == "no-referrer"
+
+
+@pytest.mark.parametrize(
+    ("path", "shows"),
+    [("/activate/", "Activate your account"), ("/password-reset/", "Choose a new password")],
+)
+def test_a_link_page_without_its_token_still_opens(client: Client, path: str, shows: str) -> None:
+    # where the page's script leaves the address bar once it has read the token (history.replaceState):
+    # reloaded, the page opens, without a token, and says what to do
+    response = client.get(path)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert shows in html
+    assert "uid" not in config_of(html) and "token" not in config_of(html)
+    assert response["Referrer-Policy"] == "no-referrer"
+
+
+@pytest.mark.parametrize(
+    ("script", "path"), [("activate.js", "/activate/"), ("reset.js", "/password-reset/")]
+)
+def test_a_link_page_takes_the_token_out_of_the_address_bar(script: str, path: str) -> None:
+    # (the browser tests see it done: test_browser_shopping.py)
+    source = (Path(__file__).parents[1] / "static" / "storefront" / script).read_text()
+    assert f'takeLink("{path}")' in source
+    helper = (Path(__file__).parents[1] / "static" / "storefront" / "api.js").read_text()
+    assert 'history.replaceState(null, "", path)' in helper
+
+
 def test_unknown_paths_stay_json_404(client: Client) -> None:
     response = client.get("/activate/only-uid")
     assert response.status_code == 404

@@ -1,15 +1,23 @@
 // /activate/{uid}/{token}: the link from the activation e-mail (SPEC §5).
 
-import { api, config, errorText } from "./api.js";
+import { api, errorText, takeLink } from "./api.js";
 
+const link = takeLink("/activate/");
 const message = document.getElementById("activate-message");
 const next = document.getElementById("activate-next");
 const resend = document.getElementById("resend-form");
 
 async function activate() {
+  if (!link.token) {
+    // reloaded after the token left the address bar, or opened without one
+    message.textContent = "Open the link from your activation e-mail again, or ask for a new one.";
+    resend.hidden = false;
+    document.querySelector("#email").focus();
+    return;
+  }
   const answer = await api("/auth/users/activation/", {
     method: "POST",
-    body: { uid: config.uid, token: config.token },
+    body: { uid: link.uid, token: link.token },
     auth: false,
   });
   if (answer.status === 204) {

@@ -8,6 +8,17 @@ const EARLY_MS = 60_000; // refresh a minute before the access token expires
 // The page's configuration, in a data attribute: the Content-Security-Policy allows no inline script.
 export const config = JSON.parse(document.body.dataset.config);
 
+/**
+ * The uid and token of an e-mailed link (/activate/{uid}/{token}, /password-reset/{uid}/{token}),
+ * the address bar then left at ``path``: the token opens the account until it is used, so it is
+ * sent as no Referer and kept in no history entry, bookmark or shared screen. Empty without them.
+ */
+export function takeLink(path) {
+  const link = { uid: config.uid ?? "", token: config.token ?? "" };
+  history.replaceState(null, "", path);
+  return link;
+}
+
 const listeners = new Set();
 let timer = null;
 let refreshing = null;

@@ -1,9 +1,17 @@
 // /password-reset/{uid}/{token}: the link from the password-reset e-mail (SPEC §5).
 
-import { api, config, errorText } from "./api.js";
+import { api, errorText, takeLink } from "./api.js";
 
+const link = takeLink("/password-reset/");
 const form = document.getElementById("reset-form");
 const message = document.getElementById("reset-message");
+
+if (!link.token) {
+  // reloaded after the token left the address bar, or opened without one
+  form.hidden = true;
+  message.textContent =
+    "Open the link from your e-mail again to choose a new password, or ask for a new link with Forgot password? on the shop's log-in form.";
+}
 
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
@@ -19,7 +27,7 @@ form.addEventListener("submit", async (event) => {
   }
   const answer = await api("/auth/users/reset_password_confirm/", {
     method: "POST",
-    body: { uid: config.uid, token: config.token, new_password: password, re_new_password: again },
+    body: { uid: link.uid, token: link.token, new_password: password, re_new_password: again },
     auth: false,
   });
   if (answer.ok) {
