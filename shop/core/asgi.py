@@ -54,18 +54,22 @@ class BodySizeLimit:
             await self.refuse(send)
 
     async def refuse(self, send: Any) -> None:
-        body = json.dumps(
-            {"detail": TOO_LARGE.format(limit=self.limit), "code": CoreErrorCode.TOO_LARGE}
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        body = {"detail": TOO_LARGE.format(limit=self.limit), "code": CoreErrorCode.TOO_LARGE}
+        await send_json(send, 413, body, [(b"connection", b"close")])
+
+
+async def send_json(send: Any, status: int, body: dict[str, Any], headers: list[tuple[bytes, bytes]]) -> None:
+    """An answer made outside Django: ``body`` as JSON, with ``headers`` besides its own."""
+    content = json.dumps(body).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(content)).encode()),
+                *headers,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": content})

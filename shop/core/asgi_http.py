@@ -18,7 +18,6 @@ so a load balancer's health check never waits behind a burst.
 """
 
 import asyncio
-import json
 import sys
 import threading
 from collections import defaultdict
@@ -28,6 +27,7 @@ from io import BytesIO
 from tempfile import SpooledTemporaryFile
 from typing import Any
 
+from shop.core.asgi import send_json
 from shop.core.errors import CoreErrorCode
 from shop.core.metrics import HTTP_SHED
 
@@ -39,7 +39,6 @@ Answer = tuple[int, list[tuple[bytes, bytes]], list[bytes]]
 SPOOL_BYTES = 64 * 1024  # bodies above this wait in a temporary file
 PROBE_PATHS = frozenset(("/healthz", "/metrics"))
 BUSY = "The shop is busy; try again in a moment."
-BUSY_BODY = json.dumps({"detail": BUSY, "code": CoreErrorCode.BUSY}).encode()
 
 
 class SyncHttp:
@@ -56,7 +55,7 @@ class SyncHttp:
         probe = scope["path"] in PROBE_PATHS
         if not probe and self.admitted >= self.capacity:
             HTTP_SHED.labels("busy").inc()
-            await send_busy(send)
+            await send_json(send, 503, {"detail": BUSY, "code": CoreErrorCode.BUSY}, [(b"retry-after", b"1")])
             return
         self.admitted += not probe
         try:
@@ -123,21 +122,6 @@ async def _watch_disconnect(receive: Callable[[], Any], gone: threading.Event) -
         if message["type"] == "http.disconnect":
             gone.set()
             return
-
-
-async def send_busy(send: Callable[[Message], Any]) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 503,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(BUSY_BODY)).encode()),
-                (b"retry-after", b"1"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": BUSY_BODY})
 
 
 def environ_of(scope: Scope, body: Any) -> dict[str, Any]:

@@ -23,12 +23,11 @@ import websockets
 from channels.db import database_sync_to_async
 from pytest_django.fixtures import Settings
 
-from shop.catalog.models import Goods
 from shop.catalog.services.prices import prices_record
 from shop.realtime.limits import CLOSE_TOO_SLOW
 from shop.realtime.publisher import feed_seq_current
-from shop.realtime.tests.test_slow_client import rss_mb
-from shop.tests.live import PYTHON, RedisProcess, asgi_server_process, service_env
+from shop.realtime.tests.flood import priced_goods, private_feed_env, rss_mb
+from shop.tests.live import PYTHON, RedisProcess, asgi_server_process
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -122,22 +121,9 @@ def test_snapshot_floods_neither_stall_the_server_nor_grow_it(
     usd: Any, tmp_path: Path, redis: RedisProcess, settings: Settings
 ) -> None:
     # given: 10,000 goods with a price, a server on a private Redis (this test publishes there)
-    goods = [g.id for g in Goods.objects.bulk_create([Goods(name=f"Goods {i}") for i in range(GOODS)])]
-    prices_record(amounts=dict.fromkeys(goods, Decimal("1.00")), source="manual")
-    settings.CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [redis.url], "prefix": PREFIX},
-        }
-    }
-    env = service_env(
-        REDIS_URL=redis.url,
-        CHANNELS_PREFIX=PREFIX,
-        PRICE_TICKER="off",
-        FEED_CONNECTS_PER_IP="",  # the attackers all come from 127.0.0.1 here
-        FEED_MAX_CONNECTIONS_PER_IP="0",
-        LOG_FORMAT="plain",
-    )
+    goods = priced_goods(GOODS)
+    # the attackers all come from 127.0.0.1 here
+    env = private_feed_env(settings, redis, PREFIX, FEED_CONNECTS_PER_IP="", FEED_MAX_CONNECTIONS_PER_IP="0")
     with asgi_server_process(env, tmp_path / "server.log") as (base, server):
         url = base.replace("http://", "ws://") + "/ws/price_updates/"
         committed: dict[int, float] = {}

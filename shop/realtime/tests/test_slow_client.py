@@ -23,9 +23,9 @@ from channels.db import database_sync_to_async
 from django.utils.dateparse import parse_datetime
 from pytest_django.fixtures import Settings
 
-from shop.catalog.models import Goods
 from shop.catalog.services.prices import prices_record
-from shop.tests.live import RedisProcess, asgi_server_process, service_env
+from shop.realtime.tests.flood import priced_goods, private_feed_env, rss_mb
+from shop.tests.live import RedisProcess, asgi_server_process
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -41,13 +41,6 @@ def feed_server(env: dict[str, str], log: Path) -> Iterator[tuple[int, int]]:
     """``manage.py serve`` on a free port; yields (port, pid) so its memory can be read."""
     with asgi_server_process(env, log) as (base, proc):
         yield int(base.rsplit(":", 1)[1]), proc.pid
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise AssertionError("no VmRSS")
 
 
 def connect_and_never_read(port: int) -> socket.socket:
@@ -112,21 +105,9 @@ def test_a_client_that_never_reads_costs_bounded_memory_and_stalls_nobody(
     usd: Any, tmp_path: Path, redis: RedisProcess, settings: Settings
 ) -> None:
     # given: 2,000 goods with a price; a server on a private Redis; this test publishes there too
-    goods = [g.id for g in Goods.objects.bulk_create([Goods(name=f"Goods {i}") for i in range(GOODS)])]
-    prices_record(amounts=dict.fromkeys(goods, Decimal("1.00")), source="manual")
-    settings.CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [redis.url], "prefix": PREFIX},
-        }
-    }
-    env = service_env(
-        REDIS_URL=redis.url,
-        CHANNELS_PREFIX=PREFIX,
-        PRICE_TICKER="off",
-        FEED_SEND_TIMEOUT_SECONDS="5",
-        FEED_HEARTBEAT_SECONDS="60",
-        LOG_FORMAT="plain",
+    goods = priced_goods(GOODS)
+    env = private_feed_env(
+        settings, redis, PREFIX, FEED_SEND_TIMEOUT_SECONDS="5", FEED_HEARTBEAT_SECONDS="60"
     )
     log = tmp_path / "server.log"
     with feed_server(env, log) as (port, pid):
