@@ -22,11 +22,13 @@ QUICK = [
     ["rest.py", "--goods", "10000", "--seconds", "10"],
     ["servers.py", "--goods", "10000", "--seconds", "6"],
     ["feed.py", "--clients", "1000", "--batches", "10", "--goods", "100"],
+    ["feed_attack.py"],
     ["orders.py", "--orders", "2000", "--clients", "50"],
     ["queueing.py", "--goods", "100000", "--seconds", "15"],
     ["slots.py", "--minutes", "1", "--goods", "10000"],
     ["catalog.py", "--goods", "10000"],
     ["scale.py", "--goods", "1000", "--seconds", "15"],
+    ["webhooks.py", "--goods", "10000", "--ticks", "10", "--interval", "2"],
 ]
 FULL = [
     ["tick.py", "--goods", "1000,10000,100000", "--ticks", "20"],
@@ -34,11 +36,13 @@ FULL = [
     ["rest.py", "--goods", "10000", "--seconds", "30"],
     ["servers.py", "--goods", "10000", "--seconds", "10"],
     ["feed.py", "--clients", "1000", "--batches", "30", "--goods", "100"],
+    ["feed_attack.py"],
     ["orders.py", "--orders", "10000", "--clients", "50"],
     ["queueing.py", "--goods", "100000", "--seconds", "30"],
     ["slots.py", "--minutes", "10", "--goods", "10000"],
     ["catalog.py", "--goods", "10000"],
     ["scale.py", "--goods", "10000", "--seconds", "30"],
+    ["webhooks.py", "--goods", "100000", "--ticks", "20", "--interval", "5"],
 ]
 
 

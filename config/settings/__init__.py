@@ -16,6 +16,7 @@ from config.settings.celery import *  # noqa: F403
 from config.settings.channels import *  # noqa: F403
 from config.settings.database import *  # noqa: F403
 from config.settings.email import *  # noqa: F403
+from config.settings.imports import *  # noqa: F403
 from config.settings.limits import *  # noqa: F403
 from config.settings.logging import *  # noqa: F403
 from config.settings.operations import *  # noqa: F403

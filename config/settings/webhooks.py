@@ -20,3 +20,18 @@ WEBHOOK_SWEEP_SECONDS = env.int("WEBHOOK_SWEEP_SECONDS", default=5)
 WEBHOOK_LOG_DAYS = env.int("WEBHOOK_LOG_DAYS", default=30)
 # Retries further off than this are left to the sweep instead of a delayed task.
 WEBHOOK_KICK_MAX_DELAY_SECONDS = env.float("WEBHOOK_KICK_MAX_DELAY_SECONDS", default=600.0)
+# One attempt (DNS, connect, send, the answer) ends after this many seconds of wall-clock time,
+# whatever the receiver trickles: TIMEOUT above bounds each socket operation, this the whole.
+# The attempt is logged as failed and retried with the backoff above.
+WEBHOOK_ATTEMPT_SECONDS = env.float("WEBHOOK_ATTEMPT_SECONDS", default=10.0)
+# An endpoint whose every attempt failed for this many seconds (since its last delivered one) is
+# switched off (is_active false) with disabled_reason saying why; staff switch it on again.
+# 0: never.
+WEBHOOK_DISABLE_AFTER_SECONDS = env.int("WEBHOOK_DISABLE_AFTER_SECONDS", default=24 * 3600)
+# At most this many prices.batch deliveries wait per endpoint; past it the oldest are marked
+# "dropped" (never sent: the receiver sees a gap in seq) and counted in
+# tickshop_webhook_batches_dropped_total. 0: no cap.
+WEBHOOK_MAX_PENDING_BATCHES = env.int("WEBHOOK_MAX_PENDING_BATCHES", default=100)
+# prices.batch events (a tick records one per 5,000 goods) are kept this many seconds once no
+# delivery waits for them, with their delivery log; other events keep WEBHOOK_LOG_DAYS.
+WEBHOOK_BATCH_LOG_SECONDS = env.int("WEBHOOK_BATCH_LOG_SECONDS", default=3600)

@@ -6,7 +6,7 @@ from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV, XLSX
 
 from shop.catalog.models import Goods, Price, Sale, Tick
-from shop.catalog.resources import GoodsResource
+from shop.catalog.resources import GoodsCSV, GoodsImportForm, GoodsResource, GoodsXLSX, ImportRefused
 from shop.catalog.selectors import price_recent
 from shop.catalog.services.prices import price_create_manual
 
@@ -16,7 +16,7 @@ RECENT_PRICES = 20
 @admin.register(Goods)
 class GoodsAdmin(ImportExportModelAdmin):
     """Goods, and goods as CSV or XLSX: export (what the list shows, filters applied) and
-    import (shop.catalog.resources: the API's rules, all or nothing)."""
+    import (shop.catalog.resources: the API's rules; checked whole, then written in chunks)."""
 
     list_display = ("id", "name", "is_active", "price", "price_updated_at")
     list_filter = ("is_active",)
@@ -24,9 +24,13 @@ class GoodsAdmin(ImportExportModelAdmin):
     readonly_fields = ("price", "price_updated_at", "current_price_id", "recent_prices")
     fields = ("name", "description", "is_active", "price", "price_updated_at", "recent_prices")
     resource_classes = (GoodsResource,)
-    formats = (CSV, XLSX)
-    # One step: the file is imported in one transaction, or nothing is and the bad rows are
-    # shown. No preview step, which would keep the upload between two requests (a temporary
+    formats = (CSV, XLSX)  # export
+    # Import's own, in the same order: they check a file's size, rows and (XLSX) declared
+    # dimension before reading it.
+    import_formats = (GoodsCSV, GoodsXLSX)
+    import_form_class = GoodsImportForm  # refuses an oversized upload before it is read
+    # One step: every row is checked, then written (in chunks), or nothing is and the bad rows
+    # are shown. No preview step, which would keep the upload between two requests (a temporary
     # file on whichever web process took the first one).
     skip_import_confirm = True
     export_template_name = "admin/catalog/goods/export.html"  # CSP: no inline event handler
@@ -37,6 +41,13 @@ class GoodsAdmin(ImportExportModelAdmin):
 
     def has_export_permission(self, request: HttpRequest) -> bool:
         return self.has_view_or_change_permission(request)
+
+    def add_data_read_fail_error_to_form(self, form: Any, e: Exception) -> None:
+        """A refused file says why (import-export's own message names only the exception)."""
+        if isinstance(e, ImportRefused):
+            form.add_error("import_file", str(e))
+        else:
+            super().add_data_read_fail_error_to_form(form, e)
 
     @admin.display(description=f"Newest {RECENT_PRICES} prices")
     def recent_prices(self, goods: Goods) -> str:

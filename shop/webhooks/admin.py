@@ -5,20 +5,32 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from shop.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
-from shop.webhooks.services.endpoints import delivery_redeliver
+from shop.webhooks.services.endpoints import ENDPOINT_FIELDS, delivery_redeliver, endpoint_update
 
 
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(admin.ModelAdmin):
     """Endpoints are registered through the API, whose answer shows the secret once."""
 
-    list_display = ("id", "url", "events", "is_active", "description", "created_at")
+    list_display = ("id", "url", "events", "is_active", "disabled_reason", "description", "created_at")
     list_filter = ("is_active",)
-    fields = ("url", "events", "is_active", "description", "created_at")
-    readonly_fields = ("url", "events", "created_at")
+    fields = (
+        "url", "events", "is_active", "description", "created_at",
+        "failing_since", "retry_at", "disabled_at", "disabled_reason",
+    )  # fmt: skip
+    readonly_fields = (
+        "url", "events", "created_at", "failing_since", "retry_at", "disabled_at", "disabled_reason",
+    )  # fmt: skip
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def save_model(self, request: HttpRequest, obj: WebhookEndpoint, form: Any, change: bool) -> None:
+        """Through the service (switching an endpoint on clears why it was switched off); the form
+        has changed ``obj`` already, so the service gets the row as stored."""
+        data = {name: form.cleaned_data[name] for name in ENDPOINT_FIELDS if name in form.cleaned_data}
+        endpoint_update(endpoint=WebhookEndpoint.objects.get(pk=obj.pk), data=data)
+        obj.refresh_from_db()
 
 
 class WebhookAttemptInline(admin.TabularInline):
@@ -38,6 +50,7 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
         "id",
         "endpoint",
         "event_type",
+        "seq",
         "status",
         "attempts",
         "last_status_code",
@@ -50,6 +63,7 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
         "endpoint",
         "event",
         "event_type",
+        "seq",
         "status",
         "attempts",
         "created_at",
@@ -77,6 +91,10 @@ class WebhookEventAdmin(admin.ModelAdmin):
     list_display = ("id", "type", "created_at")
     list_filter = ("type",)
     readonly_fields = ("id", "type", "created_at", "body")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[WebhookEvent]:
+        # The list never shows the body: a prices.batch one is up to 5,000 goods' prices.
+        return super().get_queryset(request).defer("body")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -22,10 +22,19 @@ class WebhookEndpointSerializer(serializers.ModelSerializer[WebhookEndpoint]):
     url = serializers.URLField(max_length=2000)
     events = serializers.ListField(child=serializers.ChoiceField(choices=EVENT_CHOICES), min_length=1)
 
+    disabled_reason = serializers.CharField(
+        read_only=True,
+        help_text="Why the shop switched the endpoint off (every attempt failed for "
+        "WEBHOOK_DISABLE_AFTER_SECONDS); empty otherwise. Switching it on clears it.",
+    )
+
     class Meta:
         model = WebhookEndpoint
-        fields = ("id", "url", "events", "is_active", "description", "created_at")
-        read_only_fields = ("id", "created_at")
+        fields = (
+            "id", "url", "events", "is_active", "description", "created_at",
+            "failing_since", "retry_at", "disabled_at", "disabled_reason",
+        )  # fmt: skip
+        read_only_fields = ("id", "created_at", "failing_since", "retry_at", "disabled_at", "disabled_reason")
 
 
 class WebhookEndpointCreatedSerializer(WebhookEndpointSerializer):

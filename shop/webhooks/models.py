@@ -18,6 +18,16 @@ class WebhookEndpoint(models.Model):
     # Needed in clear to sign; shown once, in the answer to the POST that made it.
     secret = models.CharField(max_length=100, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The first failed attempt since the last delivered one (None while it delivers): failing
+    # for WEBHOOK_DISABLE_AFTER_SECONDS switches the endpoint off.
+    failing_since = models.DateTimeField(null=True, blank=True, editable=False)
+    # After an attempt that got no answer (its deadline, a refused connection): nothing is sent to
+    # it before then, the failed delivery's next try, so a dead or trickling receiver costs the
+    # senders one attempt per retry, not one per event.
+    retry_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Why and when the shop switched it off; switching it on again clears both.
+    disabled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    disabled_reason = models.CharField(max_length=500, blank=True, editable=False)
 
     class Meta:
         ordering = ("id",)
@@ -46,6 +56,8 @@ class WebhookDelivery(models.Model):
         PENDING = "pending"
         SUCCEEDED = "succeeded"
         FAILED = "failed"
+        # prices.batch only: never sent, more than WEBHOOK_MAX_PENDING_BATCHES newer ones waited.
+        DROPPED = "dropped"
 
     endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
     event = models.ForeignKey(WebhookEvent, on_delete=models.CASCADE, related_name="deliveries")

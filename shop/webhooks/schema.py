@@ -19,9 +19,15 @@ after the change is committed, at least once.
 for a deleted one), `rate.changed` a `WebhookRate`).
 * `Tickshop-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>" with the secret>`; \
 `Tickshop-Event-Id` repeats `id` (de-duplicate on it: delivery is at least once).
-* A 2xx answer within 5 s delivers; anything else is retried with exponential backoff \
-(about 5 s, then 3x each time) for 24 hours, then the delivery is marked failed. \
-`prices.batch` deliveries to one endpoint keep `seq` order.
+* A complete 2xx answer within 10 s (`WEBHOOK_ATTEMPT_SECONDS`, wall-clock, however the answer \
+trickles) delivers; anything else is retried with exponential backoff (about 5 s, then 3x each \
+time) for 24 hours, then the delivery is marked failed. After an attempt the endpoint does not \
+answer at all, nothing is sent to it before that delivery's retry (`retry_at`).
+* An endpoint whose every attempt fails for 24 hours (`WEBHOOK_DISABLE_AFTER_SECONDS`) is switched \
+off: `is_active` false, `disabled_reason` says why; switching it on clears that.
+* `prices.batch` deliveries to one endpoint keep `seq` order. At most 100 wait per endpoint \
+(`WEBHOOK_MAX_PENDING_BATCHES`): past that the oldest are `dropped`, never sent, so a gap in `seq` \
+means batches were missed; read the current prices again (`/api/goods/`, the feed's snapshot).
 * URLs must be https and resolve to public addresses."""
 
 

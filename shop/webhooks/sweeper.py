@@ -7,7 +7,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 
 from shop.webhooks.services.delivery import deliveries_sweep
-from shop.webhooks.services.events import sale_states_sync, webhook_log_prune
+from shop.webhooks.services.events import sale_states_sync, webhook_batches_prune, webhook_log_prune
 
 logger = logging.getLogger(__name__)
 
@@ -16,6 +16,7 @@ def sweep() -> None:
     sale_states_sync()
     deliveries_sweep()
     webhook_log_prune(days=settings.WEBHOOK_LOG_DAYS)
+    webhook_batches_prune(seconds=settings.WEBHOOK_BATCH_LOG_SECONDS)
 
 
 async def run_sweeper() -> None:

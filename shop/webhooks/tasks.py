@@ -1,14 +1,19 @@
+import math
+
 from celery import shared_task
 
-from shop.webhooks.services.delivery import FLUSH_BUDGET_SECONDS, endpoint_flush
+from shop.webhooks.services.delivery import FLUSH_BUDGET_SECONDS, attempt_seconds, endpoint_flush
 from shop.webhooks.sweeper import sweep
+
+# A flush stops starting attempts after its budget; the last one may run to its deadline.
+FLUSH_SOFT_LIMIT_SECONDS = FLUSH_BUDGET_SECONDS + math.ceil(attempt_seconds()) + 20
 
 
 @shared_task(
     name="webhooks.endpoint_flush",
     ignore_result=True,
-    time_limit=FLUSH_BUDGET_SECONDS + 30,
-    soft_time_limit=FLUSH_BUDGET_SECONDS + 20,
+    time_limit=FLUSH_SOFT_LIMIT_SECONDS + 10,
+    soft_time_limit=FLUSH_SOFT_LIMIT_SECONDS,
 )
 def webhook_endpoint_flush_task(endpoint_id: int) -> int:
     """Send one endpoint's due deliveries (routed to the ``webhooks`` queue, never the tick's)."""

@@ -49,12 +49,19 @@ ENDPOINT_FIELDS = ["url", "events", "is_active", "description"]  # never the sec
 
 @transaction.atomic
 def endpoint_update(*, endpoint: WebhookEndpoint, data: Mapping[str, Any]) -> WebhookEndpoint:
+    """Change what staff may change. Switching an endpoint on starts its record afresh: the
+    reason the shop switched it off, since when it was failing and its pause are cleared."""
     data = dict(data)
     if "url" in data:
         url_target(data["url"])
     if "events" in data:
         data["events"] = _events_clean(data["events"])
+    was_active = WebhookEndpoint.objects.filter(pk=endpoint.pk, is_active=True).exists()
     endpoint, _ = model_update(instance=endpoint, fields=ENDPOINT_FIELDS, data=data)
+    if endpoint.is_active and not was_active:
+        endpoint.failing_since = endpoint.disabled_at = endpoint.retry_at = None
+        endpoint.disabled_reason = ""
+        endpoint.save(update_fields=("failing_since", "disabled_at", "disabled_reason", "retry_at"))
     if endpoint.is_active:
         # What waited while it was off goes now.
         transaction.on_commit(lambda: endpoint_kick(endpoint_id=endpoint.id))
