@@ -9,6 +9,8 @@ from rest_framework.test import APIClient
 
 from shop.catalog.models import Goods, Sale
 from shop.tests.factories import CurrencyFactory, GoodsFactory, SaleFactory, UserFactory, staff_permissions
+from shop.webhooks.models import WebhookEndpoint
+from shop.webhooks.services.endpoints import endpoint_create
 
 
 @dataclass
@@ -17,6 +19,7 @@ class World:
     spare: Goods
     sale: Sale
     price_id: int
+    endpoint: WebhookEndpoint
 
 
 @pytest.fixture
@@ -25,8 +28,11 @@ def world(usd: Any) -> World:
     goods = GoodsFactory(price="12.30")
     spare = GoodsFactory(price="5.00")
     sale = SaleFactory(goods=[goods])
-    return World(goods=goods, spare=spare, sale=sale, price_id=goods.current_price_id)
+    endpoint = endpoint_create(url=HOOK, events=["order.created"])
+    return World(goods=goods, spare=spare, sale=sale, price_id=goods.current_price_id, endpoint=endpoint)
 
+
+HOOK = "https://93.184.216.34/hook"  # a public address: no name to look up
 
 # (method, path, body) -> status for anonymous, shopper, staff; for a write, the model permission
 # the admin gives staff for it (shop.core.permissions: staff write what their permissions allow).
@@ -56,12 +62,24 @@ ROWS: list[tuple[str, str, dict[str, Any] | None, tuple[int, int, int | None], s
     ("patch", "/api/sales/{sale}/", {"name": "Renamed"}, (401, 403, 200), "catalog.change_sale"),
     ("delete", "/api/sales/{sale}/", None, (401, 403, 204), "catalog.delete_sale"),
     ("put", "/api/sales/{sale}/generate-prices/", None, (401, 403, 200), "catalog.change_sale"),
+    # Webhooks are staff's only, reads included (SPEC §12).
+    ("get", "/api/webhooks/", None, (401, 403, 200), None),
+    ("post", "/api/webhooks/", {"url": HOOK, "events": ["order.created"]}, (401, 403, 201), "webhooks.add_webhookendpoint"),
+    ("get", "/api/webhooks/{endpoint}/", None, (401, 403, 200), None),
+    ("patch", "/api/webhooks/{endpoint}/", {"description": "ours"}, (401, 403, 200), "webhooks.change_webhookendpoint"),
+    ("delete", "/api/webhooks/{endpoint}/", None, (401, 403, 204), "webhooks.delete_webhookendpoint"),
 ]  # fmt: skip
 WRITES = [row for row in ROWS if row[4] is not None]
 
 
 def _fill(value: Any, world: World) -> Any:
-    names = {"goods": world.goods.id, "spare": world.spare.id, "sale": world.sale.id, "price": world.price_id}
+    names = {
+        "goods": world.goods.id,
+        "spare": world.spare.id,
+        "sale": world.sale.id,
+        "price": world.price_id,
+        "endpoint": world.endpoint.id,
+    }
     if isinstance(value, str):
         for name, number in names.items():
             if value == "{" + name + "}":

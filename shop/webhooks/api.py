@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from shop.core.errors import ErrorSerializer, NotFound
+from shop.core.permissions import StaffWriteOrReadOnly
 from shop.webhooks import selectors
 from shop.webhooks.models import EVENT_CHOICES, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from shop.webhooks.services import endpoints as services
@@ -83,7 +84,10 @@ class WebhookEndpointViewSet(viewsets.ModelViewSet[WebhookEndpoint]):
     signed in `Tickshop-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>">`."""
 
     serializer_class = WebhookEndpointSerializer
-    permission_classes = (IsAdminUser,)
+    # Staff only, reads included; writes as the admin's model permissions allow (redelivering
+    # counts as changing the endpoint).
+    permission_classes = (IsAdminUser, StaffWriteOrReadOnly)
+    write_permissions = {"redeliver": ("webhooks.change_webhookendpoint",)}
     filter_backends = ()
 
     def get_queryset(self) -> QuerySet[WebhookEndpoint]:
