@@ -1,4 +1,4 @@
-"""Which server setup serves the shop's HTTP best (SPEC §9, issue of the README's server choice).
+"""Which server setup serves the shop's HTTP best (SPEC §9, the server choice docs/benchmarks.md records).
 
     python bench/servers.py [--goods 10000] [--seconds 8] [--concurrency 32]
 

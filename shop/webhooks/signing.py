@@ -1,6 +1,6 @@
 """Signatures in the Stripe scheme: ``t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">``.
 
-``signature_verify`` is what a receiver runs (the README shows the same code);
+``signature_verify`` is what a receiver runs (docs/api.md shows the same code);
 the tests use it on what a real receiver got.
 """
 

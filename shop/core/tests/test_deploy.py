@@ -20,7 +20,7 @@ from pytest_django.fixtures import Settings
 from shop.core.checks import SECRET_KEY_NOT_SET
 from shop.tests.live import ROOT, asgi_server, service_env
 
-# The production variables the README documents, as an operator behind TLS sets them.
+# The production variables docs/operations.md documents, as an operator behind TLS sets them.
 PRODUCTION = {
     "SECRET_KEY": "kq3Nw8-4r_Vd0pX2yZ7tL5mB9cF1hJ6sA4eG8uR3wQ0oI2nT7vY5xK9zP1lM6bC",
     "REQUIRE_SECRET_KEY": "true",

@@ -93,7 +93,7 @@ def test_api_conforms_to_its_schema_in_every_phase_and_role(shop: str, tmp_path:
         out.close()
         report = (tmp_path / f"schemathesis-{role}.txt").read_text()
         summary = [line for line in report.splitlines() if line.strip()][-12:]
-        print(f"--- {role}\n" + "\n".join(summary))  # the README quotes these figures
+        print(f"--- {role}\n" + "\n".join(summary))  # docs/security.md quotes these figures
         if code != 0 or not all(phase in report for phase in ("Examples", "Coverage", "Fuzzing", "Stateful")):
             failed.append(f"--- {role} (exit {code})\n{report[-20000:]}")
     assert not failed, "\n".join(failed)

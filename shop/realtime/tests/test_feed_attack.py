@@ -171,7 +171,7 @@ def test_snapshot_floods_neither_stall_the_server_nor_grow_it(
     lags = sorted(received[seq] - committed[seq] for seq in seqs if seq in committed)
     lag_p99 = lags[int(len(lags) * 0.99)]
     snapshots, closes = [got for got, _ in outcome], [code for _, code in outcome]
-    print(  # docs/security.md quotes these figures
+    print(  # docs/operations.md quotes these figures
         f"feed attack: {ATTACKERS} clients x subscribe all 10/s over {GOODS} goods for {ATTACK_SECONDS} s; "
         f"/healthz p99 {p99 * 1000:.0f} ms over {len(timings)}; reader lag p99 {lag_p99 * 1000:.0f} ms over "
         f"{len(lags)} batches; RSS {memory[0]:.0f} -> {max(memory):.0f} MB; snapshots per attacker "

@@ -151,7 +151,7 @@ def test_a_client_that_never_reads_costs_bounded_memory_and_stalls_nobody(
     assert max(second_half) - second_half[0] < 3, f"still growing: {samples}"
     # and it said why it dropped the silent client
     assert "has not read" in output or "cannot keep up" in output, output[-2000:]
-    print(  # the README quotes these figures
+    print(  # docs/operations.md quotes these figures
         f"slow client: {batches} batches of {GOODS} goods in {FLOOD_SECONDS} s; reader p99 "
         f"{delays[int(len(delays) * 0.99)] * 1000:.0f} ms; server RSS {samples[0]:.0f} -> {max(samples):.0f} MB"
     )
