@@ -55,6 +55,7 @@ from shop.catalog.models import Goods, Price
 from shop.catalog.services import goods as goods_services
 from shop.catalog.services.goods import MAX_BULK_GOODS
 from shop.catalog.services.prices import prices_record
+from shop.core.db import statistics_refresh
 from shop.core.ids import INVALID_ID, parse_id
 
 logger = logging.getLogger(__name__)
@@ -371,6 +372,9 @@ class GoodsResource(resources.ModelResource):
                 return
             written += len(chunk)
         logger.info("goods import: %d rows written in chunks of %d", written, MAX_BULK_GOODS)
+        statistics_refresh(
+            tables=[Goods._meta.db_table]
+        )  # a big import changes what the planner should expect
 
     def _write_stopped(self, result: Result, message: str, raise_errors: bool) -> None:
         """The page lists it among the import's errors (it names its rows itself)."""

@@ -1,5 +1,5 @@
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 
@@ -89,10 +89,11 @@ def statement_timeout_lifted() -> Iterator[None]:
             cursor.execute("RESET statement_timeout")
 
 
-def statistics_refresh() -> None:
-    """``ANALYZE``: fresh planner statistics after bulk writes. The planner's costs decide, among
-    other things, whether a statement is JIT-compiled or run in parallel; a table never analyzed
-    (autovacuum may be off) looks free to scan. PostgreSQL only."""
+def statistics_refresh(*, tables: Sequence[str] = ()) -> None:
+    """``ANALYZE`` these tables (none named: all): fresh planner statistics after bulk writes.
+    The planner's costs decide, among other things, whether a statement is run in parallel; a
+    table never analyzed (autovacuum may be off) looks free to scan. PostgreSQL only."""
     if connection.vendor == "postgresql":
         with statement_timeout_lifted(), connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+            quote = connection.ops.quote_name
+            cursor.execute("ANALYZE " + ", ".join(map(quote, tables)))

@@ -12,6 +12,7 @@ from pytest_django.fixtures import Settings
 from rest_framework.test import APIClient
 
 from shop.catalog.models import Goods
+from shop.core.db import statistics_refresh
 from shop.core.errors import TOO_SLOW
 from shop.core.search import ORDERING_TOO_LONG, SEARCH_TOO_LONG
 from shop.tests.factories import GoodsFactory
@@ -118,3 +119,14 @@ def test_candles_are_limited_per_address(anon: APIClient, settings: Settings, us
     assert [a.status_code for a in answers] == [200, 200, 429]
     assert answers[-1]["Retry-After"]
     assert anon.get(f"/api/goods/{goods.id}/candles/", REMOTE_ADDR="198.51.100.10").status_code == 200
+
+
+def test_prepare_and_imports_leave_fresh_statistics() -> None:
+    # given: goods never analyzed
+    Goods.objects.bulk_create([Goods(name=f"Goods {i}") for i in range(300)])
+    # when: statistics are refreshed, as prepare and the admin's import do
+    statistics_refresh(tables=[Goods._meta.db_table])
+    # then: the planner knows the table's size
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [Goods._meta.db_table])
+        assert cursor.fetchone()[0] == 300
