@@ -27,10 +27,12 @@ def pytest_configure_node(node: Any) -> None:
     """Gives each pytest-xdist worker what no two may share, before it reads Django's settings
     (pytest-django already gives each its own PostgreSQL database): worker ``gwN`` takes Redis
     database ``base - N`` of ``REDIS_URL`` and ``var/test-gwN`` as VAR_DIR (the metrics' files,
-    embedded mode's files). The live servers and Celery processes a test starts inherit the
+    embedded mode's files, the installation's key). The live servers and Celery processes a test starts inherit the
     worker's environment, so they follow."""
     worker = node.workerinput["workerid"]
-    env = {"VAR_DIR": str(Path(__file__).resolve().parent / "var" / f"test-{worker}")}
+    var = Path(__file__).resolve().parent / "var" / f"test-{worker}"
+    # The metrics' directory too: this process (importing shop.core.metrics) has set it already.
+    env = {"VAR_DIR": str(var), "PROMETHEUS_MULTIPROC_DIR": str(var / "metrics")}
     url = os.environ.get("REDIS_URL")
     if url:
         parts = urlsplit(url)
