@@ -66,7 +66,8 @@ test-fast: $(STAMP) services  ## the inner loop: no browser, no live servers or 
 flaky-check: $(STAMP) $(NPM_STAMP) services  ## the live tests (-m slow) N times (default 5); lists any that failed once
 	@scripts/chromium.sh
 	@scripts/nginx.sh
-	N=$${N:-5} scripts/flaky_check.sh $(PYTEST) -n $(TEST_WORKERS) -m slow $(PYTEST_ARGS)
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) N=$${N:-5} \
+		scripts/flaky_check.sh $(BIN)/pytest -n $(TEST_WORKERS) -m slow $(PYTEST_ARGS)
 
 fuzz: $(STAMP) services  ## Schemathesis, every phase and role, 25 examples per operation, a new seed (FUZZ_SEED=… replays)
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) FUZZ_MAX_EXAMPLES=$${FUZZ_MAX_EXAMPLES:-25} FUZZ_RANDOM=1 \
