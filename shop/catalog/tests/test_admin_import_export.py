@@ -9,7 +9,6 @@ from typing import Any
 import openpyxl
 import pytest
 import tablib
-from django.contrib.auth.models import Permission
 from django.test import Client
 
 from shop.catalog.models import Goods, Price
@@ -24,20 +23,6 @@ EXPORT_URL = "/admin/catalog/goods/export/"
 CSV_FORMAT, XLSX_FORMAT = "0", "1"  # GoodsAdmin.formats, in order
 HEADER = ["id", "name", "description", "is_active", "price", "currency"]
 FIELDS = [f"goodsresource_{column}" for column in HEADER]  # the export form's checkboxes
-
-
-@pytest.fixture
-def admin_client(db: None) -> Client:
-    """Staff with the admin's goods permissions (not a superuser)."""
-    user = UserFactory(is_staff=True)
-    user.user_permissions.set(
-        Permission.objects.filter(
-            content_type__app_label="catalog", codename__in=("add_goods", "change_goods", "view_goods")
-        )
-    )
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def export(client: Client, file_format: str) -> bytes:

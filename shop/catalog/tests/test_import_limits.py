@@ -15,7 +15,6 @@ import openpyxl
 import psycopg
 import pytest
 import tablib
-from django.contrib.auth.models import Permission
 from django.test import Client
 from pytest_django.fixtures import Settings
 
@@ -34,25 +33,11 @@ from shop.catalog.resources import (
 from shop.catalog.services import goods as goods_services
 from shop.catalog.services.prices import prices_record
 from shop.tests import live
-from shop.tests.factories import GoodsFactory, UserFactory
+from shop.tests.factories import GoodsFactory
 
 IMPORT_URL = "/admin/catalog/goods/import/"
 CSV_FORMAT, XLSX_FORMAT = "0", "1"  # GoodsAdmin's import formats, in order
 HEADER = ["id", "name", "description", "is_active", "price", "currency"]
-
-
-@pytest.fixture
-def admin_client(db: None) -> Client:
-    """Staff with the admin's goods permissions (not a superuser)."""
-    user = UserFactory(is_staff=True)
-    user.user_permissions.set(
-        Permission.objects.filter(
-            content_type__app_label="catalog", codename__in=("add_goods", "change_goods", "view_goods")
-        )
-    )
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def import_file(client: Client, content: bytes, name: str, file_format: str) -> Any:
