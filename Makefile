@@ -17,6 +17,12 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 # other processes, so the suite runs in well under the time of one (docs/testing.md has the figures).
 TEST_WORKERS ?= 2
 PYTEST := DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest
+# The same services, selectors, stores and order API on SQLite (embedded mode): every rule written
+# twice (ORM and SQL, shop/*/…store.py) is tested on both databases.
+EMBEDDED_TESTS := shop/*/tests/test_services.py shop/*/tests/test_selectors.py shop/*/tests/test_store.py \
+	shop/catalog/tests/services shop/webhooks/tests/services shop/orders/tests/test_api.py shop/orders/tests/test_order_price.py
+EMBEDDED_PYTEST := DATABASE_URL=sqlite:///$(CURDIR)/var/test-embedded.sqlite3 REDIS_URL=$(TEST_REDIS_URL) \
+	$(BIN)/pytest -m "not postgres and not slow"
 
 .PHONY: run stack test test-fast flaky-check lint format services install lock bench fuzz clean vendor clients
 
@@ -59,6 +65,7 @@ test: $(STAMP) $(NPM_STAMP) services lint  ## lint, then the whole suite (what C
 	@scripts/chromium.sh
 	@scripts/nginx.sh
 	$(PYTEST) -n $(TEST_WORKERS) --durations=15 $(PYTEST_ARGS)
+	$(EMBEDDED_PYTEST) -n $(TEST_WORKERS) $(EMBEDDED_TESTS)
 
 test-fast: $(STAMP) services  ## the inner loop: no browser, no live servers or workers (-m "not slow")
 	$(PYTEST) -n $(TEST_WORKERS) -m "not slow" --durations=15 $(PYTEST_ARGS)

@@ -31,7 +31,7 @@ def pytest_configure_node(node: Any) -> None:
     worker's environment, so they follow."""
     worker = node.workerinput["workerid"]
     var = Path(__file__).resolve().parent / "var" / f"test-{worker}"
-    # The metrics' directory too: this process (importing shop.core.metrics) has set it already.
+    # The metrics' directory too: this process's settings have exported theirs (config/settings/operations.py).
     env = {"VAR_DIR": str(var), "PROMETHEUS_MULTIPROC_DIR": str(var / "metrics")}
     url = os.environ.get("REDIS_URL")
     if url:

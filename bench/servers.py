@@ -6,8 +6,9 @@ Side by side in one run, on uvicorn with uvloop, httptools and 2 workers each, l
 (three rounds) by the same client: the ceiling (``bench/ceiling.py``: a bare Django view answering the same
 bytes), the shop through Django's ASGI handler (``bench/asgi_handler.py``), and the shop as it
 runs (``manage.py serve``: Django's handler on a pool of threads, ``shop.core.asgi_http``) with
-4, 8 and 16 threads. Paths: the API root (no database) and a goods detail. Prints
-``bench=servers setup=… path=… ours=… ceiling=… ratio=…`` (requests/s).
+4, 8 and 16 threads, and with 8 threads of a2wsgi's ``WSGIMiddleware`` instead of its own pool
+(``bench/http_bridge.py``, on the same server: ``--serve``). Paths: the API root (no database)
+and a goods detail. Prints ``bench=servers setup=… path=… ours=… ceiling=… ratio=…`` (requests/s).
 """
 
 import argparse
@@ -41,7 +42,11 @@ def main() -> None:
     parser.add_argument("--goods", type=int, default=10_000)
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--serve", metavar="APP", help=argparse.SUPPRESS)  # a setup's server (below)
     args = parser.parse_args()
+    if args.serve:
+        serve(args.serve)
+        return
     setup()
     from bench.seed import goods_in_sale
 
@@ -49,14 +54,14 @@ def main() -> None:
     paths = ["/api/", f"/api/goods/{args.goods // 2}/"]
     env = {**os.environ, "DATABASE_URL": DATABASE_URL, "PRICE_TICKER": "off", "LOG_LEVEL": "WARNING",
            "WEB_CONCURRENCY": str(CEILING_WORKERS)}  # fmt: skip
-    setups = {
-        **{
-            f"threads-{n}": (
-                lambda port: [sys.executable, "manage.py", "serve", "--no-prepare"],
-                {"WEB_THREADS": str(n)},
-            )
-            for n in (4, 8, 16)
-        },
+    shop = [sys.executable, "manage.py", "serve", "--no-prepare"]
+    # the shop as it runs, but its HTTP bridged by a2wsgi's WSGIMiddleware (bench/http_bridge.py)
+    a2wsgi = [sys.executable, "bench/servers.py", "--serve", "bench.http_bridge:application"]
+    setups = {  # name: (argv, environment); neighbours here are loaded one after the other
+        "threads-4": (lambda port: shop, {"WEB_THREADS": "4"}),
+        "threads-8": (lambda port: shop, {"WEB_THREADS": "8"}),
+        "a2wsgi-8": (lambda port: a2wsgi, {"WEB_THREADS": "8"}),
+        "threads-16": (lambda port: shop, {"WEB_THREADS": "16"}),
         "django-asgi-handler": (lambda port: uvicorn_argv("bench.asgi_handler:application", port), {}),
     }
     with ExitStack() as stack:
@@ -83,6 +88,18 @@ def main() -> None:
                 report("servers", setup=name, path=path, ours=result.rate, ceiling=ceiling_rate,
                        ratio=f"{result.rate / ceiling_rate:.2f}", statuses=result.statuses,
                        **summary_ms(result.latencies))  # fmt: skip
+
+
+def serve(app: str) -> None:
+    """``manage.py serve --no-prepare``, the same server and options, serving ``app`` instead."""
+    import django
+    import uvicorn
+    from django.core.management import call_command
+
+    run = uvicorn.run
+    uvicorn.run = lambda _app, **options: run(app, **options)
+    django.setup()
+    call_command("serve", "--no-prepare")
 
 
 if __name__ == "__main__":

@@ -6,8 +6,12 @@ local-memory cache and the in-process ticker ("embedded"). With both set it is
 the "stack" mode: PostgreSQL, Redis as broker, channel layer and cache.
 
 One module per topic; each takes what it needs from ``base`` by name, and no
-two define the same setting. Reading them changes nothing on disk: the folders
-and the installation's secret key are made at start-up (shop.ops.installation).
+two define the same setting, and nothing assigns one later. Reading them changes
+two things outside Python, each in one place: without SECRET_KEY in the
+environment, the first read makes the installation's key (``security``:
+VAR_DIR/secret_key, mode 0600, then read by every process); and ``operations``
+exports PROMETHEUS_MULTIPROC_DIR, which prometheus-client reads only from the
+environment. The folders are made at start-up (shop.ops.installation).
 """
 
 from config.settings.api import *  # noqa: F403

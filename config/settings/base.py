@@ -10,8 +10,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent.parent
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-# Embedded mode's SQLite file, collected static files and the installation's key live here
-# (made at start-up: shop.ops.installation).
+# Embedded mode's SQLite file, collected static files (folders made at start-up: shop.ops.installation)
+# and, unless SECRET_KEY is set, the installation's key (made at the first read: config.secret_key).
 VAR_DIR = env.path("VAR_DIR", default=BASE_DIR / "var")
 
 # Redis is what makes the shop a stack (SPEC §2): broker, channel layer and cache. Without it,
@@ -29,7 +29,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[SITE_URL])
 
 INSTALLED_APPS = [
     # Start-up and wiring, above every other app (none imports it). Listed first: its ready()
-    # prepares the installation (VAR_DIR, the secret key) before other apps' ready() read settings.
+    # makes the installation's folders (VAR_DIR) before other apps' ready() use them.
     "shop.ops",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -63,7 +63,7 @@ MIDDLEWARE = [
     "shop.core.middleware.RequestIdMiddleware",
     "shop.core.middleware.HealthCheckMiddleware",  # before host and TLS checks: probes use 127.0.0.1
     "django.middleware.security.SecurityMiddleware",
-    "shop.core.middleware.ContentSecurityPolicyMiddleware",
+    "shop.core.middleware.ThirdPartyPagesCSPMiddleware",  # django-csp's, on HTML pages
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -2,17 +2,20 @@
 
 import environ
 from corsheaders.defaults import default_headers
+from csp.constants import NONE, SELF
 
-from config.settings.base import DEBUG, env
+from config.secret_key import secret_key_of_installation
+from config.settings.base import DEBUG, VAR_DIR, env
 
 # --- The secret key ---------------------------------------------------------
 # Production sets SECRET_KEY (check --deploy warns otherwise); REQUIRE_SECRET_KEY refuses to start without it.
-# Unset, start-up (shop.ops.installation) puts the installation's own key here, read from VAR_DIR
-# and made there on the first start: never a key written in the source.
-SECRET_KEY = env.str("SECRET_KEY", default="")
-SECRET_KEY_FROM_ENV = bool(SECRET_KEY)
-if not SECRET_KEY and not DEBUG and env.bool("REQUIRE_SECRET_KEY", default=False):
+# Unset, the installation's own key, VAR_DIR/secret_key (mode 0600), made by the first process that reads
+# these settings and read by every later one: never a key written in the source, and never assigned later.
+_secret_key_from_env = env.str("SECRET_KEY", default="")
+SECRET_KEY_FROM_ENV = bool(_secret_key_from_env)
+if not SECRET_KEY_FROM_ENV and not DEBUG and env.bool("REQUIRE_SECRET_KEY", default=False):
     raise environ.ImproperlyConfigured("SECRET_KEY must be set")
+SECRET_KEY = _secret_key_from_env or secret_key_of_installation(VAR_DIR)
 
 
 # --- Passwords, TLS, CORS, CSP, bodies ---------------------------------------
@@ -39,12 +42,25 @@ CORS_ALLOWED_ORIGINS = [origin for origin in env.list("CORS_ALLOWED_ORIGINS", de
 CORS_URLS_REGEX = r"^/(api|auth)/.*$"
 CORS_ALLOW_HEADERS = (*default_headers, "idempotency-key", "x-request-id")
 CORS_EXPOSE_HEADERS = ["Retry-After", "X-Request-ID", "Idempotent-Replayed"]
-# Sent with every HTML page; empty turns it off. Scripts and styles come only from the shop itself;
-# images may also be data: URIs (icons of the pages and of Swagger UI).
-CONTENT_SECURITY_POLICY = env.str(
-    "CONTENT_SECURITY_POLICY",
-    default="default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; "
-    "frame-ancestors 'none'; form-action 'self'; img-src 'self' data:",
+# django-csp's policy, sent with every HTML page (shop.core.middleware.ThirdPartyPagesCSPMiddleware).
+# Scripts and styles come only from the shop itself; images may also be data: URIs (icons of the
+# pages and of Swagger UI). The variable, if set, replaces it (``name value ...; name ...``, as the
+# header reads); empty turns it off.
+_csp_default: dict[str, list[str]] = {
+    "default-src": [SELF],
+    "script-src": [SELF],
+    "object-src": [NONE],
+    "base-uri": [NONE],
+    "frame-ancestors": [NONE],
+    "form-action": [SELF],
+    "img-src": [SELF, "data:"],
+}
+_csp_from_env = env.str("CONTENT_SECURITY_POLICY") if "CONTENT_SECURITY_POLICY" in env.ENVIRON else None
+_csp_directives = (
+    _csp_default
+    if _csp_from_env is None
+    else {name: values for name, *values in (d.split() for d in _csp_from_env.split(";") if d.strip())}
 )
+CONTENT_SECURITY_POLICY = {"DIRECTIVES": _csp_directives} if _csp_directives else None
 # Every request body (the API takes no uploads): larger ones get 413 before they are read.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=1024 * 1024)

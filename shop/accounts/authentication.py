@@ -3,15 +3,13 @@
 Every authenticated request reads its user: the token is only as good as the account
 behind it (deleted, deactivated). SimpleJWT reads it through the ORM, which spent more
 building that one query than the database spent answering it. Here the same row is
-read by a fixed statement and made a ``User`` as the ORM makes one; the checks after
+read through shop.accounts.store (a fixed statement on PostgreSQL); the checks after
 it are SimpleJWT's own.
 """
 
-import functools
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import connection
 from django.utils.translation import gettext as _
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework_simplejwt import authentication
@@ -22,19 +20,7 @@ from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from shop.accounts.errors import AccountErrorCode
 from shop.accounts.models import User
-
-
-@functools.cache
-def _user_query() -> tuple[str, list[str]]:
-    """``SELECT <every column> FROM <user table> WHERE <id> = %s`` and the fields it reads."""
-    fields = User._meta.concrete_fields
-    quote = connection.ops.quote_name
-    sql = "SELECT {} FROM {} WHERE {} = %s".format(  # noqa: S608 - names from the model
-        ", ".join(quote(f.column) for f in fields),
-        quote(User._meta.db_table),
-        quote(User._meta.pk.column),
-    )
-    return sql, [f.attname for f in fields]
+from shop.accounts.store import user_store
 
 
 def user_get(*, user_id: Any) -> User | None:
@@ -43,11 +29,7 @@ def user_get(*, user_id: Any) -> User | None:
         pk = User._meta.pk.to_python(user_id)
     except ValidationError:  # a claim that is no id names no user
         return None
-    sql, names = _user_query()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [pk])
-        row = cursor.fetchone()
-    return None if row is None else User.from_db(connection.alias, names, row)
+    return user_store().user_by_pk(pk)
 
 
 class JWTAuthentication(authentication.JWTAuthentication):

@@ -3,17 +3,24 @@
 Djoser builds its e-mails in the request and sends them there, so the answer
 waits for the mail server and its timing tells whether an address has an
 account. Here Djoser's ``EMAIL`` classes are replaced by ``Deferred*`` ones
-that only note (kind, user id); ``shop.accounts.services.account_email_schedule``
-hands that to the worker (stack mode) or a background thread (embedded mode)
-after the transaction commits, and ``account_email_send`` renders the e-mail
-there, with the user as the database has them then, through the classes in
-``RENDERERS``.
+that only note (kind, user id); ``account_email_schedule`` hands that to the
+worker (stack mode) or a background thread (embedded mode) after the transaction
+commits (``shop.core.enqueue``), and ``shop.accounts.services.account_email_send``
+renders the e-mail there, with the user as the database has them then, through
+the classes in ``RENDERERS``.
 """
 
 from enum import StrEnum
 from typing import Any, ClassVar
 
+from django.conf import settings
 from djoser import email as djoser_email
+
+from shop.core.enqueue import enqueue_after_commit
+
+# shop.accounts.tasks.account_email_send_task, named as the broker names it: that task calls the
+# services, which schedule e-mails through this module.
+ACCOUNT_EMAIL_SEND_TASK = "accounts.account_email_send"
 
 
 class AccountEmail(StrEnum):
@@ -46,6 +53,17 @@ RENDERERS: dict[AccountEmail, type[djoser_email.BaseDjoserEmail]] = {
 }
 
 
+def account_email_schedule(*, kind: AccountEmail, user_id: int) -> None:
+    """Send an account e-mail once the current transaction commits, outside the request.
+
+    ``EMAIL_DELIVERY=celery`` (stack mode) queues a task for the worker;
+    ``thread`` (embedded mode) sends it from a background thread of this
+    process. Either way the answer never waits for the mail server, and the
+    e-mail is rendered there from the user's id, as the database has them then.
+    """
+    enqueue_after_commit(ACCOUNT_EMAIL_SEND_TASK, str(kind), user_id, via=settings.EMAIL_DELIVERY)
+
+
 class DeferredEmail:
     """What Djoser's views see as an e-mail class (``cls(request, context).send(to)``): sending it
     schedules the e-mail of ``kind`` for the context's user, to go out after commit."""
@@ -56,9 +74,6 @@ class DeferredEmail:
         self.user_id: int = (context or {})["user"].pk
 
     def send(self, to: list[str], *args: Any, **kwargs: Any) -> None:
-        # Imported here: the services import RENDERERS from this module.
-        from shop.accounts.services import account_email_schedule
-
         account_email_schedule(kind=self.kind, user_id=self.user_id)  # to the user's address, as Djoser's
 
 

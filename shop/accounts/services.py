@@ -1,13 +1,10 @@
 import logging
-from concurrent.futures import ThreadPoolExecutor
-from functools import cache, partial
 
-from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.management import call_command
-from django.db import IntegrityError, connections, transaction
+from django.db import IntegrityError, transaction
 
-from shop.accounts.emails import RENDERERS, AccountEmail
+from shop.accounts.emails import RENDERERS, AccountEmail, account_email_schedule
 from shop.accounts.models import User
 
 logger = logging.getLogger(__name__)
@@ -94,41 +91,6 @@ def user_register(*, email: str, password: str) -> None:
 
 
 # --- Account e-mails ------------------------------------------------------------------------------
-
-
-@cache
-def _thread_pool() -> ThreadPoolExecutor:
-    """Embedded mode's senders: two threads of this process, made on first use."""
-    return ThreadPoolExecutor(max_workers=2, thread_name_prefix="account-email")
-
-
-def account_email_schedule(*, kind: AccountEmail, user_id: int) -> None:
-    """Send an account e-mail once the current transaction commits, outside the request.
-
-    ``EMAIL_DELIVERY=celery`` (stack mode) queues a task for the worker;
-    ``thread`` (embedded mode) sends it from a background thread of this
-    process. Either way the answer never waits for the mail server, and the
-    e-mail is rendered there from the user's id, as the database has them then.
-    """
-    transaction.on_commit(partial(_account_email_dispatch, kind=kind, user_id=user_id), robust=True)
-
-
-def _account_email_dispatch(*, kind: AccountEmail, user_id: int) -> None:
-    if settings.EMAIL_DELIVERY == "celery":
-        from shop.accounts.tasks import account_email_send_task  # the task module imports this one
-
-        account_email_send_task.delay(str(kind), user_id)
-        return
-    _thread_pool().submit(_account_email_send_in_thread, kind=kind, user_id=user_id)
-
-
-def _account_email_send_in_thread(*, kind: AccountEmail, user_id: int) -> None:
-    try:
-        account_email_send(kind=kind, user_id=user_id)
-    except Exception:
-        logger.exception("account e-mail %s to user %s not sent", kind, user_id)
-    finally:
-        connections.close_all()  # this thread's connections only; back to the pool
 
 
 def account_email_send(*, kind: AccountEmail | str, user_id: int) -> bool:

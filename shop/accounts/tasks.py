@@ -2,11 +2,12 @@ from smtplib import SMTPException
 
 from celery import shared_task
 
+from shop.accounts.emails import ACCOUNT_EMAIL_SEND_TASK
 from shop.accounts.services import account_email_send, tokens_flush_expired
 
 
 @shared_task(
-    name="accounts.account_email_send",
+    name=ACCOUNT_EMAIL_SEND_TASK,
     ignore_result=True,
     time_limit=60,
     soft_time_limit=50,

@@ -15,6 +15,9 @@ class Goods(models.Model):
     price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     price_updated_at = models.DateTimeField(null=True, blank=True)
     current_price_id = models.BigIntegerField(null=True, blank=True)
+    # The row's version: the database moves it on at every UPDATE of the row, whoever writes it
+    # (a trigger, migration 0008), so what is rendered from the row is keyed by it (api.py).
+    version = models.BigIntegerField(db_default=1, editable=False)
 
     class Meta:
         ordering = ("id",)
@@ -33,6 +36,7 @@ class Sale(models.Model):
     starts_at = models.DateTimeField(null=True, blank=True)
     ends_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    version = models.BigIntegerField(db_default=1, editable=False)  # as Goods.version
 
     class Meta:
         ordering = ("id",)
@@ -53,6 +57,8 @@ class Sale(models.Model):
         return self.name
 
     def is_running_at(self, at: datetime) -> bool:
+        """The running-sale rule for one sale in hand; shop.catalog.goods_store says it in SQL
+        and as an ORM condition."""
         return (
             self.is_active
             and (self.starts_at is None or self.starts_at <= at)
@@ -65,7 +71,8 @@ class Sale(models.Model):
 
 
 class Price(models.Model):
-    """One price of one goods at one moment, in the base currency. Append-only."""
+    """One price of one goods at one moment, in the base currency. Append-only: the database
+    refuses an UPDATE (migration 0008), so a price's id names its whole row."""
 
     class Source(models.TextChoices):
         TICK = "tick"

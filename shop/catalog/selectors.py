@@ -5,24 +5,16 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from django.conf import settings
-from django.db import connection
-from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from shop.catalog.errors import CatalogErrorCode
-from shop.catalog.models import Goods, Price, PriceCandle, Sale, Tick
+from shop.catalog.goods_store import goods_store, running_sale_q, with_running_sale
+from shop.catalog.history_store import history_store
+from shop.catalog.models import Goods, Price, Sale, Tick
 from shop.core.errors import ValidationError
 from shop.core.health import HealthReport
-from shop.domain.candles import Candle, candles
-
-
-def running_sales_q(at: datetime, prefix: str = "") -> Q:
-    """Sales that are active with ``at`` inside their window (SPEC §4)."""
-    return (
-        Q(**{f"{prefix}is_active": True})
-        & (Q(**{f"{prefix}starts_at__isnull": True}) | Q(**{f"{prefix}starts_at__lte": at}))
-        & (Q(**{f"{prefix}ends_at__isnull": True}) | Q(**{f"{prefix}ends_at__gt": at}))
-    )
+from shop.domain.candles import Candle
 
 
 def sale_list(*, include_inactive_goods: bool = False) -> QuerySet[Sale]:
@@ -32,74 +24,29 @@ def sale_list(*, include_inactive_goods: bool = False) -> QuerySet[Sale]:
 
 
 def sale_running_list(*, at: datetime | None = None) -> QuerySet[Sale]:
-    return Sale.objects.filter(running_sales_q(at or timezone.now()))
+    return Sale.objects.filter(running_sale_q(at or timezone.now()))
 
 
 def goods_list(*, include_inactive: bool = False) -> QuerySet[Goods]:
-    """Goods with ``running_sale_id`` annotated (the sale that ticks them now)."""
-    running = Sale.objects.filter(running_sales_q(timezone.now()), goods=OuterRef("pk"))
-    qs = Goods.objects.annotate(running_sale_id=Subquery(running.values("id")[:1]))
+    """Goods with ``running_sale_id`` and ``running_sale_version`` annotated (the sale that ticks
+    them now)."""
+    qs = with_running_sale(Goods.objects.all(), at=timezone.now())
     return qs if include_inactive else qs.filter(is_active=True)
 
 
-# goods_list() in plain statements that cost the ORM nothing to build: the goods detail and the
-# first pages of the list are the hottest reads of the shop (SPEC §9). The sale rule is
-# running_sales_q's; %(now)s is the moment it is judged at.
-_GOODS_COLUMNS = """g.*, (
-    SELECT s.id FROM catalog_sale s JOIN catalog_sale_goods sg ON sg.sale_id = s.id
-    WHERE sg.goods_id = g.id AND s.is_active
-      AND (s.starts_at IS NULL OR s.starts_at <= %(now)s) AND (s.ends_at IS NULL OR s.ends_at > %(now)s)
-    ORDER BY s.id LIMIT 1
-) AS running_sale_id"""
-
-GOODS_DETAIL_SQL = f"""
-SELECT {_GOODS_COLUMNS} FROM catalog_goods g
-WHERE g.id = %(id)s AND (g.is_active OR %(all)s)
-"""  # noqa: S608 - constant text; the values go as parameters
-
-# A page in id order and, in the same round trip, the version of the set of goods (migration
-# catalog 0007: it changes with every statement that adds, removes, hides or shows goods).
-GOODS_PAGE_SQL = f"""
-SELECT {_GOODS_COLUMNS}, (SELECT n FROM catalog_goods_version) AS goods_set_version
-FROM catalog_goods g
-WHERE g.is_active OR %(all)s
-ORDER BY g.id LIMIT %(limit)s OFFSET %(offset)s
-"""  # noqa: S608 - constant text; the values go as parameters
-
-
 def goods_detail_get(*, goods_id: int, include_inactive: bool = False) -> Goods | None:
-    """One goods with ``running_sale_id``, like ``goods_list().filter(pk=goods_id)``; None when not shown."""
-    params = {"now": timezone.now(), "id": goods_id, "all": include_inactive}
-    found = list(Goods.objects.raw(GOODS_DETAIL_SQL, params))
-    return found[0] if found else None
+    """One goods as ``goods_list()`` has it (the hottest read of the shop, SPEC §9: one plain
+    statement); None when it is not shown."""
+    return goods_store().detail(goods_id=goods_id, include_inactive=include_inactive)
 
 
 def goods_page(*, limit: int, offset: int, include_inactive: bool = False) -> tuple[list[Goods], int]:
     """``goods_list()[offset:offset + limit]`` in id order, and the count of ``goods_list()``.
 
-    The count is kept per version of the set of goods: counting 100,000 goods costs the
-    database tens of milliseconds, and the set changes far less often than it is listed.
+    On PostgreSQL the count is kept per version of the set of goods: counting 100,000 goods
+    costs the database tens of milliseconds, and the set changes far less often than it is listed.
     """
-    params = {"now": timezone.now(), "all": include_inactive, "limit": limit, "offset": offset}
-    page = list(Goods.objects.raw(GOODS_PAGE_SQL, params))
-    version = page[0].goods_set_version if page else None  # type: ignore[attr-defined]  # selected
-    kept = _goods_counts.get(include_inactive)
-    if version is not None and kept is not None and kept[0] == version:
-        return page, kept[1]
-    with connection.cursor() as cursor:  # the version and its count, read in one snapshot
-        cursor.execute(GOODS_COUNT_SQL, {"all": include_inactive})
-        version, count = cursor.fetchone()
-    if version is not None:
-        _goods_counts[include_inactive] = (version, count)
-    return page, count
-
-
-GOODS_COUNT_SQL = """
-SELECT (SELECT n FROM catalog_goods_version), count(*) FROM catalog_goods WHERE is_active OR %(all)s
-"""
-
-# include_inactive -> (version of the set of goods, its count), for this process.
-_goods_counts: dict[bool, tuple[int, int]] = {}
+    return goods_store().page(limit=limit, offset=offset, include_inactive=include_inactive)
 
 
 # The board's orders: key -> what a shopper reads. Goods without a price come last.
@@ -203,14 +150,15 @@ def price_recent_rows(
     return list(qs.values_list("id", "amount", "created_at", "source", "sale_id")[:limit])
 
 
-def goods_price_version(*, goods_id: int, include_inactive: bool) -> tuple[int, int | None, bool] | None:
-    """(goods id, current price id, is_active) of a goods, None when there is none (or it is
-    hidden from the caller): what its price history looks like from its newest end (every price
-    written becomes current)."""
+def goods_price_version(*, goods_id: int, include_inactive: bool) -> tuple[int, int] | None:
+    """(goods id, row version) of a goods, None when there is none (or it is hidden from the
+    caller): what its price history looks like from its newest end. Every price written becomes
+    its goods' current price, so it changes the goods row and its version (migration catalog
+    0008); a price row never changes (the database refuses it)."""
     qs = Goods.objects.filter(pk=goods_id)
     if not include_inactive:
         qs = qs.filter(is_active=True)
-    return qs.values_list("id", "current_price_id", "is_active").first()
+    return qs.values_list("id", "version").first()
 
 
 def price_kept_until(created_at: datetime) -> datetime | None:
@@ -238,47 +186,12 @@ def goods_active_ids(*, goods_ids: Collection[int]) -> set[int]:
 
 def goods_active_of_sales(*, sale_ids: Collection[int]) -> list[tuple[int, int]]:
     """(goods id, sale id) of the active goods of these sales, in goods id order, each goods
-    once (the tick's hot path: one query, its rows read as plain tuples, no ORM per row)."""
-    if not sale_ids:
-        return []
-    query = (
-        Sale.goods.through.objects.filter(sale_id__in=sale_ids, goods__is_active=True)
-        .order_by()  # sorted here: cheaper than the server's sort of 100,000 rows spilling to disk
-        .values_list("goods_id", "sale_id")
-        .query
-    )
-    sql, params = query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    rows.sort()
-    sale_of: dict[int, int] = {}
-    for goods, sale in rows:
-        sale_of.setdefault(goods, sale)  # a goods runs in one sale at most; never twice in one tick
-    return list(sale_of.items())
+    once (the tick's hot path: one query, no model per row)."""
+    return goods_store().active_of_sales(sale_ids)
 
 
 # The most history rows (raw prices and stored one-minute candles) one candles request may read.
 MAX_CANDLE_ROWS = 200_000
-
-# PostgreSQL buckets and aggregates; Python sees one row per candle. Each side reads at most
-# MAX_CANDLE_ROWS + 1 rows (LIMIT), so a request can never read a goods' whole history.
-_CANDLES_SQL = """
-WITH points AS (
-    (SELECT minute AS at, 0 AS id, open, high, low, close FROM catalog_pricecandle
-      WHERE goods_id = %(goods)s AND minute BETWEEN %(since)s AND %(until)s
-      ORDER BY minute LIMIT %(rows)s)
-    UNION ALL
-    (SELECT created_at, id, amount, amount, amount, amount FROM catalog_price
-      WHERE goods_id = %(goods)s AND created_at BETWEEN %(since)s AND %(until)s
-      ORDER BY created_at, id LIMIT %(rows)s)
-)
-SELECT date_bin(make_interval(secs => %(seconds)s), at, TIMESTAMPTZ '1970-01-01 00:00:00+00') AS start,
-       (array_agg(open ORDER BY at, id))[1], max(high), min(low),
-       (array_agg(close ORDER BY at DESC, id DESC))[1], count(*)
-  FROM points GROUP BY 1 ORDER BY 1
-"""
-
 
 TOO_MANY_CANDLE_ROWS = (
     f"This window holds more than {MAX_CANDLE_ROWS} prices; narrow since/until (or read an older, "
@@ -290,34 +203,12 @@ def price_candles(*, goods_id: int, seconds: int, since: datetime, until: dateti
     """Candles of one goods: from raw prices where they still exist, from the
     stored one-minute candles where retention has rolled the raw rows up.
     400 when the window holds more than MAX_CANDLE_ROWS of them."""
-    if connection.vendor == "postgresql":
-        params: dict[str, int | datetime] = {
-            "goods": goods_id,
-            "since": since,
-            "until": until,
-            "rows": MAX_CANDLE_ROWS + 1,
-            "seconds": seconds,
-        }
-        with connection.cursor() as cursor:
-            cursor.execute(_CANDLES_SQL, params)
-            rows = cursor.fetchall()
-        if sum(row[5] for row in rows) > MAX_CANDLE_ROWS:
-            raise ValidationError(TOO_MANY_CANDLE_ROWS, code=CatalogErrorCode.TOO_MANY_PRICES)
-        return [Candle(*row[:5]) for row in rows]
-    # SQLite (embedded mode, small catalogs): the same merge in Python.
-    rolled = PriceCandle.objects.filter(goods_id=goods_id, minute__gte=since, minute__lte=until).order_by(
-        "minute"
-    )[: MAX_CANDLE_ROWS + 1]
-    raw = (
-        Price.objects.filter(goods_id=goods_id, created_at__gte=since, created_at__lte=until)
-        .order_by("created_at", "id")
-        .values_list("created_at", "amount")[: MAX_CANDLE_ROWS + 1]
+    found = history_store().candles(
+        goods_id=goods_id, seconds=seconds, since=since, until=until, max_rows=MAX_CANDLE_ROWS
     )
-    points = [Candle(c.minute, c.open, c.high, c.low, c.close) for c in rolled]
-    points += [Candle(at, amount, amount, amount, amount) for at, amount in raw]
-    if len(points) > MAX_CANDLE_ROWS:
+    if found is None:
         raise ValidationError(TOO_MANY_CANDLE_ROWS, code=CatalogErrorCode.TOO_MANY_PRICES)
-    return candles(points, seconds=seconds)
+    return found
 
 
 def ticks_health(*, now: datetime | None = None) -> HealthReport:

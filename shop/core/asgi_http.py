@@ -15,6 +15,12 @@ for a thread (past that, 503 ``busy`` with Retry-After at once, before the body
 is read), a request whose client disconnected while it waited is dropped
 unrun, and the probes (``/healthz``, ``/metrics``) have a thread of their own,
 so a load balancer's health check never waits behind a burst.
+
+Why not a2wsgi's ``WSGIMiddleware`` (issue 24): these rules wrap it cleanly
+(``bench/http_bridge.py``), but it relays each answer to the event loop message by
+message, the thread waiting on the loop each time, and it served fewer requests a
+second than this bridge in every paired run of ``bench/servers.py``
+(docs/benchmarks.md, "Serving HTTP").
 """
 
 import asyncio
@@ -82,7 +88,7 @@ class SyncHttp:
                     break
             body.seek(0)
             gone = threading.Event()
-            watcher = asyncio.ensure_future(_watch_disconnect(receive, gone))
+            watcher = asyncio.ensure_future(watch_disconnect(receive, gone))
             try:
                 loop = asyncio.get_running_loop()
                 return await loop.run_in_executor(executor, self.answer, scope, body, gone)
@@ -115,7 +121,7 @@ class SyncHttp:
         )
 
 
-async def _watch_disconnect(receive: Callable[[], Any], gone: threading.Event) -> None:
+async def watch_disconnect(receive: Callable[[], Any], gone: threading.Event) -> None:
     """Set ``gone`` when the client disconnects (the body is read: what comes next is that)."""
     while True:
         message = await receive()

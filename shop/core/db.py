@@ -3,7 +3,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connection, connections
 from django.utils import timezone
 
 
@@ -21,6 +21,18 @@ def db_now() -> datetime:
             now: datetime = cursor.fetchone()[0]
             return now
     return timezone.now()
+
+
+def db_thread_connections_close() -> None:
+    """Close this thread's database connections (a worker thread's, after its job): back to the
+    pool on PostgreSQL, closed on SQLite."""
+    connections.close_all()
+
+
+def db_ping() -> None:
+    """One trivial statement: raises whatever the driver raises when the database does not answer."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
 
 
 _local_locks: dict[int, threading.Lock] = {}

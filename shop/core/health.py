@@ -11,7 +11,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
+
+from shop.core.db import db_ping
 
 logger = logging.getLogger(__name__)
 
@@ -20,8 +21,7 @@ def health_check() -> dict[str, str]:
     """``{"database": "ok"|"down", "redis": ...}``; Redis only in stack mode."""
     checks = {"database": "ok"}
     try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
+        db_ping()
     except Exception:  # any failure means "not healthy", whatever the driver raises
         logger.warning("health: database does not answer", exc_info=True)
         checks["database"] = "down"

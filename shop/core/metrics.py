@@ -41,8 +41,9 @@ def process_identifier() -> str:
     return f"{_HOST}-{os.getpid()}"
 
 
-# Before the first metric is made: every process of the shop writes to the shared directory.
-os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(settings.PROMETHEUS_MULTIPROC_DIR)
+# Before the first metric is made (it opens this process's files): the directory exists, and every
+# process of the shop writes there. prometheus-client finds it in the environment, which the settings
+# set from PROMETHEUS_MULTIPROC_DIR (config/settings/operations.py).
 Path(settings.PROMETHEUS_MULTIPROC_DIR).mkdir(parents=True, exist_ok=True)
 values.ValueClass = values.MultiProcessValue(process_identifier)  # type: ignore[no-untyped-call]
 

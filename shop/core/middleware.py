@@ -1,5 +1,5 @@
 """HTTP middleware of the whole site: request metrics, request ids and access log, the probes,
-path ids."""
+path ids, the content security policy's allowances."""
 
 import logging
 import re
@@ -8,9 +8,11 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from csp.constants import SELF, UNSAFE_INLINE
+from csp.middleware import CSPMiddleware, PolicyParts
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 
 from shop.core import logging as shop_logging
 from shop.core.errors import CoreErrorCode, ShopError, database_unavailable
@@ -195,22 +197,27 @@ class IdPathMiddleware:
 # themselves inline, and ReDoc searches in a worker it makes from a blob: there the policy
 # allows both. Scripts stay the shop's own files everywhere.
 THIRD_PARTY_PAGES = ("/api/", "/admin/", "/api-auth/")
-THIRD_PARTY_ALLOWANCES = "; style-src 'self' 'unsafe-inline'; worker-src 'self' blob:"
+THIRD_PARTY_ALLOWANCES = {"style-src": [SELF, UNSAFE_INLINE], "worker-src": [SELF, "blob:"]}
 
 
-class ContentSecurityPolicyMiddleware:
-    """``Content-Security-Policy`` on every HTML page (the storefront, the API docs, the
-    browsable API, the admin): scripts only from the shop's own files. The storefront keeps
-    its tokens in ``sessionStorage``, where any injected script could read them."""
+class ThirdPartyPagesCSPMiddleware(CSPMiddleware):
+    """django-csp's ``CONTENT_SECURITY_POLICY`` on every HTML page (the storefront, the API docs,
+    the browsable API, the admin): scripts only from the shop's own files. The storefront keeps
+    its tokens in ``sessionStorage``, where any injected script could read them.
 
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
+    What it adds to django-csp: the allowances above on the third-party pages, and no header on
+    other responses (JSON, static files), where a browser enforces no policy: the API's hot
+    paths do not build one."""
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
-        policy = settings.CONTENT_SECURITY_POLICY
-        if policy and response.get("Content-Type", "").startswith("text/html"):
-            if request.path.startswith(THIRD_PARTY_PAGES):
-                policy += THIRD_PARTY_ALLOWANCES
-            response.headers.setdefault("Content-Security-Policy", policy)
-        return response
+    def process_response(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
+        if not response.get("Content-Type", "").startswith("text/html"):
+            return response
+        return super().process_response(request, response)
+
+    def get_policy_parts(
+        self, request: HttpRequest, response: HttpResponseBase, report_only: bool = False
+    ) -> PolicyParts:
+        parts = super().get_policy_parts(request, response, report_only)
+        if request.path.startswith(THIRD_PARTY_PAGES):
+            parts.update = {**THIRD_PARTY_ALLOWANCES, **(parts.update or {})}
+        return parts

@@ -34,6 +34,7 @@ import threading
 import time
 from dataclasses import dataclass
 
+from cachetools import TLRUCache
 from django.conf import settings
 from django.core.cache import caches
 from django.http import HttpRequest
@@ -102,23 +103,28 @@ def client_ip(request: HttpRequest) -> str:
     return address_key(str(request.META.get("REMOTE_ADDR") or ""))
 
 
-class ProcessCounters:
-    """Windows counted in this process: embedded mode's, and everyone's while Redis is down."""
+def _window_end(_key: str, entry: tuple[int, float], _now: float) -> float:
+    return entry[1]
 
-    MAX_KEYS = 100_000  # past this, ended windows are dropped (a flood of addresses cannot grow it forever)
+
+class ProcessCounters:
+    """Windows counted in this process: embedded mode's, and everyone's while Redis is down.
+    A cachetools ``TLRUCache``: a window is gone when it ends, and past ``MAX_KEYS`` open ones
+    (a flood of addresses) the least recently hit goes first."""
+
+    MAX_KEYS = 100_000
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._windows: dict[str, tuple[int, float]] = {}  # key -> (hits, monotonic end)
+        self._lock = threading.Lock()  # sync views run on a thread pool; cachetools has no lock
+        # key -> (hits, monotonic end)
+        self._windows: TLRUCache[str, tuple[int, float]] = TLRUCache(
+            maxsize=self.MAX_KEYS, ttu=_window_end, timer=time.monotonic
+        )
 
     def count(self, key: str, *, window: int) -> tuple[int, float]:
-        now = time.monotonic()
         with self._lock:
-            hits, ends = self._windows.get(key, (0, now))
-            if ends <= now:
-                hits, ends = 0, now + window
-                if len(self._windows) >= self.MAX_KEYS:
-                    self._windows = {k: v for k, v in self._windows.items() if v[1] > now}
+            now = self._windows.timer()
+            hits, ends = self._windows.get(key, (0, now + window))
             self._windows[key] = (hits + 1, ends)
         return hits + 1, ends - now
 

@@ -3,13 +3,13 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import connection
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from shop.core.errors import NotFound, ValidationError
 from shop.currency.errors import CurrencyErrorCode
 from shop.currency.models import Currency, ExchangeRate
+from shop.currency.store import RATE_ORDER, quote_row, rates_active_first
 from shop.domain.money import Quote
 
 CURRENCY_NOT_FOUND = "Unknown currency."
@@ -20,9 +20,7 @@ _CODE = re.compile(r"[A-Za-z]{3}")
 
 def currency_list(*, active_only: bool = False) -> QuerySet[Currency]:
     """Currencies with their active rate (``rate``, ``rate_updated_at``) annotated."""
-    newest = ExchangeRate.objects.filter(currency=OuterRef("pk"), valid_from__lte=timezone.now()).order_by(
-        "-valid_from", "-id"
-    )
+    newest = rates_active_first(at=timezone.now()).filter(currency=OuterRef("pk"))
     qs = Currency.objects.annotate(
         rate=Subquery(newest.values("rate")[:1]),
         rate_updated_at=Subquery(newest.values("valid_from")[:1]),
@@ -40,18 +38,14 @@ def currency_get(*, code: str) -> Currency:
 
 def rate_active(*, currency_code: str, at: datetime | None = None) -> ExchangeRate:
     """The rate with the greatest ``valid_from`` <= ``at`` (SPEC §4)."""
-    rate = (
-        ExchangeRate.objects.filter(currency_id=currency_code, valid_from__lte=at or timezone.now())
-        .order_by("-valid_from", "-id")
-        .first()
-    )
+    rate = rates_active_first(at=at or timezone.now()).filter(currency_id=currency_code).first()
     if rate is None:
         raise rate_missing()
     return rate
 
 
 def rate_history(*, currency_code: str) -> QuerySet[ExchangeRate]:
-    return ExchangeRate.objects.filter(currency_id=currency_code).order_by("-valid_from", "-id")
+    return ExchangeRate.objects.filter(currency_id=currency_code).order_by(*RATE_ORDER)
 
 
 def base_currency_code() -> str:
@@ -86,24 +80,11 @@ def currency_active_get(*, code: str) -> Currency:
     return currency
 
 
-# An active currency and its active rate in one round trip: every priced read asks for it. The rate
-# comes as text: exact on both databases (SQLite would hand a float).
-QUOTE_SQL = """
-SELECT c.code, c.decimals, CAST((
-    SELECT r.rate FROM currency_exchangerate r
-    WHERE r.currency_id = c.code AND r.valid_from <= %(now)s ORDER BY r.valid_from DESC, r.id DESC LIMIT 1
-) AS TEXT) FROM currency_currency c
-WHERE c.code = %(code)s AND c.is_active
-"""
-
-
 def quote_get(*, code: str | None) -> Quote:
     """How to show base amounts in currency ``code`` now (the base when None): 400 when the
     currency is unknown or inactive, or has no rate yet."""
     base = base_currency_code()
-    with connection.cursor() as cursor:
-        cursor.execute(QUOTE_SQL, {"code": currency_code_clean(code or base), "now": timezone.now()})
-        row = cursor.fetchone()
+    row = quote_row(code=currency_code_clean(code or base), at=timezone.now())
     if row is None:
         raise currency_unknown(code or base)
     code, decimals, rate = row

@@ -11,7 +11,7 @@ class OpsConfig(AppConfig):
     label = "ops"
 
     def ready(self) -> None:
-        # First of INSTALLED_APPS: the key is in place before other apps' ready() read it.
+        # First of INSTALLED_APPS: the folders are in place before other apps' ready() use them.
         from shop.ops.installation import installation_prepare
 
         installation_prepare()

@@ -131,7 +131,7 @@ def order_representation(order: Order) -> dict[str, Any]:
                 "unit_price": money(line.unit_price),
                 "line_total": money(line.line_total),
             }
-            for line in order.items.all()
+            for line in order.lines
         ],
         "subtotal": money(order.subtotal),
         "markup": money(order.markup),

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from shop.catalog.models import Goods
 from shop.currency.models import Currency, ExchangeRate
@@ -67,6 +68,12 @@ class Order(models.Model):
 
     def __str__(self) -> str:
         return f"order {self.pk} ({self.order_sum} {self.currency_id})"
+
+    @cached_property
+    def lines(self) -> list["OrderLine"]:
+        """The lines in id order: the prefetched ``items`` when they are (one query otherwise). A
+        placed order comes with them set by its placement, so showing it reads no row."""
+        return list(self.items.all())
 
 
 class OrderLine(models.Model):

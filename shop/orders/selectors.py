@@ -10,7 +10,7 @@ from shop.currency.models import Currency, ExchangeRate
 from shop.currency.selectors import rate_active
 from shop.domain.orders import OrderSum
 from shop.orders.models import CartItem, Order
-from shop.orders.pricing import order_price
+from shop.orders.order_price import order_price
 
 
 @dataclass(frozen=True)

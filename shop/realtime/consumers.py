@@ -12,6 +12,7 @@ from functools import cached_property
 from typing import Any
 from urllib.parse import parse_qs
 
+from cachetools import TTLCache
 from channels.consumer import get_handler_name
 from django.conf import settings
 from django.utils import timezone
@@ -55,8 +56,13 @@ class Snapshot:
         return f'{dumps(head)[:-1]},"prices":{self.prices}}}'
 
 
-_snapshots: dict[tuple[int, str, Decimal], tuple[float, Snapshot]] = {}
-_snapshot_lock = threading.Lock()  # one thread reads and renders the whole snapshot; the others wait for it
+# (seq, currency, rate) -> snapshot; older seqs are never asked for again and expire.
+_snapshots: "TTLCache[tuple[int, str, Decimal], Snapshot]" = TTLCache(
+    maxsize=16, ttl=SNAPSHOT_MAX_AGE_SECONDS, timer=time.monotonic
+)
+# One thread reads and renders the whole snapshot, the others wait for it (and the feed's threads
+# share the cache, which has no lock of its own).
+_snapshot_lock = threading.Lock()
 
 
 def _snapshot(quote: Quote, goods_ids: Collection[int] | None) -> Snapshot:
@@ -65,13 +71,9 @@ def _snapshot(quote: Quote, goods_ids: Collection[int] | None) -> Snapshot:
     with _snapshot_lock:
         seq = feed_seq_current()  # read before the prices: a batch after this is newer than the snapshot
         key = (seq, quote.currency, quote.rate)
-        cached = _snapshots.get(key)
-        if cached is not None and time.monotonic() - cached[0] < SNAPSHOT_MAX_AGE_SECONDS:
-            return cached[1]
-        snapshot = _snapshot_read(quote, None, seq=seq)
-        if len(_snapshots) > 16:  # older seqs are never asked for again
-            _snapshots.clear()
-        _snapshots[key] = (time.monotonic(), snapshot)
+        snapshot = _snapshots.get(key)
+        if snapshot is None:
+            snapshot = _snapshots[key] = _snapshot_read(quote, None, seq=seq)
         return snapshot
 
 

@@ -1,38 +1,33 @@
 """Shaping feed messages: conversion and JSON, shared by every connection of a process."""
 
 import json
-from collections import OrderedDict
 from collections.abc import Container, Iterable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from cachetools import FIFOCache
+
 from shop.domain.money import Quote
+from shop.domain.price_batch import GoodsPrice, PackedPrices
 
 dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 # Every connection of a process sees the same batches: parse each batch once
-# (seq -> rows) and render it once per currency ((seq, currency) -> text).
+# (seq -> rows) and render it once per currency ((seq, currency) -> text), the latest 64 of each.
+# Keys carry the batch's time too: seq starts again at 1 if Redis loses it. No lock: only the
+# event loop's thread (the consumers' feed_prices) reads and fills them.
 _CACHE_MAX = 64
-# Keys carry the batch's time too: seq starts again at 1 if Redis loses it.
-_rows: "OrderedDict[tuple[int, str], list[tuple[int, Decimal]]]" = OrderedDict()
-_rendered: "OrderedDict[tuple[int, str, str], str]" = OrderedDict()
+_rows: "FIFOCache[tuple[int, str], list[GoodsPrice]]" = FIFOCache(maxsize=_CACHE_MAX)
+_rendered: "FIFOCache[tuple[int, str, str], str]" = FIFOCache(maxsize=_CACHE_MAX)
 
 
-def _remember(cache: "OrderedDict[Any, Any]", key: Any, value: Any) -> Any:
-    cache[key] = value
-    while len(cache) > _CACHE_MAX:
-        cache.popitem(last=False)
-    return value
-
-
-def batch_rows(message: dict[str, Any]) -> list[tuple[int, Decimal]]:
-    """The batch's ``goods:amount,...`` string as (goods, amount) rows, parsed once per process."""
+def batch_rows(message: dict[str, Any]) -> list[GoodsPrice]:
+    """The batch's packed prices (shop.realtime.publisher) as (goods, amount) rows, decoded once per process."""
     key = (message["seq"], message["at"])
     rows = _rows.get(key)
     if rows is None:
-        pairs = (item.split(":") for item in message["prices"].split(",") if item)
-        rows = _remember(_rows, key, [(int(goods), Decimal(amount)) for goods, amount in pairs])
+        rows = _rows[key] = PackedPrices(message["prices"]).decode()
     return rows
 
 
@@ -66,15 +61,15 @@ def render_batch(message: dict[str, Any], quote: Quote, goods: Container[int] | 
     """
     rows = batch_rows(message)
     if goods is not None:
-        return _render(message, quote, [row for row in rows if row[0] in goods])
+        return _render(message, quote, [row for row in rows if row.goods in goods])
     key = (message["seq"], message["at"], quote.currency)
     text = _rendered.get(key)
     if text is None:
-        text = _remember(_rendered, key, _render(message, quote, rows))
+        text = _rendered[key] = _render(message, quote, rows)
     return text
 
 
-def _render(message: dict[str, Any], quote: Quote, rows: list[tuple[int, Decimal]]) -> str:
+def _render(message: dict[str, Any], quote: Quote, rows: list[GoodsPrice]) -> str:
     at = message["at"]
     quote = batch_quote(message, quote)
     return dumps(

@@ -14,7 +14,7 @@ from django.core.cache import cache
 
 from shop.core.events import EventType, PriceEvent, event_emit
 from shop.currency.selectors import currency_list
-from shop.domain.prices import PriceBatch, PublishedBatch
+from shop.domain.price_batch import PriceBatch, PublishedBatch
 
 logger = logging.getLogger(__name__)
 
@@ -45,8 +45,8 @@ def batch_message(batch: PriceBatch, *, seq: int) -> dict[str, Any]:
         "at": batch.at.isoformat(),
         # One string, not a list: every consumer of a process decodes the message
         # on its own, and a string decodes at memcpy speed (shop.realtime.feed
-        # parses it once per process). The write made it already (PriceBatch.text).
-        "prices": batch.text,
+        # decodes the prices once per process). The write packed them already.
+        "prices": batch.prices.wire,
         "rates": feed_rates(),
     }
 

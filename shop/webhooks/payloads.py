@@ -9,7 +9,7 @@ from shop.core.events import EventType
 from shop.currency.api import ExchangeRateSerializer
 from shop.currency.models import ExchangeRate
 from shop.currency.selectors import base_currency_code, quote_get
-from shop.domain.prices import PublishedBatch
+from shop.domain.price_batch import PublishedBatch
 from shop.orders.api import OrderSerializer
 from shop.realtime.feed import price_entries
 

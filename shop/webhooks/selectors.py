@@ -1,12 +1,12 @@
 from collections.abc import Sequence
 
-from django.db import connection
 from django.db.models import F, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from shop.core.events import EventType
 from shop.webhooks.models import WebhookDelivery, WebhookEndpoint
+from shop.webhooks.store import endpoint_store
 
 
 def endpoint_list() -> QuerySet[WebhookEndpoint]:
@@ -14,21 +14,9 @@ def endpoint_list() -> QuerySet[WebhookEndpoint]:
 
 
 def endpoint_ids_for(*, kind: str) -> list[int]:
-    """Active endpoints that want events of ``kind``, in id order.
-
-    Asked by every order (order.created), so on PostgreSQL one fixed statement that
-    filters by JSON containment (``?``) and returns ids only; SQLite has no such
-    operator, so there the list is filtered here.
-    """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT id FROM {WebhookEndpoint._meta.db_table} WHERE is_active AND events ? %s ORDER BY id",  # noqa: S608 - the model's table
-                [kind],
-            )
-            return [row[0] for row in cursor.fetchall()]
-    rows = WebhookEndpoint.objects.filter(is_active=True).values_list("id", "events")
-    return [endpoint_id for endpoint_id, events in rows if kind in events]
+    """Active endpoints that want events of ``kind``, in id order (asked by every order:
+    shop.webhooks.store answers it in one statement on PostgreSQL)."""
+    return endpoint_store().endpoint_ids_for(kind=kind)
 
 
 def delivery_list(*, endpoint_id: int) -> QuerySet[WebhookDelivery]:

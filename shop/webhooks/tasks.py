@@ -3,6 +3,7 @@ import math
 from celery import shared_task
 
 from shop.webhooks.services.delivery import FLUSH_BUDGET_SECONDS, attempt_seconds, endpoint_flush
+from shop.webhooks.services.dispatch import ENDPOINT_FLUSH_TASK
 from shop.webhooks.sweeper import sweep
 
 # A flush stops starting attempts after its budget; the last one may run to its deadline.
@@ -10,7 +11,7 @@ FLUSH_SOFT_LIMIT_SECONDS = FLUSH_BUDGET_SECONDS + math.ceil(attempt_seconds()) +
 
 
 @shared_task(
-    name="webhooks.endpoint_flush",
+    name=ENDPOINT_FLUSH_TASK,
     ignore_result=True,
     time_limit=FLUSH_SOFT_LIMIT_SECONDS + 10,
     soft_time_limit=FLUSH_SOFT_LIMIT_SECONDS,

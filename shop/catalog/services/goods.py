@@ -1,8 +1,9 @@
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 
+from shop.catalog.goods_store import GOODS_COLUMNS, goods_store
 from shop.catalog.models import Goods
 from shop.core.services import model_update
 
@@ -26,9 +27,6 @@ def goods_create_many(*, goods: Sequence[Mapping[str, Any]]) -> list[Goods]:
     )
 
 
-GOODS_COLUMNS = ("name", "description", "is_active")  # what staff write; never the price columns
-
-
 @transaction.atomic
 def goods_update(*, goods: Goods, data: Mapping[str, Any]) -> Goods:
     """Change what staff write of a goods; its price changes through prices_record only."""
@@ -36,34 +34,12 @@ def goods_update(*, goods: Goods, data: Mapping[str, Any]) -> Goods:
     return goods
 
 
-# PostgreSQL: every changed goods in one statement, from arrays (Django's bulk_update builds a
-# CASE per column and row, which costs seconds of Python for a few thousand goods).
-UPDATE_MANY_SQL = """
-UPDATE catalog_goods SET name = v.name, description = v.description, is_active = v.is_active
-FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::boolean[]) AS v (id, name, description, is_active)
-WHERE catalog_goods.id = v.id
-"""
-
-
 @transaction.atomic
 def goods_update_many(*, goods: Sequence[Goods]) -> None:
     """Write the name, description and is_active that these goods now hold (a catalog import).
     The price columns are left alone: prices_record owns them."""
-    if not goods:
-        return
-    if connection.vendor != "postgresql":
-        Goods.objects.bulk_update(goods, fields=GOODS_COLUMNS, batch_size=MAX_BULK_GOODS)
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            UPDATE_MANY_SQL,
-            [
-                [g.pk for g in goods],
-                [g.name for g in goods],
-                [g.description for g in goods],
-                [g.is_active for g in goods],
-            ],
-        )
+    if goods:
+        goods_store().update_many(goods)
 
 
 @transaction.atomic

@@ -26,8 +26,8 @@ from shop.catalog.price_store import price_store
 from shop.catalog.selectors import goods_active_ids
 from shop.core.errors import ValidationError
 from shop.core.events import PriceEvent, event_emit
-from shop.domain.prices import PriceBatch
-from shop.domain.pricing import PriceDraw, RandInt
+from shop.domain.price_batch import PriceBatch
+from shop.domain.price_draw import PriceDraw, RandInt
 
 PRICE_MUST_BE_POSITIVE = "A price must be greater than zero."
 

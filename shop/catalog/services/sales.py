@@ -14,7 +14,7 @@ from shop.catalog.services.prices import prices_announce, prices_draw
 from shop.core.errors import Conflict, ValidationError
 from shop.core.services import model_update
 from shop.core.throttling import Rate, limit_hit
-from shop.domain.prices import PriceBatch
+from shop.domain.price_batch import PriceBatch
 
 SALE_BOUNDS_INVALID = "min_price must be greater than 0 and not greater than max_price."
 SALE_WINDOW_INVALID = "ends_at must be later than starts_at."

@@ -8,18 +8,19 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from shop.catalog.models import Price, Tick
+from shop.catalog.price_store import price_store
 from shop.catalog.selectors import goods_active_of_sales, sale_running_list
 from shop.catalog.services.prices import prices_announce, prices_draw
 from shop.core.db import session_try_lock, statement_timeout_set
 from shop.core.loops import in_one_event_loop
 from shop.core.metrics import TICK_DURATION, TICK_GOODS, TICK_LAST_SUCCESS, TICK_SLOTS_SKIPPED
-from shop.domain.prices import PriceBatch
-from shop.domain.pricing import RandInt
+from shop.domain.price_batch import PriceBatch
+from shop.domain.price_draw import RandInt
 
 logger = logging.getLogger(__name__)
 
@@ -96,8 +97,8 @@ def tick_run(
             )  # at once, unless a caller's transaction is open
             return len(batch)
 
-        writers = min(settings.TICK_WRITERS, len(chunks))
-        if writers > 1 and connection.vendor == "postgresql" and not connection.in_atomic_block:
+        writers = price_store().writers(min(settings.TICK_WRITERS, len(chunks)))
+        if writers > 1:
             tick.goods_count = in_one_event_loop(lambda: _write_in_parallel(chunks, write, writers))
         elif len(chunks) > 1:
             tick.goods_count = in_one_event_loop(lambda: sum(map(write_and_announce, chunks)))
@@ -128,7 +129,7 @@ def _write_in_parallel(
         try:
             return write(chunk)
         finally:
-            connection.close()  # this thread's connection, back to the pool
+            price_store().thread_done()
 
     repriced, failure = 0, None
     with ThreadPoolExecutor(writers, thread_name_prefix="tick-writer") as pool:

@@ -7,6 +7,12 @@ every lend, that is on every request. A connection the server closed has its
 error message or end of file waiting on the socket, so this check polls the
 socket first (no round trip) and only a connection with something to read is
 checked for real, and dropped by the pool when broken.
+
+Django 5.2 builds the pool itself and always passes psycopg's ``check``, so
+``OPTIONS["pool"]["check"]`` fails (TypeError: multiple values for 'check';
+Django ticket #37075 lets it through in a later release). Until then the pool is
+built here as Django builds it, through two of its private names: see
+docs/architecture.md, "Where we lean on private APIs", and the tests that pin them.
 """
 
 import select

@@ -142,36 +142,46 @@ def test_a_required_secret_key_must_be_set(tmp_path: Path) -> None:
     assert "SECRET_KEY must be set" in result.stderr
 
 
-def test_without_a_secret_key_each_installation_makes_its_own(tmp_path: Path) -> None:
-    # the key is made at start-up (django.setup(): shop.ops), not by reading the settings
-    code = (
-        "import os, django; os.environ['DJANGO_SETTINGS_MODULE'] = 'config.settings'; django.setup(); "
-        "from django.conf import settings; print(settings.SECRET_KEY)"
-    )
-
-    def key(var_dir: Path) -> str:
-        clean = {k: v for k, v in os.environ.items() if not SHOP_VARIABLES.match(k)}
-        env = {**clean, "VAR_DIR": str(var_dir)}
-        return subprocess.run(
-            [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
-        ).stdout.strip()
-
-    first, again, other = key(tmp_path / "a"), key(tmp_path / "a"), key(tmp_path / "b")
-    assert first == again != other
-    assert len(first) >= 50
-    assert stat.S_IMODE((tmp_path / "a" / "secret_key").stat().st_mode) == 0o600
-
-
-def test_reading_the_settings_changes_nothing_on_disk(tmp_path: Path) -> None:
+def read_settings(var_dir: Path, code: str, **env: str) -> subprocess.Popen[str]:
+    """A process that reads the settings (no django.setup(): the key must not need start-up)."""
     clean = {k: v for k, v in os.environ.items() if not SHOP_VARIABLES.match(k)}
-    env = {**clean, "VAR_DIR": str(tmp_path / "var")}
-    code = "import config.settings as s; print(s.RUN_MODE, bool(s.SECRET_KEY))"
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    return subprocess.Popen(
+        [sys.executable, "-c", f"import config.settings as s; {code}"],
+        cwd=ROOT,
+        env={**clean, "VAR_DIR": str(var_dir), **env},
+        stdout=subprocess.PIPE,
+        text=True,
     )
-    # then: the settings read, no folder made, no key written (start-up does both: shop.ops)
-    assert result.stdout.split() == ["embedded", "False"]
-    assert not (tmp_path / "var").exists()
+
+
+def output(process: subprocess.Popen[str]) -> str:
+    out, _ = process.communicate(timeout=60)
+    assert process.returncode == 0
+    return out.strip()
+
+
+def test_without_a_secret_key_each_installation_makes_its_own(tmp_path: Path) -> None:
+    # when: four processes of one installation start at once, then one more; another installation
+    first = [read_settings(tmp_path / "a", "print(s.SECRET_KEY)") for _ in range(4)]
+    keys = {output(process) for process in first}
+    again = output(read_settings(tmp_path / "a", "print(s.SECRET_KEY)"))
+    other = output(read_settings(tmp_path / "b", "print(s.SECRET_KEY)"))
+    # then: one key per installation, stable across processes and restarts, readable by its owner only
+    assert keys == {again} != {other}
+    assert len(again) >= 50
+    assert stat.S_IMODE((tmp_path / "a" / "secret_key").stat().st_mode) == 0o600
+    assert [path.name for path in (tmp_path / "a").iterdir()] == ["secret_key"]  # no draft left behind
+
+
+def test_reading_the_settings_changes_nothing_on_disk_with_a_key_set(tmp_path: Path) -> None:
+    var = tmp_path / "var"
+    code = "print(s.RUN_MODE, s.SECRET_KEY_FROM_ENV)"
+    assert output(read_settings(var, code, SECRET_KEY=PRODUCTION["SECRET_KEY"])).split() == [
+        "embedded",
+        "True",
+    ]
+    # then: no folder made (start-up makes them: shop.ops), no key written
+    assert not var.exists()
 
 
 @pytest.mark.django_db

@@ -3,7 +3,8 @@
 The README is short and links every page of docs/; every relative link (and its anchor) resolves;
 every repository path, `make` target and setting they name exists; docs/configuration.md's tuning
 knobs are every THROTTLE_*, FEED_*, WEBHOOK_*, READ_CACHE_*, SEARCH_*, DB_* and WEB_* setting with
-the default config/settings gives it; every code block parses in its language.
+the default config/settings gives it, and every other setting is in .env.example (never both); every
+code block parses in its language.
 """
 
 import ast
@@ -285,6 +286,23 @@ def test_the_tuning_knobs_table_is_complete_and_its_defaults_right() -> None:
         if value is not None and not (written and same_default(written.group(1), value)):
             wrong.append(f"{name}: the table says {cell!r}, config/settings {value!r}")
     assert not wrong, wrong
+
+
+def test_every_setting_is_in_env_example_or_the_tuning_knobs_never_both() -> None:
+    """.env.example holds what an operator sets; the tuning knobs have one place, their table."""
+    read = set(env_defaults())
+    example = set(re.findall(r"^#? ?([A-Z_0-9]+)=", (ROOT / ".env.example").read_text(), flags=re.MULTILINE))
+    knobs = {
+        first.group(1)
+        for row in table_rows(section((DOCS / "configuration.md").read_text(), "Tuning knobs"))
+        if (first := re.fullmatch(r"`([A-Z][A-Z0-9_]*)`", row[0]))
+    }
+    assert read, "no settings found"
+    assert not read - example - knobs, (
+        f"in neither .env.example nor the tuning knobs: {sorted(read - example - knobs)}"
+    )
+    assert not example & knobs, f"in .env.example and the tuning knobs: {sorted(example & knobs)}"
+    assert not example - read, f"in .env.example, not read by config/settings: {sorted(example - read)}"
 
 
 @pytest.mark.parametrize("page", PAGES, ids=page_id)

@@ -5,13 +5,11 @@ import json
 import re
 from datetime import timedelta
 
-from django.db import IntegrityError, connection, transaction
-
 from shop.accounts.models import User
-from shop.core.db import db_now
 from shop.core.errors import Unprocessable, ValidationError
 from shop.orders.errors import OrderErrorCode
 from shop.orders.models import IdempotencyKey, Order
+from shop.orders.store import order_store
 
 IDEMPOTENCY_KEY_REUSED = "This Idempotency-Key was used with a different request."
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
@@ -23,20 +21,6 @@ def fingerprint(payload: object) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
-# PostgreSQL: a new key is inserted; a key older than the window is taken over (its row
-# reset); a live one is left alone, and then no row comes back. A concurrent request with
-# the same key waits on the unique index until the first one commits or rolls back, as
-# any INSERT does; no savepoint is needed, since a conflict is no error here.
-CLAIM_SQL = """
-INSERT INTO orders_idempotencykey AS k (user_id, key, fingerprint, order_id, created_at)
-VALUES (%(user)s, %(key)s, %(print)s, NULL, clock_timestamp())
-ON CONFLICT (user_id, key) DO UPDATE
-    SET fingerprint = EXCLUDED.fingerprint, order_id = NULL, created_at = EXCLUDED.created_at
-    WHERE k.created_at < clock_timestamp() - %(window)s::interval
-RETURNING k.id
-"""
-
-
 def _claim_key(*, user: User, key: str, print_: str) -> Order | None:
     """Record (user, key), or return the order an earlier request with it placed.
 
@@ -44,29 +28,8 @@ def _claim_key(*, user: User, key: str, print_: str) -> Order | None:
     unique index until the first one commits (then it finds the key taken and
     reads that order) or rolls back (then it goes ahead itself).
     """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                CLAIM_SQL,
-                {
-                    "user": user.pk,
-                    "key": key,
-                    "print": print_,
-                    "window": f"{IDEMPOTENCY_WINDOW.total_seconds()} s",
-                },
-            )
-            if cursor.fetchone() is not None:
-                return None
-    else:
-        IdempotencyKey.objects.filter(
-            user=user, key=key, created_at__lt=db_now() - IDEMPOTENCY_WINDOW
-        ).delete()
-        try:
-            with transaction.atomic():
-                IdempotencyKey.objects.create(user=user, key=key, fingerprint=print_)
-                return None
-        except IntegrityError:
-            pass
+    if order_store().key_claim(user=user, key=key, fingerprint=print_, window=IDEMPOTENCY_WINDOW):
+        return None
     earlier = (
         IdempotencyKey.objects.select_related("order__currency")
         .prefetch_related("order__items")

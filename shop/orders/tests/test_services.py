@@ -129,7 +129,7 @@ def test_order_place_freezes_the_current_prices_and_rate(
     ]
     assert stored.order_sum == D("154.61")  # (121.50 × 1.3 + 10.10) × 0.92 = 154.606
     with django_assert_num_queries(0):  # attached: showing it reads no row
-        shown = list(order.items.all())
+        shown = order.lines
     assert shown == list(stored.items.all())
 
 
@@ -276,3 +276,27 @@ def test_a_refused_checkout_keeps_the_cart(shopper_user: User, goods: dict[str, 
         cart_checkout(user=shopper_user, currency_code="EUR", max_order_sum=D("1"), idempotency_key="c")
     assert CartItem.objects.count() == 1
     assert nothing_written()
+
+
+@pytest.mark.django_db
+def test_a_placed_order_is_what_the_database_holds_field_for_field(
+    shopper_user: User, goods: dict[str, Goods]
+) -> None:
+    """The store writes every column of Order and OrderLine (its INSERT is generated from the
+    models' fields), and what placement hands back is the rows as a read would load them."""
+    hundred, ten = goods["hundred"], goods["ten"]
+    # when
+    with transaction.atomic():
+        order = order_place(
+            user=shopper_user, currency_code="EUR", items={ten.id: 3, hundred.id: 2}, max_order_sum=None
+        )
+
+    # then
+    def fields(instance: Any) -> dict[str, Any]:
+        return {f.attname: getattr(instance, f.attname) for f in type(instance)._meta.concrete_fields}
+
+    stored = Order.objects.get(pk=order.pk)
+    assert fields(order) == fields(stored)
+    assert [fields(line) for line in order.lines] == [fields(line) for line in stored.items.all()]
+    assert order._state.adding is False
+    assert order._state.db == stored._state.db

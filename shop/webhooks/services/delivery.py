@@ -295,8 +295,7 @@ def _settle(
         rows = rows.filter(status=WebhookDelivery.Status.PENDING)
     settled = rows.update(**{name: getattr(delivery, name) for name in SETTLED_FIELDS})
     if settled and kick_after is not None:
-        endpoint_id = delivery.endpoint_id
-        transaction.on_commit(lambda: endpoint_kick(endpoint_id=endpoint_id, delay=kick_after))
+        endpoint_kick(endpoint_id=delivery.endpoint_id, delay=kick_after)  # after commit
     if error != ENDPOINT_INACTIVE:
         unanswered = not ok and status_code is None
         retry_at = delivery.next_attempt_at if settled and unanswered else None

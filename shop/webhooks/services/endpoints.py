@@ -64,7 +64,7 @@ def endpoint_update(*, endpoint: WebhookEndpoint, data: Mapping[str, Any]) -> We
         endpoint.save(update_fields=("failing_since", "disabled_at", "disabled_reason", "retry_at"))
     if endpoint.is_active:
         # What waited while it was off goes now.
-        transaction.on_commit(lambda: endpoint_kick(endpoint_id=endpoint.id))
+        endpoint_kick(endpoint_id=endpoint.id)  # after commit
     return endpoint
 
 
@@ -83,5 +83,5 @@ def delivery_redeliver(*, delivery: WebhookDelivery) -> WebhookDelivery:
         seq=delivery.seq,
         next_attempt_at=timezone.now(),
     )
-    transaction.on_commit(lambda: endpoint_kick(endpoint_id=again.endpoint_id))
+    endpoint_kick(endpoint_id=again.endpoint_id)  # after commit
     return again

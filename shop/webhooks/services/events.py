@@ -77,7 +77,8 @@ def event_record(kind: EventType, subject: Any) -> WebhookEvent | None:
         )
         if kind == EventType.PRICES_BATCH:
             batches_cap(endpoint_ids=endpoint_ids)
-        transaction.on_commit(lambda: _kick_all(endpoint_ids))
+        for endpoint_id in endpoint_ids:
+            endpoint_kick(endpoint_id=endpoint_id)  # after commit
     return event
 
 
@@ -105,11 +106,6 @@ def batches_cap(*, endpoint_ids: list[int]) -> int:
     transaction.on_commit(lambda: WEBHOOK_BATCHES_DROPPED.inc(dropped))
     logger.info("webhooks: %d pending prices.batch deliveries dropped (cap %d)", dropped, cap)
     return dropped
-
-
-def _kick_all(endpoint_ids: list[int]) -> None:
-    for endpoint_id in endpoint_ids:
-        endpoint_kick(endpoint_id=endpoint_id)
 
 
 def sale_states_sync() -> tuple[list[int], list[int]]:

@@ -15,7 +15,7 @@ from pytest_django.fixtures import Settings
 from shop.catalog.models import Goods
 from shop.core.events import EventType
 from shop.currency.services import rate_create
-from shop.domain.prices import PriceBatch, PublishedBatch
+from shop.domain.price_batch import PriceBatch, PublishedBatch
 from shop.tests.factories import CurrencyFactory, GoodsFactory
 from shop.tests.metrics import TOKEN, sample
 from shop.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent

@@ -39,7 +39,7 @@ def test_a_far_off_kick_is_left_to_the_sweep(
     local_ok: None, usd: Any, settings: Any, monkeypatch: pytest.MonkeyPatch, delivery: str
 ) -> None:
     scheduled: list[Any] = []
-    monkeypatch.setattr(dispatch.threading, "Timer", lambda *args, **kwargs: scheduled.append(args))
+    monkeypatch.setattr(dispatch, "enqueue_after_commit", lambda *args, **kwargs: scheduled.append(args))
     monkeypatch.setattr(
         webhook_endpoint_flush_task, "apply_async", lambda *args, **kwargs: scheduled.append(kwargs)
     )

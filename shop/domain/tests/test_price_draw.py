@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import pytest
 
-from shop.domain.pricing import PriceDraw, draw_price
+from shop.domain.price_draw import PriceDraw, draw_price
 
 
 def test_draws_cover_both_bounds_and_only_whole_cents() -> None:

@@ -1,4 +1,4 @@
-"""The one pricing step (shop.orders.pricing): the quote and the order come to the same sums."""
+"""The one pricing step (shop.orders.order_price): the quote and the order come to the same sums."""
 
 from decimal import Decimal
 from typing import Any
@@ -12,7 +12,7 @@ from shop.catalog.services.prices import prices_record
 from shop.currency.models import Currency
 from shop.domain.money import format_amount
 from shop.orders.models import Order
-from shop.orders.pricing import order_price
+from shop.orders.order_price import order_price
 from shop.orders.selectors import cart_quote
 from shop.orders.services.cart import cart_add_item, cart_checkout
 from shop.orders.services.orders import order_create

@@ -1,0 +1,235 @@
+"""How an order reaches the database: one interface, a PostgreSQL and a portable implementation.
+
+shop.orders.services decides what an order is and in which order its steps run (the
+currency and goods locked, then the clock and the rate read, then the order written, SPEC
+§4); this module only says how. PostgreSQL takes one round trip per step; SQLite (embedded
+mode, which serialises writers) runs the same steps through the ORM.
+
+The INSERT of an order with its lines is generated from the models' fields: a column added
+to ``Order`` or ``OrderLine`` is written by both implementations without a change here.
+"""
+
+import functools
+import json
+from collections.abc import Collection, Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any, NamedTuple, Protocol
+
+from django.db import IntegrityError, connection, models, transaction
+
+from shop.accounts.models import User
+from shop.catalog.selectors import OrderableGoods, goods_orderable, goods_orderable_get
+from shop.core.db import db_now
+from shop.currency.models import Currency
+from shop.currency.selectors import currency_active_get, currency_unknown, rate_active, rate_missing
+from shop.currency.store import active_rate_sql
+from shop.orders.models import IdempotencyKey, Order, OrderLine
+
+
+class _LockedGoods(NamedTuple):
+    """A goods row as the lock statement returns it: what goods_orderable reads."""
+
+    id: int
+    name: str
+    is_active: bool
+    price: Decimal | None
+    current_price_id: int | None
+
+
+class OrderStore(Protocol):
+    def lock_and_read(
+        self, *, currency_code: str, goods_ids: Sequence[int]
+    ) -> tuple[Currency, dict[int, OrderableGoods]]:
+        """Lock the currency and the goods (in id order) FOR SHARE and read them: the active
+        currency (400 when unknown or inactive) and the orderable goods among ``goods_ids``."""
+
+    def clock_and_rate(self, *, currency_code: str) -> tuple[datetime, int, Decimal]:
+        """The database clock now, and the id and value of the rate active at that instant (400
+        when there is none)."""
+
+    def insert(self, order: Order, lines: list[OrderLine]) -> tuple[Order, list[OrderLine]]:
+        """Write the order and its lines (given in goods order); the saved rows come back."""
+
+    def key_claim(self, *, user: User, key: str, fingerprint: str, window: timedelta) -> bool:
+        """Record the Idempotency-Key (user, key), or take over one older than ``window``;
+        False when a live one exists (the caller reads the order it placed). A concurrent
+        claim of the same key waits for this transaction, as any INSERT on a unique index."""
+
+
+# --- PostgreSQL ----------------------------------------------------------------------------
+
+# The currency and then the goods, FOR SHARE, returning what the order needs of them (one row
+# per goods; goods columns NULL when none exists; no row at all when the currency is unknown
+# or inactive).
+LOCK_SQL = """
+WITH currency AS MATERIALIZED (
+    SELECT code, name, symbol, decimals FROM currency_currency
+    WHERE code = %(currency)s AND is_active
+    FOR SHARE
+)
+SELECT currency.code, currency.name, currency.symbol, currency.decimals,
+       goods.id, goods.name, goods.is_active, goods.price, goods.current_price_id
+FROM currency LEFT JOIN LATERAL (
+    SELECT id, name, is_active, price, current_price_id FROM catalog_goods
+    WHERE id = ANY(string_to_array(%(goods)s, ',')::bigint[]) ORDER BY id
+    FOR SHARE
+) AS goods ON true
+"""
+# The clock, read once after the locks are held, and the rate active at that instant.
+CLOCK_AND_RATE_SQL = f"""
+WITH clock AS MATERIALIZED (SELECT clock_timestamp() AS at)
+SELECT clock.at, rate.id, rate.rate
+FROM clock LEFT JOIN LATERAL (
+    {active_rate_sql(columns="id, rate", currency="%(currency)s", at="clock.at")}
+) AS rate ON true
+"""  # noqa: S608 - constants only
+# A new key is inserted; a key older than the window is taken over (its row reset); a live
+# one is left alone, and then no row comes back. No savepoint is needed: a conflict is no
+# error here.
+CLAIM_SQL = """
+INSERT INTO orders_idempotencykey AS k (user_id, key, fingerprint, order_id, created_at)
+VALUES (%(user)s, %(key)s, %(print)s, NULL, clock_timestamp())
+ON CONFLICT (user_id, key) DO UPDATE
+    SET fingerprint = EXCLUDED.fingerprint, order_id = NULL, created_at = EXCLUDED.created_at
+    WHERE k.created_at < clock_timestamp() - %(window)s::interval
+RETURNING k.id
+"""
+
+
+def _written(model: type[models.Model], *, skip: str = "") -> "list[models.Field[Any, Any]]":
+    """The columns an INSERT of ``model`` writes: every concrete field but the key (and ``skip``)."""
+    return [f for f in model._meta.concrete_fields if not f.primary_key and f.attname != skip]
+
+
+@functools.cache
+def _insert_sql() -> str:
+    """The order and its lines in one statement, from the models' fields; lines come in goods
+    order, so their ids do too. Lines travel as one JSON text: psycopg spends more on adapting a
+    list, element by element, than the database spends on the whole statement."""
+    order_fields, line_fields = _written(Order), _written(OrderLine, skip="order_id")
+    order_columns = ", ".join(f.column for f in order_fields)
+    order_values = ", ".join(f"%({f.attname})s" for f in order_fields)
+    line_columns = ", ".join(f.column for f in line_fields)
+    line_types = ", ".join(f"{f.column} {f.db_type(connection)}" for f in line_fields)
+    return f"""
+WITH new_order AS (
+    INSERT INTO {Order._meta.db_table} ({order_columns}) VALUES ({order_values})
+    RETURNING id
+), new_lines AS (
+    INSERT INTO {OrderLine._meta.db_table} (order_id, {line_columns})
+    SELECT new_order.id, {line_columns}
+    FROM new_order, jsonb_to_recordset(%(lines)s::jsonb) AS line({line_types})
+    ORDER BY line.goods_id
+    RETURNING id, goods_id
+)
+SELECT (SELECT id FROM new_order), array(SELECT id FROM new_lines ORDER BY goods_id)
+"""  # noqa: S608 - the models' own names
+
+
+def _values(instance: models.Model, fields: "list[models.Field[Any, Any]]") -> dict[str, Any]:
+    return {f.attname: f.get_db_prep_save(getattr(instance, f.attname), connection) for f in fields}
+
+
+def _loaded(model: type[models.Model], values: dict[str, Any], *, like: models.Model | None = None) -> Any:
+    """An instance as loaded from the database (``Model.from_db``): saved, in this database; with
+    the related objects ``like`` (the unsaved instance it was made from) already holds."""
+    instance = model.from_db(connection.alias, list(values), list(values.values()))
+    for field in model._meta.concrete_fields:
+        if like is not None and isinstance(field, models.ForeignKey) and field.is_cached(like):
+            setattr(instance, field.name, getattr(like, field.name))
+    return instance
+
+
+class _PostgresOrderStore:
+    def lock_and_read(
+        self, *, currency_code: str, goods_ids: Sequence[int]
+    ) -> tuple[Currency, dict[int, OrderableGoods]]:
+        with connection.cursor() as cursor:
+            cursor.execute(LOCK_SQL, {"currency": currency_code, "goods": ",".join(map(str, goods_ids))})
+            rows = cursor.fetchall()
+        if not rows:
+            raise currency_unknown(currency_code)
+        code, name, symbol, decimals = rows[0][:4]
+        currency = _loaded(
+            Currency, {"code": code, "name": name, "symbol": symbol, "decimals": decimals, "is_active": True}
+        )
+        found = (goods_orderable(_LockedGoods(*row[4:9])) for row in rows if row[4] is not None)
+        return currency, {goods.id: goods for goods in found if goods is not None}
+
+    def clock_and_rate(self, *, currency_code: str) -> tuple[datetime, int, Decimal]:
+        with connection.cursor() as cursor:
+            cursor.execute(CLOCK_AND_RATE_SQL, {"currency": currency_code})
+            at, rate_id, rate = cursor.fetchone()
+        if rate_id is None:
+            raise rate_missing()
+        return at, rate_id, rate
+
+    def insert(self, order: Order, lines: list[OrderLine]) -> tuple[Order, list[OrderLine]]:
+        order_fields, line_fields = _written(Order), _written(OrderLine, skip="order_id")
+        order_values = {f.attname: getattr(order, f.attname) for f in order_fields}
+        line_values = [{f.attname: getattr(line, f.attname) for f in line_fields} for line in lines]
+        params = _values(order, order_fields)
+        # Column names as jsonb_to_recordset reads them; Decimals as exact strings.
+        params["lines"] = json.dumps(
+            [{f.column: getattr(line, f.attname) for f in line_fields} for line in lines], default=str
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(_insert_sql(), params)
+            order_id, line_ids = cursor.fetchone()
+        saved = _loaded(Order, {"id": order_id, **order_values}, like=order)
+        saved_lines = [
+            _loaded(OrderLine, {"id": line_id, "order_id": order_id, **values}, like=line)
+            for line_id, values, line in zip(line_ids, line_values, lines, strict=True)
+        ]
+        for line in saved_lines:
+            line.order = saved
+        return saved, saved_lines
+
+    def key_claim(self, *, user: User, key: str, fingerprint: str, window: timedelta) -> bool:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                CLAIM_SQL,
+                {"user": user.pk, "key": key, "print": fingerprint, "window": f"{window.total_seconds()} s"},
+            )
+            return cursor.fetchone() is not None
+
+
+# --- SQLite (embedded mode) ----------------------------------------------------------------
+
+
+class _OrmOrderStore:
+    """SQLite serialises writers (IMMEDIATE transactions): no row lock is needed."""
+
+    def lock_and_read(
+        self, *, currency_code: str, goods_ids: Collection[int]
+    ) -> tuple[Currency, dict[int, OrderableGoods]]:
+        return currency_active_get(code=currency_code), goods_orderable_get(goods_ids=goods_ids)
+
+    def clock_and_rate(self, *, currency_code: str) -> tuple[datetime, int, Decimal]:
+        at = db_now()
+        rate = rate_active(currency_code=currency_code, at=at)
+        return at, rate.id, rate.rate
+
+    def insert(self, order: Order, lines: list[OrderLine]) -> tuple[Order, list[OrderLine]]:
+        order.save(force_insert=True)
+        for line in lines:
+            line.order = order
+        return order, OrderLine.objects.bulk_create(lines)
+
+    def key_claim(self, *, user: User, key: str, fingerprint: str, window: timedelta) -> bool:
+        IdempotencyKey.objects.filter(user=user, key=key, created_at__lt=db_now() - window).delete()
+        try:
+            with transaction.atomic():
+                IdempotencyKey.objects.create(user=user, key=key, fingerprint=fingerprint)
+        except IntegrityError:
+            return False
+        return True
+
+
+_POSTGRES, _ORM = _PostgresOrderStore(), _OrmOrderStore()
+
+
+def order_store() -> OrderStore:
+    """The implementation for this process's database."""
+    return _POSTGRES if connection.vendor == "postgresql" else _ORM
