@@ -107,10 +107,10 @@ class Migration(migrations.Migration):
     dependencies = [("catalog", "0007_goods_version")]
     operations = [
         migrations.AddField(
-            model_name="goods", name="version", field=models.BigIntegerField(db_default=1, editable=False)
+            model_name="goods", name="version", field=models.BigIntegerField(default=1, db_default=1, editable=False)
         ),
         migrations.AddField(
-            model_name="sale", name="version", field=models.BigIntegerField(db_default=1, editable=False)
+            model_name="sale", name="version", field=models.BigIntegerField(default=1, db_default=1, editable=False)
         ),
         RunSQLByVendor(
             forward={"postgresql": POSTGRESQL, "sqlite": SQLITE},
