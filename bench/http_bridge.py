@@ -20,9 +20,8 @@ from a2wsgi import WSGIMiddleware
 from django.conf import settings
 
 from config import asgi as shop
-from shop.core.asgi import BodySizeLimit, send_json
-from shop.core.asgi_http import BUSY, PROBE_PATHS, watch_disconnect
-from shop.core.errors import CoreErrorCode
+from shop.core.asgi import BodySizeLimit
+from shop.core.asgi_http import Admission, watch_disconnect
 from shop.core.metrics import HTTP_SHED
 
 Scope = dict[str, Any]
@@ -51,22 +50,18 @@ class A2wsgiHttp:
         app = unless_gone(wsgi_app)
         self.pool = WSGIMiddleware(app, workers=threads)  # type: ignore[arg-type]
         self.probes = WSGIMiddleware(app, workers=1)  # type: ignore[arg-type]
-        self.capacity = threads + queue
-        self.admitted = 0
+        self.admission = Admission(threads + queue)
 
     async def __call__(
         self, scope: Scope, receive: Callable[[], Any], send: Callable[[Message], Any]
     ) -> None:
-        probe = scope["path"] in PROBE_PATHS
-        if not probe and self.admitted >= self.capacity:
-            HTTP_SHED.labels("busy").inc()
-            await send_json(send, 503, {"detail": BUSY, "code": CoreErrorCode.BUSY}, [(b"retry-after", b"1")])
+        probe = await self.admission.enter(scope, send)
+        if probe is None:
             return
-        self.admitted += not probe
         try:
             await self.run(scope, receive, send, self.probes if probe else self.pool)
         finally:
-            self.admitted -= not probe
+            self.admission.leave(probe)
 
     async def run(
         self, scope: Scope, receive: Callable[[], Any], send: Callable[[Message], Any], bridge: WSGIMiddleware

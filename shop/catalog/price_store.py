@@ -2,7 +2,7 @@
 
 shop.catalog.services.prices decides what is written and in which order (the
 goods locked, then the clock read, then the prices written); this module only
-says how, the way shop.core.db does for locks and the clock. PostgreSQL writes
+says how, the way shop.core.db_store does for locks and the clock. PostgreSQL writes
 a whole batch in one statement; SQLite (embedded mode, which serialises
 writers) the same rows through the ORM.
 """
@@ -16,7 +16,7 @@ from django.db import connection
 from django.db.models import F, QuerySet
 
 from shop.catalog.models import Goods, Price
-from shop.core.db import db_now
+from shop.core.db_store import db_now
 from shop.domain.price_batch import NO_PRICES, PackedPrices, PriceBatch
 from shop.domain.price_draw import PriceDraw, cent_bounds
 

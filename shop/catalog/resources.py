@@ -55,7 +55,7 @@ from shop.catalog.models import Goods, Price
 from shop.catalog.services import goods as goods_services
 from shop.catalog.services.goods import MAX_BULK_GOODS
 from shop.catalog.services.prices import prices_record
-from shop.core.db import statistics_refresh
+from shop.core.db_store import statistics_refresh
 from shop.core.ids import INVALID_ID, parse_id
 
 logger = logging.getLogger(__name__)

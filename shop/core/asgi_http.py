@@ -47,27 +47,45 @@ PROBE_PATHS = frozenset(("/healthz", "/metrics"))
 BUSY = "The shop is busy; try again in a moment."
 
 
+class Admission:
+    """At most ``capacity`` requests running or waiting; the probes' paths always pass. Only the
+    event loop's thread counts, so no lock."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.admitted = 0
+
+    async def enter(self, scope: Scope, send: Callable[[Message], Any]) -> bool | None:
+        """Whether the request is a probe, once admitted; None when it was answered 503 busy."""
+        probe = scope["path"] in PROBE_PATHS
+        if not probe and self.admitted >= self.capacity:
+            HTTP_SHED.labels("busy").inc()
+            await send_json(send, 503, {"detail": BUSY, "code": CoreErrorCode.BUSY}, [(b"retry-after", b"1")])
+            return None
+        self.admitted += not probe
+        return probe
+
+    def leave(self, probe: bool) -> None:
+        self.admitted -= not probe
+
+
 class SyncHttp:
     def __init__(self, wsgi_app: WSGIApp, threads: int, queue: int) -> None:
         self.wsgi_app = wsgi_app
         self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="http")
         self.probes = ThreadPoolExecutor(max_workers=1, thread_name_prefix="http-probe")
-        self.capacity = threads + queue  # requests running or waiting, at most
-        self.admitted = 0  # only the event loop's thread counts
+        self.admission = Admission(threads + queue)
 
     async def __call__(
         self, scope: Scope, receive: Callable[[], Any], send: Callable[[Message], Any]
     ) -> None:
-        probe = scope["path"] in PROBE_PATHS
-        if not probe and self.admitted >= self.capacity:
-            HTTP_SHED.labels("busy").inc()
-            await send_json(send, 503, {"detail": BUSY, "code": CoreErrorCode.BUSY}, [(b"retry-after", b"1")])
+        probe = await self.admission.enter(scope, send)
+        if probe is None:
             return
-        self.admitted += not probe
         try:
             answer = await self.run(scope, receive, self.probes if probe else self.executor)
         finally:
-            self.admitted -= not probe
+            self.admission.leave(probe)
         if answer is None:
             return
         status, headers, chunks = answer

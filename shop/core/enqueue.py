@@ -30,7 +30,7 @@ from typing import Any
 from celery import Task, current_app
 from django.db import transaction
 
-from shop.core.db import db_thread_connections_close
+from shop.core.db_store import db_thread_connections_close
 
 logger = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 
-from shop.core.db import db_ping
+from shop.core.db_store import db_ping
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
-from shop.core.db import db_now
+from shop.core.db_store import db_now
 from shop.core.errors import ValidationError
 from shop.core.events import EventType, event_emit
 from shop.core.services import model_update

@@ -20,7 +20,7 @@ from django.db import IntegrityError, connection, models, transaction
 
 from shop.accounts.models import User
 from shop.catalog.selectors import OrderableGoods, goods_orderable, goods_orderable_get
-from shop.core.db import db_now
+from shop.core.db_store import db_now
 from shop.currency.models import Currency
 from shop.currency.selectors import currency_active_get, currency_unknown, rate_active, rate_missing
 from shop.currency.store import active_rate_sql

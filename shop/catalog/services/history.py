@@ -11,7 +11,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from shop.catalog.history_store import history_store, partition_name
-from shop.core.db import statement_timeout_set
+from shop.core.db_store import statement_timeout_set
 
 logger = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from shop.catalog.models import Price, Tick
 from shop.catalog.price_store import price_store
 from shop.catalog.selectors import goods_active_of_sales, sale_running_list
 from shop.catalog.services.prices import prices_announce, prices_draw
-from shop.core.db import session_try_lock, statement_timeout_set
+from shop.core.db_store import session_try_lock, statement_timeout_set
 from shop.core.loops import in_one_event_loop
 from shop.core.metrics import TICK_DURATION, TICK_GOODS, TICK_LAST_SUCCESS, TICK_SLOTS_SKIPPED
 from shop.domain.price_batch import PriceBatch

@@ -12,7 +12,7 @@ from pytest_django.fixtures import Settings
 from rest_framework.test import APIClient
 
 from shop.catalog.models import Goods
-from shop.core.db import statistics_refresh
+from shop.core.db_store import statistics_refresh
 from shop.core.errors import TOO_SLOW
 from shop.core.search import ORDERING_TOO_LONG, SEARCH_TOO_LONG
 from shop.tests.factories import GoodsFactory

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand
 
 from shop.accounts.services import user_create_staff_once
 from shop.catalog.services.history import price_partitions_ensure
-from shop.core.db import statement_timeout_lifted, statistics_refresh
+from shop.core.db_store import statement_timeout_lifted, statistics_refresh
 from shop.core.schedules import schedules_ensure
 from shop.ops.demo import demo_load
 
