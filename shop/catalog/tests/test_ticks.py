@@ -149,10 +149,12 @@ def test_a_tick_writes_its_chunks_on_parallel_connections_and_publishes_each_aft
     )
     # when
     result = tick_run(slot=31, chunk_size=2)
-    # then: every goods repriced once, on two connections besides this one
+    # then: every goods repriced once, on connections besides this one (at least two: the barrier
+    # above held two chunks in flight at once; each chunk hands its connection back to the pool,
+    # which may lend the next chunk any connection it holds)
     assert (result.status, result.goods_count) == ("done", 8)
     assert Price.objects.filter(source="tick").values("goods_id").distinct().count() == 8
-    assert len(backends) == 2 and backend_pid() not in backends
+    assert len(backends) >= 2 and backend_pid() not in backends
     # and each chunk went to the feed once, whole, after its commit
     ids = sorted(g.id for g in goods)
     assert sorted(published) == [(ids[i : i + 2], 2) for i in range(0, 8, 2)]
