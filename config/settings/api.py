@@ -96,7 +96,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # check --deploy must not need a database (the build has none); test_core validates the schema.
     "ENABLE_DJANGO_DEPLOY_CHECK": False,
-    "ENUM_NAME_OVERRIDES": {"EventTypeEnum": "shop.webhooks.models.EVENT_CHOICES"},
+    "ENUM_NAME_OVERRIDES": {
+        "EventTypeEnum": "shop.webhooks.models.EVENT_CHOICES",
+        "OrderStatusEnum": "shop.orders.models.Order.Status",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "shop.core.schema.document_error_responses",

@@ -17,6 +17,13 @@ FEED_HEARTBEAT_SECONDS = env.float("FEED_HEARTBEAT_SECONDS", default=15.0)
 GENERATE_PRICES_INTERVAL_SECONDS = env.int("GENERATE_PRICES_INTERVAL_SECONDS", default=5)
 ORDER_MARKUP_PERCENT = Decimal(env.str("ORDER_MARKUP_PERCENT", default="30"))
 ORDER_FIXED_FEE = Decimal(env.str("ORDER_FIXED_FEE", default="10.10"))
+# SPEC §13: how long a shopper may cancel a placed order; after how long an unpaid one is
+# cancelled (0: never); how long adding to the cart holds the units (0: no holds); from how
+# few units left the storefront says "Only N left".
+ORDER_CANCEL_SECONDS = env.int("ORDER_CANCEL_SECONDS", default=900)
+ORDER_PAY_SECONDS = env.int("ORDER_PAY_SECONDS", default=0)
+CART_RESERVATION_SECONDS = env.int("CART_RESERVATION_SECONDS", default=0)
+LOW_STOCK_AT = env.int("LOW_STOCK_AT", default=5)
 RATES_PROVIDER = env.str("RATES_PROVIDER", default="manual")
 RATES_REFRESH_SECONDS = env.int("RATES_REFRESH_SECONDS", default=3600)
 ECB_RATES_URL = env.str(

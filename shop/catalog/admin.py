@@ -5,18 +5,28 @@ from django.http import HttpRequest
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV, XLSX
 
+from shop.catalog.errors import CatalogErrorCode
 from shop.catalog.models import Goods, Price, Sale, Tick
 from shop.catalog.resources import GoodsCSV, GoodsImportForm, GoodsResource, GoodsXLSX, ImportRefused
 from shop.catalog.selectors import price_recent
+from shop.catalog.services import goods as goods_services
+from shop.catalog.services import sales as sale_services
 from shop.catalog.services.prices import price_create_manual
+from shop.core.admin import ServiceModelAdmin
+from shop.core.errors import ShopError
 
 RECENT_PRICES = 20
 
 
 @admin.register(Goods)
-class GoodsAdmin(ImportExportModelAdmin):
+class GoodsAdmin(ServiceModelAdmin, ImportExportModelAdmin):
     """Goods, and goods as CSV or XLSX: export (what the list shows, filters applied) and
-    import (shop.catalog.resources: the API's rules; checked whole, then written in chunks)."""
+    import (shop.catalog.resources: the API's rules; checked whole, then written in chunks).
+
+    Added, changed and deleted (one or selected ones) through the API's services
+    (shop.core.admin.ServiceModelAdmin): a change writes only the columns it changes, never the
+    price columns a tick may be writing meanwhile.
+    """
 
     list_display = ("id", "name", "is_active", "price", "price_updated_at")
     list_filter = ("is_active",)
@@ -34,6 +44,15 @@ class GoodsAdmin(ImportExportModelAdmin):
     # file on whichever web process took the first one).
     skip_import_confirm = True
     export_template_name = "admin/catalog/goods/export.html"  # CSP: no inline event handler
+
+    def service_create(self, data: dict[str, Any]) -> Goods:
+        return goods_services.goods_create(**data)
+
+    def service_update(self, instance: Goods, data: dict[str, Any]) -> Goods:
+        return goods_services.goods_update(goods=instance, data=data)
+
+    def service_delete(self, instance: Goods) -> None:
+        goods_services.goods_delete(goods=instance)
 
     def has_import_permission(self, request: HttpRequest) -> bool:
         """Import creates and changes goods: staff who may do both (the admin's own permissions)."""
@@ -79,10 +98,36 @@ class PriceAdmin(admin.ModelAdmin):
 
 
 @admin.register(Sale)
-class SaleAdmin(admin.ModelAdmin):
+class SaleAdmin(ServiceModelAdmin):
+    """Sales, added, changed and deleted (one or selected ones) through the API's services
+    (shop.core.admin.ServiceModelAdmin): their rules (a goods in at most one running sale, the
+    price bounds, the window) hold here too, a refusal shown on the form, nothing written.
+    The goods are written by the service with the sale, not a second time by the form. (The
+    bounds and the window are the model's constraints too, which the form checks before.)"""
+
     list_display = ("id", "name", "min_price", "max_price", "is_active", "starts_at", "ends_at")
     list_filter = ("is_active",)
     filter_horizontal = ("goods",)
+    fields = ("name", "min_price", "max_price", "is_active", "starts_at", "ends_at", "goods", "created_at")
+    readonly_fields = ("created_at",)
+    service_error_fields = {CatalogErrorCode.GOODS_IN_OTHER_SALE: "goods"}
+
+    def service_create(self, data: dict[str, Any]) -> Sale:
+        return sale_services.sale_create(**data)
+
+    def service_update(self, instance: Sale, data: dict[str, Any]) -> Sale:
+        return sale_services.sale_update(sale=instance, data=data)
+
+    def service_delete(self, instance: Sale) -> None:
+        sale_services.sale_delete(sale=instance)
+
+    def service_error_message(self, error: ShopError) -> str:
+        """A goods taken by another running sale is named (the service gives its id)."""
+        taken = error.extra.get("goods") if error.code == CatalogErrorCode.GOODS_IN_OTHER_SALE else None
+        if not taken:
+            return error.message
+        names = ", ".join(f"{goods.name} (#{goods.pk})" for goods in Goods.objects.filter(pk__in=taken))
+        return f"{error.message.rstrip('.')}: {names}."
 
 
 @admin.register(Tick)

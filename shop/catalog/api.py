@@ -30,8 +30,10 @@ from shop.catalog.errors import CatalogErrorCode
 from shop.catalog.models import Goods, Price, Sale
 from shop.catalog.services import goods as goods_services
 from shop.catalog.services import sales as sale_services
+from shop.catalog.services import stock as stock_services
 from shop.catalog.services.goods import MAX_BULK_GOODS
 from shop.catalog.services.prices import price_create_manual, prices_of_batch
+from shop.catalog.services.stock import MAX_STOCK
 from shop.core.cache import json_response, query_keep
 from shop.core.errors import ErrorSerializer, ValidationError
 from shop.core.fields import BASE_DECIMALS, MoneyField
@@ -216,11 +218,25 @@ class GoodsSerializer(serializers.ModelSerializer[Goods]):
     price = serializers.SerializerMethodField()
     currency = serializers.SerializerMethodField()
     sale = serializers.SerializerMethodField()
+    stock = serializers.IntegerField(
+        min_value=0,
+        max_value=MAX_STOCK,
+        allow_null=True,
+        required=False,
+        help_text="Units in stock; null: not tracked (sells any quantity). Staff set it; orders take it.",
+    )
+    available = serializers.IntegerField(
+        read_only=True,
+        allow_null=True,
+        help_text="Units that can be ordered now: stock less the units held by cart reservations; "
+        "null when not tracked.",
+    )
 
     class Meta:
         model = Goods
         fields = (
             "id", "name", "description", "is_active", "price", "price_updated_at", "currency", "sale",
+            "stock", "available",
         )  # fmt: skip
         read_only_fields = ("price_updated_at",)
 
@@ -238,6 +254,12 @@ class GoodsSerializer(serializers.ModelSerializer[Goods]):
     def get_sale(self, obj: Goods) -> int | None:
         """The running sale that reprices this goods, if any."""
         return getattr(obj, "running_sale_id", None)
+
+
+class StockAddSerializer(serializers.Serializer[Any]):
+    add = serializers.IntegerField(
+        min_value=-MAX_STOCK, max_value=MAX_STOCK, help_text="Units to add (negative: to take away)."
+    )
 
 
 class GoodsDetailSerializer(GoodsSerializer):
@@ -469,6 +491,27 @@ class GoodsViewSet(viewsets.ModelViewSet[Goods]):
             ],
         }
         return Response(CandlesSerializer(body).data)
+
+    @extend_schema(
+        request=StockAddSerializer,
+        responses={
+            200: GoodsDetailSerializer,
+            400: ErrorSerializer,
+            404: ErrorSerializer,
+            409: ErrorSerializer,
+        },
+        description="Staff: move the stock by ``add`` units (a delivery; negative for a correction). "
+        "409 stock_below_zero when it would go below 0, stock_not_tracked when it is not tracked; "
+        "nothing is changed then.",
+    )
+    @action(detail=True, methods=["post"], filter_backends=(), pagination_class=None)
+    def stock(self, request: Request, pk: str) -> Response:
+        goods = self.get_object()
+        data = StockAddSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        stock_services.goods_stock_add(goods=goods, add=data.validated_data["add"])
+        fresh = selectors.goods_list(include_inactive=True).get(pk=goods.pk)
+        return Response(GoodsDetailSerializer(fresh, context=self.get_serializer_context()).data)
 
 
 # --- Sales --------------------------------------------------------------------

@@ -12,3 +12,6 @@ class CatalogErrorCode(StrEnum):
     TOO_MANY_PRICES = "too_many_prices"
     BULK_SIZE = "bulk_size"
     INVALID_ROWS = "invalid_rows"
+    INSUFFICIENT_STOCK = "insufficient_stock"
+    STOCK_BELOW_ZERO = "stock_below_zero"
+    STOCK_NOT_TRACKED = "stock_not_tracked"

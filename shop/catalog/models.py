@@ -3,6 +3,8 @@ from datetime import datetime
 from django.db import models
 from django.utils import timezone
 
+from shop.domain.stock import stock_available
+
 
 class Goods(models.Model):
     name = models.CharField(max_length=200)
@@ -21,13 +23,30 @@ class Goods(models.Model):
     # one-array-per-column INSERT (a DatabaseDefault per row cost 2× on 10,000 goods, bench/catalog.py);
     # ``db_default`` serves rows inserted by SQL.
     version = models.BigIntegerField(default=1, db_default=1, editable=False)
+    # Units in stock (SPEC §13); None: not tracked, the goods sells any quantity. Taken by
+    # orders in the transaction that places them, returned by cancellation, set or moved by
+    # staff (shop.catalog.services.stock); the database refuses a negative count.
+    stock = models.IntegerField(null=True, blank=True)
+    # Units held by live cart reservations (CART_RESERVATION_SECONDS): the sum of the cart
+    # lines' live holds, recomputed under the goods' lock whenever a hold changes
+    # (shop.orders.services.holds), so it is derived, never counted up and down.
+    reserved = models.IntegerField(default=0, db_default=0, editable=False)
 
     class Meta:
         ordering = ("id",)
         verbose_name_plural = "goods"
+        constraints = (
+            models.CheckConstraint(condition=models.Q(stock__gte=0), name="goods_stock_not_negative"),
+            models.CheckConstraint(condition=models.Q(reserved__gte=0), name="goods_reserved_not_negative"),
+        )
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def available(self) -> int | None:
+        """What can be ordered now: the stock less the units others hold; None when untracked."""
+        return stock_available(self.stock, self.reserved)
 
 
 class Sale(models.Model):

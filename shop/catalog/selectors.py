@@ -9,12 +9,13 @@ from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, Query
 from django.utils import timezone
 
 from shop.catalog.errors import CatalogErrorCode
-from shop.catalog.goods_store import goods_store, running_sale_q, with_running_sale
+from shop.catalog.goods_store import GoodsVersion, goods_store, running_sale_q, with_running_sale
 from shop.catalog.history_store import history_store
 from shop.catalog.models import Goods, Price, Sale, Tick
 from shop.core.errors import ValidationError
 from shop.core.health import HealthReport
 from shop.domain.candles import Candle
+from shop.domain.stock import stock_available
 
 
 def sale_list(*, include_inactive_goods: bool = False) -> QuerySet[Sale]:
@@ -47,6 +48,16 @@ def goods_page(*, limit: int, offset: int, include_inactive: bool = False) -> tu
     costs the database tens of milliseconds, and the set changes far less often than it is listed.
     """
     return goods_store().page(limit=limit, offset=offset, include_inactive=include_inactive)
+
+
+def goods_page_versions(
+    *, limit: int, offset: int, include_inactive: bool = False
+) -> tuple[list[GoodsVersion], int]:
+    """What ``goods_page`` would read, as one GoodsVersion a goods (id, row version, running sale
+    and its row version), and the same count: the key of a page's cached representation, read
+    in one plain statement without a model per row, so that a page served from the cache (the
+    common case: ticks move prices every few seconds, readers ask far more often) costs no more."""
+    return goods_store().page_versions(limit=limit, offset=offset, include_inactive=include_inactive)
 
 
 # The board's orders: key -> what a shopper reads. Goods without a price come last.
@@ -85,6 +96,10 @@ class GoodsFields(Protocol):
     def price(self) -> Decimal | None: ...
     @property
     def current_price_id(self) -> int | None: ...
+    @property
+    def stock(self) -> int | None: ...
+    @property
+    def reserved(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -95,13 +110,27 @@ class OrderableGoods:
     name: str
     price_id: int
     price: Decimal
+    stock: int | None = None  # SPEC §13: None, not tracked
+    reserved: int = 0  # units held by cart reservations
+
+    @property
+    def available(self) -> int | None:
+        return stock_available(self.stock, self.reserved)
 
 
 def goods_orderable(goods: GoodsFields) -> OrderableGoods | None:
-    """The one rule of what can be ordered (SPEC §4): an active goods with a price; None otherwise."""
+    """The one rule of what can be ordered (SPEC §4): an active goods with a price; None otherwise.
+    (How many units can be is stock's rule: shop.domain.stock.)"""
     if not goods.is_active or goods.price is None or goods.current_price_id is None:
         return None
-    return OrderableGoods(id=goods.id, name=goods.name, price_id=goods.current_price_id, price=goods.price)
+    return OrderableGoods(
+        id=goods.id,
+        name=goods.name,
+        price_id=goods.current_price_id,
+        price=goods.price,
+        stock=goods.stock,
+        reserved=goods.reserved,
+    )
 
 
 def goods_orderable_get(*, goods_ids: Collection[int]) -> dict[int, OrderableGoods]:
@@ -111,7 +140,9 @@ def goods_orderable_get(*, goods_ids: Collection[int]) -> dict[int, OrderableGoo
     (orders apply it to the goods rows they lock, too). ``goods_ids`` are a cart's or an
     order's, at most a few hundred.
     """
-    rows = Goods.objects.filter(id__in=goods_ids).only("id", "name", "is_active", "price", "current_price_id")
+    rows = Goods.objects.filter(id__in=goods_ids).only(
+        "id", "name", "is_active", "price", "current_price_id", "stock", "reserved"
+    )
     found = (goods_orderable(goods) for goods in rows)
     return {goods.id: goods for goods in found if goods is not None}
 

@@ -33,6 +33,9 @@ class EventType(StrEnum):
     """The events webhooks may subscribe to (their wire names)."""
 
     ORDER_CREATED = "order.created"
+    ORDER_PAID = "order.paid"
+    ORDER_COMPLETED = "order.completed"
+    ORDER_CANCELLED = "order.cancelled"
     PRICES_BATCH = "prices.batch"
     SALE_STARTED = "sale.started"
     SALE_ENDED = "sale.ended"
@@ -46,8 +49,15 @@ class PriceEvent(StrEnum):
     COMMITTED = "prices.committed"
 
 
-Kind = TypeVar("Kind", EventType, PriceEvent)
-_listeners: dict[EventType | PriceEvent, list[Callable[[Any, Any], object]]] = {}
+class StockEvent(StrEnum):
+    """Announced after a transaction that changed goods' stock or holds commits (SPEC §13), with
+    the goods' new levels (shop.catalog.services.stock.StockLevels); the live feed publishes them."""
+
+    CHANGED = "stock.changed"
+
+
+Kind = TypeVar("Kind", EventType, PriceEvent, StockEvent)
+_listeners: dict[EventType | PriceEvent | StockEvent, list[Callable[[Any, Any], object]]] = {}
 
 
 def events_subscribe(listener: Callable[[Kind, Any], object], *, kinds: Iterable[Kind]) -> None:
@@ -58,7 +68,7 @@ def events_subscribe(listener: Callable[[Kind, Any], object], *, kinds: Iterable
             listeners.append(listener)
 
 
-def event_emit(*, kind: EventType | PriceEvent, subject: Any) -> None:
+def event_emit(*, kind: EventType | PriceEvent | StockEvent, subject: Any) -> None:
     """Tell the listeners of ``kind`` that it happened to ``subject`` (an order, a rate, a batch, ...)."""
     for listener in _listeners.get(kind, ()):
         try:

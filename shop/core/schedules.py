@@ -30,6 +30,11 @@ def schedules() -> list[Schedule]:
         # A tick that could not start within its slot expires: never replayed.
         Schedule("price tick", "catalog.price_tick", 1, expires_seconds=tick),
         Schedule("price history", "catalog.price_history_maintain", 3600),
+        # Unpaid orders past ORDER_PAY_SECONDS are cancelled; cart holds past their time lapse.
+        Schedule(
+            "order expiry", "orders.expire", 5, expires_seconds=5, enabled=settings.ORDER_PAY_SECONDS > 0
+        ),
+        Schedule("cart holds", "orders.holds_expire", 5, expires_seconds=5),
         # Refresh tokens past their expiry (manage.py flushexpiredtokens): the token tables stay small.
         Schedule("expired tokens", "accounts.flush_expired_tokens", 86400),
         # Sales that started or ended, and webhook deliveries whose kick was lost.

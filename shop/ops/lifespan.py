@@ -1,7 +1,7 @@
 """The ASGI lifespan: the background loops a web process runs beside its requests (SPEC §2).
 
-In embedded mode these are the in-process ticker and, with thread delivery, the
-webhooks' sweep: tasks of the server's event loop, started at start-up and
+In embedded mode these are the in-process ticker, the orders' sweep (unpaid orders
+expire, cart holds lapse) and, with thread delivery, the webhooks' sweep: tasks of the server's event loop, started at start-up and
 cancelled at shutdown.
 """
 
@@ -13,14 +13,15 @@ from typing import Any
 from django.conf import settings
 
 from shop.catalog.ticker import run_ticker
+from shop.orders.sweeper import run_sweeper as run_orders_sweeper
 from shop.webhooks.sweeper import run_sweeper
 
 
 def background_loops() -> list[Callable[[], Coroutine[Any, Any, None]]]:
     """What this deployment runs in its web processes (the stack runs both in Celery)."""
     loops: list[Callable[[], Coroutine[Any, Any, None]]] = []
-    if settings.PRICE_TICKER == "inprocess":
-        loops.append(run_ticker)
+    if settings.PRICE_TICKER == "inprocess":  # no beat: its periodic work runs here
+        loops.extend((run_ticker, run_orders_sweeper))
     # Embedded mode sends webhooks from threads of this process; its sweep runs here too.
     if settings.WEBHOOK_DELIVERY == "thread":
         loops.append(run_sweeper)

@@ -6,7 +6,8 @@ from typing import Any, TypedDict, cast
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import exceptions, mixins, serializers, status, viewsets
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.decorators import action
+from rest_framework.permissions import IsAdminUser, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -23,9 +24,11 @@ from shop.domain.money import format_amount
 from shop.domain.orders import MAX_ORDER_LINES, MAX_QUANTITY, MIN_QUANTITY
 from shop.orders import selectors
 from shop.orders.errors import OrderErrorCode
-from shop.orders.models import Order, OrderLine
+from shop.orders.models import Order, OrderEvent, OrderLine
+from shop.orders.payments import MAX_REFERENCE, PROVIDERS
 from shop.orders.selectors import CartQuote
 from shop.orders.services import cart as cart_services
+from shop.orders.services import lifecycle
 from shop.orders.services.orders import PlacedOrder, order_create
 
 DECIMAL_STRING = {"type": "string", "format": "decimal", "example": "128.89"}
@@ -79,6 +82,24 @@ class OrderLineSerializer(serializers.ModelSerializer[OrderLine]):
         fields = ("goods", "goods_name", "quantity", "price_id", "unit_price", "line_total")
 
 
+class OrderEventSerializer(serializers.Serializer[OrderEvent]):
+    """One transition of the order (SPEC §13): from, to, at, by whom (and why, for a cancellation)."""
+
+    # "from" is a Python keyword: both statuses are declared through the class namespace.
+    locals()["from"] = serializers.ChoiceField(choices=Order.Status.choices, source="from_status")
+    locals()["to"] = serializers.ChoiceField(choices=Order.Status.choices, source="to_status")
+    at = serializers.DateTimeField()
+    by = serializers.ChoiceField(choices=OrderEvent.By.choices)
+    staff = serializers.IntegerField(
+        source="staff_id", allow_null=True, help_text="The staff member's id (by staff)."
+    )
+    reason = serializers.ChoiceField(
+        choices=OrderEvent.Reason.choices,
+        allow_blank=True,
+        help_text="Why it was cancelled; empty otherwise.",
+    )
+
+
 class OrderSerializer(serializers.ModelSerializer[Order]):
     currency = serializers.CharField(source="currency_id")
     exchange_rate = RateField()
@@ -89,12 +110,14 @@ class OrderSerializer(serializers.ModelSerializer[Order]):
     fee = MoneyField()
     total = MoneyField()
     order_sum = serializers.SerializerMethodField()
+    events = OrderEventSerializer(many=True, source="history")
 
     class Meta:
         model = Order
         fields = (
             "id", "status", "created_at", "currency", "exchange_rate", "exchange_rate_id",
             "items", "subtotal", "markup", "fee", "total", "order_sum",
+            "payment_method", "payment_reference", "events",
         )  # fmt: skip
         read_only_fields = fields
 
@@ -138,6 +161,19 @@ def order_representation(order: Order) -> dict[str, Any]:
         "fee": money(order.fee),
         "total": money(order.total),
         "order_sum": format_amount(order.order_sum, order.currency.decimals),
+        "payment_method": order.payment_method,
+        "payment_reference": order.payment_reference,
+        "events": [
+            {
+                "from": event.from_status,
+                "to": event.to_status,
+                "at": _CREATED_AT.to_representation(event.at),
+                "by": event.by,
+                "staff": event.staff_id,
+                "reason": event.reason,
+            }
+            for event in order.history
+        ],
     }
 
 
@@ -229,6 +265,36 @@ def placed_response(placed: PlacedOrder) -> Response:
     return response
 
 
+class PaymentSerializer(serializers.Serializer[Any]):
+    method = serializers.ChoiceField(
+        choices=[(p.name, p.description) for p in PROVIDERS.values()], help_text="How the order was paid."
+    )
+    reference = serializers.CharField(
+        max_length=MAX_REFERENCE, required=False, default="", allow_blank=True, help_text="Its reference."
+    )
+
+
+class TransitionConflictSerializer(serializers.Serializer[Any]):
+    detail = serializers.CharField()
+    code = serializers.CharField(help_text="invalid_transition or cancel_window_passed")
+    status = serializers.ChoiceField(choices=Order.Status.choices, help_text="The order's current status.")
+
+
+TRANSITION_RESPONSES: dict[int, Any] = {
+    200: OrderSerializer,
+    400: ErrorSerializer,
+    401: ErrorSerializer,
+    403: ErrorSerializer,
+    404: ErrorSerializer,
+    409: TransitionConflictSerializer,
+}
+CANCEL_HELP = (
+    "Cancel the order and return its units to stock. Its shopper may while it is placed and within "
+    "ORDER_CANCEL_SECONDS of its creation; staff while it is placed or paid (any order)."
+)
+PAY_HELP = "Staff: record the order's payment (a placed order becomes paid)."
+
+
 class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[Order]):
     """The shopper's own orders; another user's order is 404."""
 
@@ -248,6 +314,43 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         placing, data = placing_input(request, OrderCreateSerializer)
         items = [(item["goods"], item["quantity"]) for item in data["items"]]
         return placed_response(order_create(**placing, items=items))
+
+    @extend_schema(request=None, responses=TRANSITION_RESPONSES, description=CANCEL_HELP)
+    @action(detail=True, methods=["post"], filter_backends=(), pagination_class=None)
+    def cancel(self, request: Request, pk: str) -> Response:
+        user = cast(User, request.user)
+        order = lifecycle.order_cancel(order_id=int(pk), actor=lifecycle.Actor.of(user), user=user)
+        return Response(OrderSerializer(order).data)
+
+    @extend_schema(request=PaymentSerializer, responses=TRANSITION_RESPONSES, description=PAY_HELP)
+    @action(
+        detail=True,
+        methods=["post"],
+        filter_backends=(),
+        pagination_class=None,
+        permission_classes=(IsAdminUser,),
+    )
+    def pay(self, request: Request, pk: str) -> Response:
+        data = PaymentSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        order = lifecycle.order_pay(
+            order_id=int(pk), actor=lifecycle.Actor.of(cast(User, request.user)), **data.validated_data
+        )
+        return Response(OrderSerializer(order).data)
+
+    @extend_schema(
+        request=None, responses=TRANSITION_RESPONSES, description="Staff: a paid order is completed."
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        filter_backends=(),
+        pagination_class=None,
+        permission_classes=(IsAdminUser,),
+    )
+    def complete(self, request: Request, pk: str) -> Response:
+        order = lifecycle.order_complete(order_id=int(pk), actor=lifecycle.Actor.of(cast(User, request.user)))
+        return Response(OrderSerializer(order).data)
 
 
 # --- Cart ---------------------------------------------------------------------

@@ -12,3 +12,7 @@ class OrderErrorCode(enum.StrEnum):
     CART_EMPTY = "cart_empty"
     INVALID_IDEMPOTENCY_KEY = "invalid_idempotency_key"
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
+    INVALID_TRANSITION = "invalid_transition"
+    CANCEL_WINDOW_PASSED = "cancel_window_passed"
+    PAYMENT_METHOD = "payment_method"
+    PAYMENT_REFERENCE = "payment_reference"

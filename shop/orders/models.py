@@ -27,6 +27,10 @@ class CartItem(models.Model):
     # The unit price when the line was added, so the quote shows how it moved since.
     added_price = models.DecimalField(max_digits=12, decimal_places=2)
     added_at = models.DateTimeField(default=timezone.now)
+    # A cart reservation (CART_RESERVATION_SECONDS > 0; SPEC §13): ``held`` units of a tracked
+    # goods kept for this cart until ``held_until``; a checkout before then converts them.
+    held = models.PositiveIntegerField(default=0)
+    held_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ("added_at", "id")
@@ -45,6 +49,7 @@ class CartItem(models.Model):
 class Order(models.Model):
     class Status(models.TextChoices):
         PLACED = "placed"
+        PAID = "paid"
         COMPLETED = "completed"
         CANCELLED = "cancelled"
 
@@ -61,13 +66,28 @@ class Order(models.Model):
     fee = models.DecimalField(max_digits=24, decimal_places=8)
     total = models.DecimalField(max_digits=24, decimal_places=8)
     order_sum = models.DecimalField(max_digits=24, decimal_places=4)
+    # How it was paid, as staff recorded it (shop.orders.payments): a provider name and its reference.
+    payment_method = models.CharField(max_length=32, blank=True, default="")
+    payment_reference = models.CharField(max_length=200, blank=True, default="")
 
     class Meta:
         ordering = ("-created_at", "-id")
-        indexes = (models.Index(fields=("user", "-created_at"), name="order_user_newest"),)
+        indexes = (
+            models.Index(fields=("user", "-created_at"), name="order_user_newest"),
+            # The expiry sweep's: unpaid orders, oldest first (ORDER_PAY_SECONDS).
+            models.Index(
+                fields=("created_at",), name="order_placed_oldest", condition=models.Q(status="placed")
+            ),
+        )
 
     def __str__(self) -> str:
         return f"order {self.pk} ({self.order_sum} {self.currency_id})"
+
+    @cached_property
+    def history(self) -> list["OrderEvent"]:
+        """The transitions in the order they happened: the prefetched ``events`` when they are
+        (one query otherwise)."""
+        return list(self.events.all())
 
     @cached_property
     def lines(self) -> list["OrderLine"]:
@@ -87,12 +107,48 @@ class OrderLine(models.Model):
     price_id = models.BigIntegerField()
     unit_price = models.DecimalField(max_digits=12, decimal_places=2)
     line_total = models.DecimalField(max_digits=20, decimal_places=2)
+    # Units taken from the goods' stock at placement (0 when its stock was not tracked): what a
+    # cancellation returns, whatever the goods' tracking is by then.
+    stock_taken = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ("id",)
 
     def __str__(self) -> str:
         return f"{self.quantity} × {self.goods_name}"
+
+
+class OrderEvent(models.Model):
+    """One transition of an order's status (SPEC §13): from, to, when and by whom."""
+
+    class By(models.TextChoices):
+        SHOPPER = "shopper"
+        STAFF = "staff"
+        SYSTEM = "system"
+
+    class Reason(models.TextChoices):
+        """Why an order was cancelled (empty for the other transitions)."""
+
+        SHOPPER = "shopper"
+        STAFF = "staff"
+        EXPIRED = "expired"
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=16, choices=Order.Status.choices)
+    to_status = models.CharField(max_length=16, choices=Order.Status.choices)
+    at = models.DateTimeField()
+    by = models.CharField(max_length=16, choices=By.choices)
+    # The staff member, when ``by`` is staff (kept as the id should the account go).
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reason = models.CharField(max_length=16, choices=Reason.choices, blank=True, default="")
+
+    class Meta:
+        ordering = ("at", "id")
+
+    def __str__(self) -> str:
+        return f"order {self.order_id}: {self.from_status} → {self.to_status}"
 
 
 class IdempotencyKey(models.Model):

@@ -67,4 +67,4 @@ def cart_quote(*, user: User, currency: Currency) -> CartQuote:
 
 
 def order_list(*, user: User) -> QuerySet[Order]:
-    return Order.objects.filter(user=user).select_related("currency").prefetch_related("items")
+    return Order.objects.filter(user=user).select_related("currency").prefetch_related("items", "events")

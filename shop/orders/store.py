@@ -35,14 +35,17 @@ class _LockedGoods(NamedTuple):
     is_active: bool
     price: Decimal | None
     current_price_id: int | None
+    stock: int | None
+    reserved: int
 
 
 class OrderStore(Protocol):
     def lock_and_read(
         self, *, currency_code: str, goods_ids: Sequence[int]
     ) -> tuple[Currency, dict[int, OrderableGoods]]:
-        """Lock the currency and the goods (in id order) FOR SHARE and read them: the active
-        currency (400 when unknown or inactive) and the orderable goods among ``goods_ids``."""
+        """Lock the currency FOR SHARE and the goods (in id order) FOR NO KEY UPDATE, and read them:
+        the active currency (400 when unknown or inactive) and the orderable goods among
+        ``goods_ids``, with their stock."""
 
     def clock_and_rate(self, *, currency_code: str) -> tuple[datetime, int, Decimal]:
         """The database clock now, and the id and value of the rate active at that instant (400
@@ -59,9 +62,12 @@ class OrderStore(Protocol):
 
 # --- PostgreSQL ----------------------------------------------------------------------------
 
-# The currency and then the goods, FOR SHARE, returning what the order needs of them (one row
-# per goods; goods columns NULL when none exists; no row at all when the currency is unknown
-# or inactive).
+# The currency FOR SHARE and then the goods FOR NO KEY UPDATE, returning what the order needs of
+# them (one row per goods; goods columns NULL when none exists; no row at all when the currency
+# is unknown or inactive). The goods' lock is exclusive, not shared, because the order may take
+# their stock in this transaction: two orders sharing a lock and then both updating the row
+# would deadlock. (It conflicts with price writers' FOR UPDATE as FOR SHARE did: SPEC §4's
+# invariant rests on that.)
 LOCK_SQL = """
 WITH currency AS MATERIALIZED (
     SELECT code, name, symbol, decimals FROM currency_currency
@@ -69,11 +75,11 @@ WITH currency AS MATERIALIZED (
     FOR SHARE
 )
 SELECT currency.code, currency.name, currency.symbol, currency.decimals,
-       goods.id, goods.name, goods.is_active, goods.price, goods.current_price_id
+       goods.id, goods.name, goods.is_active, goods.price, goods.current_price_id, goods.stock, goods.reserved
 FROM currency LEFT JOIN LATERAL (
-    SELECT id, name, is_active, price, current_price_id FROM catalog_goods
+    SELECT id, name, is_active, price, current_price_id, stock, reserved FROM catalog_goods
     WHERE id = ANY(string_to_array(%(goods)s, ',')::bigint[]) ORDER BY id
-    FOR SHARE
+    FOR NO KEY UPDATE
 ) AS goods ON true
 """
 # The clock, read once after the locks are held, and the rate active at that instant.
@@ -154,7 +160,7 @@ class _PostgresOrderStore:
         currency = _loaded(
             Currency, {"code": code, "name": name, "symbol": symbol, "decimals": decimals, "is_active": True}
         )
-        found = (goods_orderable(_LockedGoods(*row[4:9])) for row in rows if row[4] is not None)
+        found = (goods_orderable(_LockedGoods(*row[4:11])) for row in rows if row[4] is not None)
         return currency, {goods.id: goods for goods in found if goods is not None}
 
     def clock_and_rate(self, *, currency_code: str) -> tuple[datetime, int, Decimal]:

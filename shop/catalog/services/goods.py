@@ -5,14 +5,19 @@ from django.db import transaction
 
 from shop.catalog.goods_store import GOODS_COLUMNS, goods_store
 from shop.catalog.models import Goods
+from shop.catalog.services.stock import goods_stock_set, stock_check
 from shop.core.services import model_update
 
 MAX_BULK_GOODS = 1000  # goods in one bulk create (one request)
 
 
 @transaction.atomic
-def goods_create(*, name: str, description: str = "", is_active: bool = True) -> Goods:
-    return Goods.objects.create(name=name, description=description, is_active=is_active)
+def goods_create(
+    *, name: str, description: str = "", is_active: bool = True, stock: int | None = None
+) -> Goods:
+    if stock is not None:
+        stock_check(stock)
+    return Goods.objects.create(name=name, description=description, is_active=is_active, stock=stock)
 
 
 @transaction.atomic
@@ -21,7 +26,12 @@ def goods_create_many(*, goods: Sequence[Mapping[str, Any]]) -> list[Goods]:
     (their ids ascend in that order): a catalog import."""
     return Goods.objects.bulk_create(
         [
-            Goods(name=g["name"], description=g.get("description", ""), is_active=g.get("is_active", True))
+            Goods(
+                name=g["name"],
+                description=g.get("description", ""),
+                is_active=g.get("is_active", True),
+                stock=stock_check(g["stock"]) if g.get("stock") is not None else None,
+            )
             for g in goods
         ]
     )
@@ -29,8 +39,11 @@ def goods_create_many(*, goods: Sequence[Mapping[str, Any]]) -> list[Goods]:
 
 @transaction.atomic
 def goods_update(*, goods: Goods, data: Mapping[str, Any]) -> Goods:
-    """Change what staff write of a goods; its price changes through prices_record only."""
+    """Change what staff write of a goods; its price changes through prices_record only, its stock
+    through goods_stock_set (the row locked, the change announced)."""
     goods, _ = model_update(instance=goods, fields=list(GOODS_COLUMNS), data=data)
+    if "stock" in data:
+        goods = goods_stock_set(goods=goods, stock=data["stock"])
     return goods
 
 

@@ -44,6 +44,8 @@ def test_goods_list_shape_and_pagination(anon: APIClient, currencies: None) -> N
         "price_updated_at",
         "currency",
         "sale",
+        "stock",
+        "available",
     }
     assert first == {
         **first,
@@ -51,6 +53,8 @@ def test_goods_list_shape_and_pagination(anon: APIClient, currencies: None) -> N
         "price": "1.50",
         "currency": "USD",
         "sale": None,
+        "stock": None,
+        "available": None,
     }
 
 
@@ -429,7 +433,7 @@ def test_staff_create_a_list_of_goods_all_at_once_in_order(staff: APIClient, usd
     assert ids == sorted(ids) and len(set(ids)) == 1000
     assert created[0] | {"id": 0} == {
         "id": 0, "name": "Lamp 0", "description": "bright", "is_active": True, "price": None,
-        "price_updated_at": None, "currency": "USD", "sale": None,
+        "price_updated_at": None, "currency": "USD", "sale": None, "stock": None, "available": None,
     }  # fmt: skip
     assert Goods.objects.filter(id__in=ids).count() == 1000
 

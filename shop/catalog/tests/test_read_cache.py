@@ -17,7 +17,7 @@ from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.test import APIClient
 
-from shop.catalog import api, goods_store
+from shop.catalog import api, goods_store, selectors
 from shop.catalog.api import GOODS_DETAIL_PARAMETERS, GOODS_LIST_PARAMETERS, PRICE_LIST_PARAMETERS
 from shop.catalog.models import Goods
 from shop.catalog.price_store import price_store
@@ -163,6 +163,54 @@ def test_the_goods_list_and_history_pages_follow_every_new_price(usd: Any) -> No
     assert [row["amount"] for row in history.json()["results"]] == ["20.00", "10.00"]
     # another page of the same rows is another representation
     assert client.get(pages["list"] + "&limit=1").json()["next"] is not None
+
+
+def test_a_cached_page_is_known_by_its_versions_without_reading_its_goods(
+    usd: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    goods = [GoodsFactory(price="10.00") for _ in range(3)]
+    client = APIClient()
+    first = client.get("/api/goods/?limit=2")
+
+    def goods_read(**kwargs: Any) -> Any:
+        raise AssertionError("a page served from the cache read its goods")
+
+    monkeypatch.setattr(selectors, "goods_page", goods_read)
+    again, queries = get(client, "/api/goods/?limit=2")
+    assert (again.content, again["ETag"]) == (first.content, first["ETag"])
+    assert queries == 2  # the page's versions (its count kept), the currency's quote
+    monkeypatch.undo()
+    # a new price moves a version: the goods are read and the page rendered again
+    prices_record(amounts={goods[1].id: Decimal("20.00")}, source="manual")
+    moved = client.get("/api/goods/?limit=2", headers={"If-None-Match": first["ETag"]})
+    assert moved.status_code == 200
+    assert [row["price"] for row in moved.json()["results"]] == ["10.00", "20.00"]
+
+
+def test_a_page_that_moved_after_its_versions_were_read_is_served_new_and_not_kept(
+    usd: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given: a price that commits between the read of the page's versions and that of its goods
+    goods = GoodsFactory(price="10.00")
+    goods_read = selectors.goods_page
+
+    def a_price_commits_first(**kwargs: Any) -> Any:
+        prices_record(amounts={goods.id: Decimal("20.00")}, source="manual")
+        return goods_read(**kwargs)
+
+    monkeypatch.setattr(selectors, "goods_page", a_price_commits_first)
+    client = APIClient()
+    # when
+    raced = client.get("/api/goods/")
+    # then: the newer goods are served (never older ones than the key), under no entry
+    assert [row["price"] for row in raced.json()["results"]] == ["20.00"]
+    assert len(representations) == 0
+    monkeypatch.undo()
+    # the next read keys the same rows by their own versions, and keeps them
+    after = client.get("/api/goods/")
+    assert after.content == raced.content
+    assert after["ETag"] != raced["ETag"]
+    assert representations.get(after["ETag"]) == after.content
 
 
 def test_the_list_count_follows_every_change_to_the_set_of_goods(usd: Any, staff_user: Any) -> None:
@@ -439,11 +487,13 @@ DERIVED_FIELDS = {
         "price": "the goods row (its current price) and the quote",
         "currency": "the quote",
         "sale": "the running sale: its id and row version",
+        "available": "the goods row (its stock and the units held of it)",
     },
     api.GoodsDetailSerializer: {
         "price": "the goods row (its current price) and the quote",
         "currency": "the quote",
         "sale": "the running sale: its id and row version",
+        "available": "the goods row (its stock and the units held of it)",
         "prices": "the goods row: every price written becomes its current price",
         "prices_url": "the URL",
     },

@@ -25,6 +25,8 @@ class Row(NamedTuple):
     is_active: bool
     price: Decimal | None
     current_price_id: int | None
+    stock: int | None = None
+    reserved: int = 0
 
 
 @pytest.mark.parametrize(

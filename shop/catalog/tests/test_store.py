@@ -13,6 +13,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 import shop.catalog
+from shop.catalog.api import goods_version
 from shop.catalog.goods_store import RUNNING_SALE_SQL, OrmGoodsStore, goods_store, running_sale_q
 from shop.catalog.history_store import history_store
 from shop.catalog.models import Goods, Price, Sale
@@ -97,6 +98,31 @@ def test_the_goods_stores_read_what_goods_list_reads() -> None:
     detail = goods_store().detail(goods_id=in_sale.pk, include_inactive=False)
     assert detail is not None
     assert (detail.running_sale_id, detail.running_sale_version) == (sale.id, sale.version)  # type: ignore[attr-defined]
+
+
+def test_a_page_s_versions_are_those_of_the_goods_the_page_reads() -> None:
+    # given: goods in a running sale, goods in none, hidden goods, in no order of kind
+    in_sale, idle, hidden, other = (
+        GoodsFactory(price="1.00"),
+        GoodsFactory(),
+        GoodsFactory(is_active=False),
+        GoodsFactory(price="2.00"),
+    )
+    SaleFactory(goods=[in_sale, hidden, other])
+    for store in (goods_store(), OrmGoodsStore()):
+        for shown_all in (False, True):
+            for limit, offset in ((2, 0), (2, 1), (50, 0), (2, 10)):
+                # when: a page's versions are read alone
+                versions, count = store.page_versions(limit=limit, offset=offset, include_inactive=shown_all)
+                # then: they are what the page's representation is keyed on, and its count
+                page, page_count = store.page(limit=limit, offset=offset, include_inactive=shown_all)
+                assert versions == [goods_version(goods) for goods in page]
+                assert count == page_count
+    assert [v[0] for v in goods_store().page_versions(limit=9, offset=0, include_inactive=False)[0]] == [
+        in_sale.pk,
+        idle.pk,
+        other.pk,
+    ]
 
 
 def version_of(model: type[Goods] | type[Sale], pk: int) -> int:
@@ -186,4 +212,5 @@ def test_sql_lives_in_the_catalog_store_modules_only() -> None:
         "goods_store.py",
         "history_store.py",
         "price_store.py",
+        "stock_store.py",
     }

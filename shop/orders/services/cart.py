@@ -7,11 +7,13 @@ from django.db.models import F
 
 from shop.accounts.models import User
 from shop.catalog.selectors import goods_orderable_get
+from shop.catalog.services.stock import goods_lock
 from shop.core.errors import NotFound, ValidationError
 from shop.currency.selectors import currency_active_get
 from shop.domain.orders import MAX_ORDER_LINES
 from shop.orders.errors import OrderErrorCode
 from shop.orders.models import Cart, CartItem
+from shop.orders.services.holds import hold_set, holds_on, holds_refresh
 from shop.orders.services.idempotency import idempotency_bind, idempotency_claim, idempotency_key_clean
 from shop.orders.services.orders import (
     TOO_MANY_LINES,
@@ -43,12 +45,19 @@ def cart_add_item(*, user: User, goods_id: int, quantity: int) -> CartItem:
     if item is None:
         if CartItem.objects.filter(cart=cart).count() >= MAX_ORDER_LINES:  # else it could not be ordered
             raise ValidationError(TOO_MANY_LINES, code=OrderErrorCode.TOO_MANY_LINES)
-        return CartItem.objects.create(
+        item = CartItem.objects.create(
             cart=cart, goods_id=goods_id, quantity=quantity, added_price=goods.price
         )
-    CartItem.objects.filter(pk=item.pk).update(quantity=F("quantity") + quantity)
-    item.refresh_from_db()
-    return item
+    else:
+        CartItem.objects.filter(pk=item.pk).update(quantity=F("quantity") + quantity)
+    return _held(cart, goods_id)
+
+
+def _held(cart: Cart, goods_id: int) -> CartItem:
+    """The cart's line of this goods, holding its units when reservations are on (SPEC §13)."""
+    if holds_on():
+        hold_set(cart=cart, goods_id=goods_id)
+    return CartItem.objects.get(cart=cart, goods_id=goods_id)
 
 
 @transaction.atomic
@@ -58,19 +67,32 @@ def cart_set_quantity(*, user: User, goods_id: int, quantity: int) -> CartItem:
     updated = CartItem.objects.filter(cart=cart, goods_id=goods_id).update(quantity=quantity)
     if not updated:
         raise NotFound(NOT_IN_CART)
-    return CartItem.objects.get(cart=cart, goods_id=goods_id)
+    return _held(cart, goods_id)
+
+
+def _lines_delete(cart: Cart, goods_ids: list[int] | None = None) -> int:
+    """Delete the cart's lines (of ``goods_ids``, or all), giving back what they held."""
+    lines = CartItem.objects.filter(cart=cart)
+    if goods_ids is not None:
+        lines = lines.filter(goods_id__in=goods_ids)
+    held = sorted(set(lines.filter(held__gt=0).values_list("goods_id", flat=True)))
+    if held:
+        goods_lock(goods_ids=held)  # goods before cart lines, as every holder locks them
+    deleted, _ = lines.delete()
+    if held:
+        holds_refresh(goods_ids=held)
+    return deleted
 
 
 @transaction.atomic
 def cart_remove_item(*, user: User, goods_id: int) -> None:
-    deleted, _ = CartItem.objects.filter(cart__user=user, goods_id=goods_id).delete()
-    if not deleted:
+    if not _lines_delete(_cart_locked(user), [goods_id]):
         raise NotFound(NOT_IN_CART)
 
 
 @transaction.atomic
 def cart_clear(*, user: User) -> None:
-    CartItem.objects.filter(cart__user=user).delete()
+    _lines_delete(_cart_locked(user))
 
 
 def cart_checkout(
@@ -93,7 +115,9 @@ def cart_checkout(
         items = dict(CartItem.objects.filter(cart=cart).values_list("goods_id", "quantity"))
         if not items:
             raise ValidationError(CART_EMPTY, code=OrderErrorCode.CART_EMPTY)
-        order = order_place(user=user, currency_code=currency.code, items=items, max_order_sum=max_order_sum)
-        CartItem.objects.filter(cart=cart).delete()
+        order = order_place(
+            user=user, currency_code=currency.code, items=items, max_order_sum=max_order_sum, cart=cart
+        )
+        CartItem.objects.filter(cart=cart).delete()  # its holds were converted by the order
         idempotency_bind(user=user, key=key, order=order)
     return PlacedOrder(order=order, replayed=False)

@@ -7,14 +7,18 @@ from decimal import Decimal
 from django.db import transaction
 
 from shop.accounts.models import User
+from shop.catalog.services.stock import insufficient_stock, stock_move
 from shop.core.errors import Conflict, ValidationError
 from shop.core.events import EventType, event_emit
 from shop.currency.selectors import currency_active_get, currency_code_clean
 from shop.domain.money import format_amount
 from shop.domain.orders import MAX_ORDER_LINES, MAX_QUANTITY, quantity_allowed
+from shop.domain.stock import stock_available, stock_shortfalls
+from shop.orders.emails import OrderEmail, order_email_schedule
 from shop.orders.errors import OrderErrorCode
-from shop.orders.models import Order, OrderLine
+from shop.orders.models import Cart, Order, OrderLine
 from shop.orders.order_price import order_price
+from shop.orders.services.holds import holds_on, holds_refresh
 from shop.orders.services.idempotency import idempotency_bind, idempotency_claim, idempotency_key_clean
 from shop.orders.store import order_store
 
@@ -56,7 +60,12 @@ def merge_items(items: Iterable[tuple[int, int]]) -> dict[int, int]:
 
 
 def order_place(
-    *, user: User, currency_code: str, items: dict[int, int], max_order_sum: Decimal | None
+    *,
+    user: User,
+    currency_code: str,
+    items: dict[int, int],
+    max_order_sum: Decimal | None,
+    cart: Cart | None = None,
 ) -> Order:
     """Freeze prices and rate and write the order; inside the caller's transaction.
 
@@ -64,19 +73,25 @@ def order_place(
     greatest created_at <= the order's created_at, and the order the rate with
     the greatest valid_from <= it. Price writers lock goods FOR UPDATE and rate
     writers lock the currency FOR UPDATE before they read the clock
-    (shop.catalog.services.prices). Here the currency and the goods are locked
-    FOR SHARE first and the clock is read after, in the next statement: a
-    writer that committed before our lock has an older timestamp and is visible
-    to the statements after it (a row locked FOR SHARE is read in its newest
-    committed version); a writer that comes after us waits for our commit and
-    gets a newer timestamp. That holds under READ COMMITTED, where each
-    statement takes a new snapshot, and does not rely on now(), which is the
-    transaction's start.
+    (shop.catalog.services.prices). Here the currency (FOR SHARE) and the goods
+    (FOR NO KEY UPDATE, as the order may take their stock) are locked first and
+    the clock is read after, in the next statement: a writer that committed
+    before our lock has an older timestamp and is visible to the statements
+    after it (a locked row is read in its newest committed version); a writer
+    that comes after us waits for our commit and gets a newer timestamp. That
+    holds under READ COMMITTED, where each statement takes a new snapshot, and
+    does not rely on now(), which is the transaction's start.
 
-    Three statements on PostgreSQL: lock and read; clock and rate; insert the
-    order with its lines. What it costs is shop.orders.order_price's, as for a
-    quote. The order comes back with its lines attached, so showing it costs
-    no query.
+    Stock (SPEC §13): the units are checked against the locked rows and taken
+    in this transaction; an order short of any goods is refused whole (409
+    insufficient_stock) and takes nothing. The database's CHECK (stock >= 0)
+    backs the check. With cart reservations on, the goods' holds are counted
+    afresh first; ``cart`` is a checkout's, whose own holds the order converts.
+
+    Three statements on PostgreSQL for untracked goods: lock and read; clock
+    and rate; insert the order with its lines (one more to take tracked stock).
+    What it costs is shop.orders.order_price's, as for a quote. The order comes
+    back with its lines attached, so showing it costs no query.
     """
     store = order_store()
     ordered = sorted(items)
@@ -84,6 +99,14 @@ def order_place(
     missing = [g for g in ordered if g not in goods]
     if missing:
         raise goods_unavailable(missing)
+    reserved = (
+        holds_refresh(goods_ids=ordered, except_cart=cart)
+        if holds_on()
+        else {g: goods[g].reserved for g in ordered}
+    )
+    short = stock_shortfalls(items, {g: stock_available(goods[g].stock, reserved[g]) for g in ordered})
+    if short:
+        raise insufficient_stock(short)
     at, rate_id, rate = store.clock_and_rate(currency_code=currency.code)
     priced = order_price(
         items={g: items[g] for g in ordered}, goods=goods, rate=rate, decimals=currency.decimals
@@ -116,11 +139,17 @@ def order_place(
             price_id=line.goods.price_id,
             unit_price=line.goods.price,
             line_total=line.line_total,
+            stock_taken=0 if line.goods.stock is None else line.quantity,
         )
         for line in priced.lines
     ]
+    taken = {line.goods_id: -line.stock_taken for line in lines if line.stock_taken}
+    if taken:
+        stock_move(deltas=taken)
     order, order.lines = store.insert(order, lines)
+    order.history = []  # a new order has moved nowhere yet
     event_emit(kind=EventType.ORDER_CREATED, subject=order)
+    order_email_schedule(kind=OrderEmail.PLACED, order_id=order.pk)
     return order
 
 

@@ -77,6 +77,9 @@ def test_worked_example_order(shopper: APIClient, shop: dict[str, Goods]) -> Non
         "fee": "10.10",
         "total": "140.10",
         "order_sum": "128.89",
+        "payment_method": "",
+        "payment_reference": "",
+        "events": [],
     }
     assert shopper.get(f"/api/orders/{order['id']}/").json() == order
 

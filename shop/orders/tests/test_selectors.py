@@ -63,7 +63,7 @@ def test_order_list_is_the_users_own_newest_first_in_two_queries(
     first = order_create(user=shopper_user, currency_code="USD", items=[(goods.id, 1)]).order
     second = order_create(user=shopper_user, currency_code="USD", items=[(goods.id, 2)]).order
     order_create(user=UserFactory(), currency_code="USD", items=[(goods.id, 3)])
-    with django_assert_num_queries(2):  # orders with their currency; their lines
+    with django_assert_num_queries(3):  # orders with their currency; their lines; their events
         orders = [
             (o.id, o.currency.code, [line.quantity for line in o.items.all()])
             for o in order_list(user=shopper_user)

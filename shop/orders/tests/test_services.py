@@ -72,6 +72,10 @@ def test_the_error_codes_are_the_wire_values() -> None:
         "cart_empty",
         "invalid_idempotency_key",
         "idempotency_key_reused",
+        "invalid_transition",
+        "cancel_window_passed",
+        "payment_method",
+        "payment_reference",
     ]
 
 

@@ -94,7 +94,7 @@ def test_private_address_refused_when_changing_the_url(staff: APIClient) -> None
     ("body", "field"),
     [
         ({"url": PUBLIC_URL, "events": []}, "events"),
-        ({"url": PUBLIC_URL, "events": ["order.paid"]}, "events"),
+        ({"url": PUBLIC_URL, "events": ["order.shipped"]}, "events"),
         ({"url": "not a url", "events": ["order.created"]}, "url"),
         ({"events": ["order.created"]}, "url"),
     ],

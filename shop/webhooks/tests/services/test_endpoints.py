@@ -29,7 +29,7 @@ def test_endpoint_create_makes_a_secret_and_cleans_the_events() -> None:
     ("url", "events", "code"),
     [
         (PUBLIC_URL, [], WebhookErrorCode.EVENTS_REQUIRED),
-        (PUBLIC_URL, ["order.paid"], WebhookErrorCode.EVENT_UNKNOWN),
+        (PUBLIC_URL, ["order.shipped"], WebhookErrorCode.EVENT_UNKNOWN),
         ("not a url", ["order.created"], WebhookErrorCode.URL_INVALID),
         ("https://user:pw@93.184.215.14/", ["order.created"], WebhookErrorCode.URL_INVALID),
         ("http://93.184.215.14/hooks", ["order.created"], WebhookErrorCode.URL_NOT_HTTPS),
