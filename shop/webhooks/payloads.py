@@ -22,9 +22,20 @@ class SaleEnded:
     sale: Sale | None
 
 
+ORDER_EVENTS = {
+    EventType.ORDER_CREATED,
+    EventType.ORDER_PAID,
+    EventType.ORDER_COMPLETED,
+    EventType.ORDER_CANCELLED,
+}
+
+
 def payload_of(kind: EventType, subject: Any) -> dict[str, Any]:
-    if kind == EventType.ORDER_CREATED:
-        return dict(OrderSerializer(subject).data)
+    if kind in ORDER_EVENTS:
+        data = dict(OrderSerializer(subject).data)
+        if kind == EventType.ORDER_CANCELLED:  # why: shopper, staff or expired
+            data["reason"] = subject.history[-1].reason if subject.history else ""
+        return data
     if kind == EventType.PRICES_BATCH:
         return prices_batch_data(subject)
     if kind == EventType.RATE_CHANGED:

@@ -14,7 +14,8 @@ DELIVERIES = """Staff register endpoints here; the shop then POSTs each event it
 after the change is committed, at least once.
 
 * Body: `{"id", "type", "created_at", "data"}` (schema `WebhookEvent`; `data` per type: \
-`order.created` an `Order`, `prices.batch` a `WebhookPricesBatch` (the feed's batch: same `seq`, \
+`order.created`, `order.paid` and `order.completed` an `Order`, `order.cancelled` a \
+`WebhookOrderCancelled` (the order and its `reason`: shopper, staff or expired), `prices.batch` a `WebhookPricesBatch` (the feed's batch: same `seq`, \
 `at` and prices, in the base currency), `sale.started` / `sale.ended` a `Sale` (`{id, deleted}` \
 for a deleted one), `rate.changed` a `WebhookRate`).
 * `Tickshop-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>" with the secret>`; \
@@ -75,6 +76,16 @@ def document_webhook_events(
             },
         ]
     }
+    schemas["WebhookOrderCancelled"] = {
+        "allOf": [
+            _ref("Order"),
+            {
+                "type": "object",
+                "properties": {"reason": {"type": "string", "enum": ["shopper", "staff", "expired"]}},
+                "required": ["reason"],
+            },
+        ]
+    }
     schemas["WebhookEvent"] = {
         "type": "object",
         "description": "The body of every webhook delivery; see the `webhooks` tag.",
@@ -83,7 +94,13 @@ def document_webhook_events(
             "type": {"type": "string", "enum": [kind.value for kind in EventType]},
             "created_at": {"type": "string", "format": "date-time"},
             "data": {
-                "oneOf": [_ref("Order"), _ref("WebhookPricesBatch"), _ref("Sale"), _ref("WebhookRate")],
+                "oneOf": [
+                    _ref("Order"),
+                    _ref("WebhookOrderCancelled"),
+                    _ref("WebhookPricesBatch"),
+                    _ref("Sale"),
+                    _ref("WebhookRate"),
+                ],
             },
         },
         "required": ["id", "type", "created_at", "data"],
