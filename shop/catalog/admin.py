@@ -1,6 +1,8 @@
 from typing import Any
 
+from django import forms
 from django.contrib import admin
+from django.db.models import F, QuerySet
 from django.http import HttpRequest
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV, XLSX
@@ -12,10 +14,47 @@ from shop.catalog.selectors import price_recent
 from shop.catalog.services import goods as goods_services
 from shop.catalog.services import sales as sale_services
 from shop.catalog.services.prices import price_create_manual
+from shop.catalog.services.stock import MAX_STOCK, STOCK_NOT_NEGATIVE
 from shop.core.admin import ServiceModelAdmin
 from shop.core.errors import ShopError
 
 RECENT_PRICES = 20
+NOT_TRACKED = "not tracked"
+
+
+class StockFilter(admin.SimpleListFilter):
+    title = "stock"
+    parameter_name = "stock"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("tracked", "Tracked"), ("untracked", "Not tracked"), ("sold_out", "Sold out")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Goods]) -> QuerySet[Goods]:
+        if self.value() == "tracked":
+            return queryset.filter(stock__isnull=False)
+        if self.value() == "untracked":
+            return queryset.filter(stock__isnull=True)
+        if self.value() == "sold_out":  # available 0 (shop.domain.stock.stock_available)
+            return queryset.filter(stock__isnull=False, stock__lte=F("reserved"))
+        return queryset
+
+
+class GoodsForm(forms.ModelForm):
+    # The service's bounds and message, checked with the form's other fields. Its value as the
+    # page showed it is posted back (show_hidden_initial): GoodsAdmin writes the stock only when
+    # staff changed it there, never a count that orders have moved since the page was opened.
+    stock = forms.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=MAX_STOCK,
+        show_hidden_initial=True,
+        error_messages={"min_value": STOCK_NOT_NEGATIVE, "max_value": STOCK_NOT_NEGATIVE},
+        help_text="Units in stock; empty: not tracked (sells any quantity).",
+    )
+
+    class Meta:
+        model = Goods
+        fields = ("name", "description", "is_active", "stock")
 
 
 @admin.register(Goods)
@@ -25,14 +64,23 @@ class GoodsAdmin(ServiceModelAdmin, ImportExportModelAdmin):
 
     Added, changed and deleted (one or selected ones) through the API's services
     (shop.core.admin.ServiceModelAdmin): a change writes only the columns it changes, never the
-    price columns a tick may be writing meanwhile.
+    price columns a tick may be writing meanwhile. The stock is set through ``goods_stock_set``
+    (``goods_update`` routes it there: the row locked, the change announced), and only when staff
+    changed it on the page (GoodsForm); ``available`` is shown, never written.
     """
 
-    list_display = ("id", "name", "is_active", "price", "price_updated_at")
-    list_filter = ("is_active",)
+    form = GoodsForm
+    list_display = ("id", "name", "is_active", "price", "price_updated_at", "stock", "available")
+    list_filter = ("is_active", StockFilter)
     search_fields = ("name", "description")
-    readonly_fields = ("price", "price_updated_at", "current_price_id", "recent_prices")
-    fields = ("name", "description", "is_active", "price", "price_updated_at", "recent_prices")
+    readonly_fields = ("price", "price_updated_at", "current_price_id", "available", "recent_prices")
+    fields = (
+        "name", "description", "is_active", "stock", "available", "price", "price_updated_at", "recent_prices",
+    )  # fmt: skip
+    service_error_fields = {
+        CatalogErrorCode.STOCK_BELOW_ZERO: "stock",
+        CatalogErrorCode.STOCK_NOT_TRACKED: "stock",
+    }
     resource_classes = (GoodsResource,)
     formats = (CSV, XLSX)  # export
     # Import's own, in the same order: they check a file's size, rows and (XLSX) declared
@@ -44,6 +92,12 @@ class GoodsAdmin(ServiceModelAdmin, ImportExportModelAdmin):
     # file on whichever web process took the first one).
     skip_import_confirm = True
     export_template_name = "admin/catalog/goods/export.html"  # CSP: no inline event handler
+
+    def service_data(self, form: Any) -> dict[str, Any]:
+        data = super().service_data(form)
+        if "stock" not in form.changed_data:
+            data.pop("stock", None)
+        return data
 
     def service_create(self, data: dict[str, Any]) -> Goods:
         return goods_services.goods_create(**data)
@@ -67,6 +121,11 @@ class GoodsAdmin(ServiceModelAdmin, ImportExportModelAdmin):
             form.add_error("import_file", str(e))
         else:
             super().add_data_read_fail_error_to_form(form, e)
+
+    @admin.display(description="available")
+    def available(self, goods: Goods) -> int | str:
+        """Units that can be ordered now: the stock less what carts hold."""
+        return NOT_TRACKED if goods.available is None else goods.available
 
     @admin.display(description=f"Newest {RECENT_PRICES} prices")
     def recent_prices(self, goods: Goods) -> str:

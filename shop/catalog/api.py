@@ -27,6 +27,7 @@ from rest_framework.response import Response
 
 from shop.catalog import selectors
 from shop.catalog.errors import CatalogErrorCode
+from shop.catalog.goods_store import GoodsVersion
 from shop.catalog.models import Goods, Price, Sale
 from shop.catalog.services import goods as goods_services
 from shop.catalog.services import sales as sale_services
@@ -293,7 +294,7 @@ class GoodsDetailSerializer(GoodsSerializer):
         return request.build_absolute_uri(url) if request else url
 
 
-def goods_version(goods: Goods) -> tuple[int, int, int | None, int | None]:
+def goods_version(goods: Goods) -> GoodsVersion:
     """What a goods' representation is made of, besides the currency and the serializer: its row
     and its running sale (which, and that row), by the versions the database keeps of each row
     (migration catalog 0008), so a column rendered later is covered without being named here.
@@ -307,21 +308,43 @@ PLAIN_LIST_PARAMETERS = {"currency", "limit", "offset", "format"}
 
 class GoodsPagination(LimitOffsetPagination):
     """Pages of goods. A plain page (no filter, search or ordering: the common one) is read by
-    one plain statement, its count kept per version of the set of goods (selectors.goods_page);
-    any other goes through the filtered queryset."""
+    one plain statement, its count kept per version of the set of goods (selectors.goods_page),
+    and its versions alone by another (``paginate_versions``); any other goes through the
+    filtered queryset."""
+
+    def _plain(self, request: Request) -> bool:
+        """Whether this is a plain page; when it is, its limit and offset are read (a 400 when bad)."""
+        if not set(request.query_params) <= PLAIN_LIST_PARAMETERS:
+            return False
+        self.request, self.limit, self.offset = request, self.get_limit(request), self.get_offset(request)
+        return True
+
+    def _counted(self, count: int, limit: int) -> None:
+        self.count = count
+        self.display_page_controls = self.template is not None and count > limit  # browsable API
+
+    def paginate_versions(self, request: Request) -> list[GoodsVersion] | None:
+        """The goods_version of each goods of a plain page, read without its rows, its count set:
+        what the page's representation is keyed on. None for any other page."""
+        if not self._plain(request) or self.limit is None:  # as the base class: no limit, no pages
+            return None
+        versions, count = selectors.goods_page_versions(
+            limit=self.limit, offset=self.offset, include_inactive=bool(request.user.is_staff)
+        )
+        self._counted(count, self.limit)
+        return versions
 
     def paginate_queryset(
         self, queryset: QuerySet[Goods], request: Request, view: Any = None
     ) -> list[Goods] | None:
-        if not set(request.query_params) <= PLAIN_LIST_PARAMETERS:
+        if not self._plain(request):
             return super().paginate_queryset(queryset, request, view)
-        self.request, self.limit, self.offset = request, self.get_limit(request), self.get_offset(request)
         if self.limit is None:  # as the base class: no limit, no pages
             return None
-        page, self.count = selectors.goods_page(
+        page, count = selectors.goods_page(
             limit=self.limit, offset=self.offset, include_inactive=bool(request.user.is_staff)
         )
-        self.display_page_controls = self.template is not None and self.count > self.limit  # browsable API
+        self._counted(count, self.limit)
         return page
 
 
@@ -371,22 +394,38 @@ class GoodsViewSet(viewsets.ModelViewSet[Goods]):
         return context
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        """A page of goods, rendered once per version of its rows (``shop.core.cache``)."""
+        """A page of goods, rendered once per version of its rows (``shop.core.cache``).
+
+        A plain page is keyed on its rows' versions as one statement reads them, without a model
+        per row: most requests are answered from the cache, and read the rows only when it misses.
+        Those rows are then read after the key, and a write may commit in between: the body shows
+        rows newer than its key, never older, and is served but not kept.
+        """
         if not renders_json(request):
             return super().list(request, *args, **kwargs)
         query_keep(request, GOODS_LIST_PARAMETERS)
         paginator = self.paginator
         assert isinstance(paginator, GoodsPagination)  # noqa: S101 - set above
-        page = paginator.paginate_queryset(self.filter_queryset(self.get_queryset()), request, view=self)
-        assert page is not None  # noqa: S101 - a limit always applies
+
+        def read_page() -> list[Goods]:
+            rows = paginator.paginate_queryset(self.filter_queryset(self.get_queryset()), request, view=self)
+            assert rows is not None  # noqa: S101 - a limit always applies
+            return rows
+
+        versions = paginator.paginate_versions(request)
+        page = None if versions is not None else read_page()
+        key = (versions if page is None else [goods_version(goods) for goods in page], paginator.count)
         context = self.get_serializer_context()
-        version = ([goods_version(goods) for goods in page], paginator.count, context["quote"])
 
-        def render() -> tuple[bytes, None]:
-            answer = paginator.get_paginated_response(GoodsSerializer(page, many=True, context=context).data)
-            return request.accepted_renderer.render(answer.data), None
+        def render() -> tuple[bytes, datetime | None]:
+            rows = read_page() if page is None else page
+            answer = paginator.get_paginated_response(GoodsSerializer(rows, many=True, context=context).data)
+            as_keyed = ([goods_version(goods) for goods in rows], paginator.count) == key
+            return request.accepted_renderer.render(answer.data), None if as_keyed else timezone.now()
 
-        return json_response(request, serializer=GoodsSerializer, version=version, render=render)
+        return json_response(
+            request, serializer=GoodsSerializer, version=(*key, context["quote"]), render=render
+        )
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:
         """The goods detail, rendered once per version of what it shows (``shop.core.cache``).

@@ -9,13 +9,14 @@ on both vendors.
 
 from collections.abc import Collection, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from django.db import connection
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from shop.catalog.models import Goods, Sale
+from shop.catalog.stock_store import StockRow
 
 # A sale ``s`` is running at the moment %(now)s.
 RUNNING_SALE_SQL = "s.is_active AND (s.starts_at IS NULL OR s.starts_at <= %(now)s) AND (s.ends_at IS NULL OR s.ends_at > %(now)s)"
@@ -63,20 +64,38 @@ WHERE g.is_active OR %(all)s
 ORDER BY g.id LIMIT %(limit)s OFFSET %(offset)s
 """  # noqa: S608 - constant text; the values go as parameters
 
+# What the page's representation is made of (api.goods_version), without its rows: what a request
+# answered from the cache of rendered pages reads (no model per row).
+GOODS_PAGE_VERSIONS_SQL = f"""
+SELECT g.id, g.version, rs.id, rs.version, (SELECT n FROM catalog_goods_version) FROM {_GOODS_FROM}
+WHERE g.is_active OR %(all)s
+ORDER BY g.id LIMIT %(limit)s OFFSET %(offset)s
+"""  # noqa: S608 - constant text; the values go as parameters
+
 GOODS_COUNT_SQL = """
 SELECT (SELECT n FROM catalog_goods_version), count(*) FROM catalog_goods WHERE is_active OR %(all)s
 """
 
 # Every changed goods in one statement, from arrays (Django's bulk_update builds a CASE per column
-# and row, which costs seconds of Python for a few thousand goods).
+# and row, which costs seconds of Python for a few thousand goods); their stock too when
+# %(stock)s is true. The rows as they are after it: what a stock change announces.
 UPDATE_MANY_SQL = """
-UPDATE catalog_goods SET name = v.name, description = v.description, is_active = v.is_active
-FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::boolean[]) AS v (id, name, description, is_active)
+UPDATE catalog_goods SET name = v.name, description = v.description, is_active = v.is_active,
+    stock = CASE WHEN %(stock)s THEN v.stock ELSE catalog_goods.stock END
+FROM unnest(
+    %(ids)s::bigint[], %(names)s::text[], %(descriptions)s::text[], %(active)s::boolean[], %(stocks)s::integer[]
+) AS v (id, name, description, is_active, stock)
 WHERE catalog_goods.id = v.id
+RETURNING catalog_goods.id, catalog_goods.stock, catalog_goods.reserved, catalog_goods.version
 """
 
 # What staff write of a goods (goods_update_many); never the price columns.
 GOODS_COLUMNS = ("name", "description", "is_active")
+
+
+# (goods id, its row version, its running sale's id and row version): what a goods' representation
+# is made of (api.goods_version).
+GoodsVersion = tuple[int, int, int | None, int | None]
 
 
 class GoodsStore(Protocol):
@@ -88,8 +107,15 @@ class GoodsStore(Protocol):
         """Goods ``offset`` to ``offset + limit`` in id order, as ``detail`` reads them, and how
         many goods there are."""
 
-    def update_many(self, goods: Sequence[Goods]) -> None:
-        """Write the GOODS_COLUMNS these goods hold now."""
+    def page_versions(
+        self, *, limit: int, offset: int, include_inactive: bool
+    ) -> tuple[list[GoodsVersion], int]:
+        """The GoodsVersion of each goods ``page`` reads, in its order, and the same count: a
+        page's cache key without a model per row."""
+
+    def update_many(self, goods: Sequence[Goods], *, stock: bool = False) -> list[StockRow]:
+        """Write the GOODS_COLUMNS these goods hold now, and their ``stock`` too when asked; the
+        StockRow of each goods written, as it is after the write, in goods id order."""
 
     def active_of_sales(self, sale_ids: Collection[int]) -> list[tuple[int, int]]:
         """(goods id, sale id) of the active goods of these sales, in goods id order, each goods once."""
@@ -130,31 +156,53 @@ class PostgresGoodsStore:
         return found[0] if found else None
 
     def page(self, *, limit: int, offset: int, include_inactive: bool) -> tuple[list[Goods], int]:
-        # Counting 100,000 goods costs the database tens of milliseconds, and the set changes far
-        # less often than it is listed.
         params = {"now": timezone.now(), "all": include_inactive, "limit": limit, "offset": offset}
         page = list(Goods.objects.raw(GOODS_PAGE_SQL, params))
         version = page[0].goods_set_version if page else None  # type: ignore[attr-defined]  # selected
+        return page, self._count(include_inactive, version)
+
+    def page_versions(
+        self, *, limit: int, offset: int, include_inactive: bool
+    ) -> tuple[list[GoodsVersion], int]:
+        params: dict[str, Any] = {
+            "now": timezone.now(),
+            "all": include_inactive,
+            "limit": limit,
+            "offset": offset,
+        }
+        with connection.cursor() as cursor:
+            cursor.execute(GOODS_PAGE_VERSIONS_SQL, params)
+            rows = cursor.fetchall()
+        version = rows[0][4] if rows else None
+        return [(row[0], row[1], row[2], row[3]) for row in rows], self._count(include_inactive, version)
+
+    def _count(self, include_inactive: bool, version: int | None) -> int:
+        """The count of the goods shown, kept for ``version`` of the set of goods (None: unknown,
+        read it). Counting 100,000 goods costs the database tens of milliseconds, and the set
+        changes far less often than it is listed."""
         kept = self.counts.get(include_inactive)
         if version is not None and kept is not None and kept[0] == version:
-            return page, kept[1]
+            return kept[1]
         with connection.cursor() as cursor:  # the version and its count, read in one snapshot
             cursor.execute(GOODS_COUNT_SQL, {"all": include_inactive})
             version, count = cursor.fetchone()
         self.counts[include_inactive] = (version, count)
-        return page, count
+        return int(count)
 
-    def update_many(self, goods: Sequence[Goods]) -> None:
+    def update_many(self, goods: Sequence[Goods], *, stock: bool = False) -> list[StockRow]:
         with connection.cursor() as cursor:
             cursor.execute(
                 UPDATE_MANY_SQL,
-                [
-                    [g.pk for g in goods],
-                    [g.name for g in goods],
-                    [g.description for g in goods],
-                    [g.is_active for g in goods],
-                ],
+                {
+                    "stock": stock,
+                    "ids": [g.pk for g in goods],
+                    "names": [g.name for g in goods],
+                    "descriptions": [g.description for g in goods],
+                    "active": [g.is_active for g in goods],
+                    "stocks": [g.stock if stock else None for g in goods],
+                },
             )
+            return sorted(StockRow(*row) for row in cursor.fetchall())
 
     def active_of_sales(self, sale_ids: Collection[int]) -> list[tuple[int, int]]:
         return _active_of_sales(sale_ids)
@@ -174,8 +222,18 @@ class OrmGoodsStore:
         goods = self._goods(include_inactive).order_by("id")
         return list(goods[offset : offset + limit]), goods.count()
 
-    def update_many(self, goods: Sequence[Goods]) -> None:
-        Goods.objects.bulk_update(goods, fields=GOODS_COLUMNS, batch_size=1000)
+    def page_versions(
+        self, *, limit: int, offset: int, include_inactive: bool
+    ) -> tuple[list[GoodsVersion], int]:
+        goods = self._goods(include_inactive).order_by("id")
+        rows = goods.values_list("id", "version", "running_sale_id", "running_sale_version")  # type: ignore[misc]  # annotated
+        return list(rows[offset : offset + limit]), goods.count()
+
+    def update_many(self, goods: Sequence[Goods], *, stock: bool = False) -> list[StockRow]:
+        columns = (*GOODS_COLUMNS, "stock") if stock else GOODS_COLUMNS
+        Goods.objects.bulk_update(goods, fields=columns, batch_size=1000)
+        written = Goods.objects.filter(pk__in=[g.pk for g in goods]).order_by("id")
+        return [StockRow(*row) for row in written.values_list("id", "stock", "reserved", "version")]
 
     def active_of_sales(self, sale_ids: Collection[int]) -> list[tuple[int, int]]:
         return _active_of_sales(sale_ids)

@@ -1,8 +1,17 @@
 """Goods as CSV and XLSX in the admin (django-import-export).
 
-Columns: ``id, name, description, is_active, price, currency`` — what export writes and import
-reads, so an exported file imports back unchanged. ``price`` is the current price in the base
-currency and ``currency`` names it.
+Columns: ``id, name, description, is_active, price, currency, stock`` — what export writes and
+import reads, so an exported file imports back unchanged. ``price`` is the current price in the
+base currency and ``currency`` names it. ``stock`` is the units in stock (SPEC §13), empty when
+they are not tracked.
+
+Stock is optional in a file, and its column decides: a file without a ``stock`` column leaves
+every goods' stock as it is (and creates goods whose stock is not tracked); in a file with one,
+each row sets its goods' stock to its cell, an empty cell meaning "not tracked" (as export writes
+it). So a file that only renames goods should leave the column out: a stock column exported an
+hour ago would set back what orders took since. A stock is a whole number from 0 to MAX_STOCK,
+checked as the API checks it; it is written as ``goods_stock_set`` writes it (the goods' row
+locked, each changed level announced once its chunk commits), by ``goods_update_many``.
 
 Import follows the API's rules: name, description and is_active are validated by the API's
 goods serializer, the price by the API's manual-price amount rule (> 0, at most 2 decimals, base
@@ -60,13 +69,13 @@ from shop.core.ids import INVALID_ID, parse_id
 
 logger = logging.getLogger(__name__)
 
-COLUMNS = ("id", "name", "description", "is_active", "price", "currency")
+COLUMNS = ("id", "name", "description", "is_active", "price", "currency", "stock")
 TEXT_COLUMNS = ("name", "description")
 NOT_BASE_CURRENCY = "Prices are imported in the base currency ({base})."
 NO_SUCH_GOODS = "No goods with id {id}; leave id empty to create goods."
 DUPLICATE_ID = "Goods {id} is also in row {row}."
 
-# What a file may be. The goods file has 6 columns; a few more (notes) are ignored, not refused.
+# What a file may be. The goods file has 7 columns; a few more (notes) are ignored, not refused.
 MAX_COLUMNS = 50
 # An XLSX is a zip: its parts may unpack to at most this many times IMPORT_MAX_BYTES (an export
 # of 100,000 goods is 3 MB packed, 37 MB unpacked); they are read as a stream, never held whole.
@@ -237,7 +246,7 @@ class TextWidget(widgets.Widget):
 
 
 class IdWidget(widgets.Widget):
-    """Plain digits in CSV (no locale's grouping); a number in XLSX."""
+    """Plain digits in CSV (no locale's grouping); a number in XLSX. Ids and counts (stock)."""
 
     def render(self, value: Any, obj: Any = None, **kwargs: Any) -> Any:
         if kwargs.get("force_native_type"):
@@ -255,13 +264,14 @@ class PriceWidget(widgets.Widget):
 
 
 class GoodsRowSerializer(GoodsSerializer):
-    """One imported row: the API's goods fields, plus the price as staff post it to /api/prices/."""
+    """One imported row: the API's goods fields (stock included), plus the price as staff post it
+    to /api/prices/."""
 
     price = amount_field(required=False)
     currency = serializers.CharField(required=False)
 
     class Meta(GoodsSerializer.Meta):
-        fields = ("name", "description", "is_active", "price", "currency")
+        fields = ("name", "description", "is_active", "price", "currency", "stock")
         read_only_fields = ()
 
     def validate_currency(self, value: str) -> str:
@@ -313,6 +323,8 @@ class GoodsResource(resources.ModelResource):
     # Read by import_instance, never set on the model: a price is written by prices_record only.
     price = fields.Field(attribute="price", column_name="price", widget=PriceWidget(), readonly=True)
     currency = fields.Field(column_name="currency", readonly=True)
+    # Read by import_instance when the file has the column (the module's docstring).
+    stock = fields.Field(attribute="stock", column_name="stock", widget=IdWidget())
 
     class Meta:
         model = Goods
@@ -330,6 +342,7 @@ class GoodsResource(resources.ModelResource):
         self.planned: list[PlannedRow] = []  # the valid rows, in the file's order
         self.row_of: dict[int, int] = {}  # goods id -> the row that names it
         self.row_number = 0
+        self.with_stock = False  # the file has a stock column: its rows set their goods' stock
         # One serializer for new goods and one for changes, their fields built once and reused
         # for every row (building them per row cost more than the rest of the import).
         self.checkers = {new: GoodsRowSerializer(partial=not new) for new in (True, False)}
@@ -406,7 +419,8 @@ class GoodsResource(resources.ModelResource):
                 changed.append(goods)
             if planned.price is not None and planned.price != goods.price:
                 prices[goods.pk] = planned.price
-        goods_services.goods_update_many(goods=changed)
+        stock = {"stock": True} if self.with_stock else {}  # the file's stock column, if any
+        goods_services.goods_update_many(goods=changed, **stock)
         created = goods_services.goods_create_many(goods=[p.values for p in new])
         for planned, goods in zip(new, created, strict=True):
             planned.instance.pk, planned.instance.created_at = goods.pk, goods.created_at
@@ -419,6 +433,7 @@ class GoodsResource(resources.ModelResource):
         # Headers as written by hand: " Name" is name. Blank rows at the end (XLSX keeps
         # formatted empty rows) are not goods.
         dataset.headers = [str(h).strip().lower() if h is not None else "" for h in dataset.headers or []]
+        self.with_stock = "stock" in dataset.headers
         while len(dataset) and all(blank(v) for v in dataset[-1]):
             del dataset[-1]
 
@@ -445,6 +460,8 @@ class GoodsResource(resources.ModelResource):
         new = instance.pk is None
         data: dict[str, Any] = {c: self.fields[c].clean(row) for c in TEXT_COLUMNS if c in row}
         data.update({c: row[c] for c in ("is_active", "price", "currency") if c in row and not blank(row[c])})
+        if self.with_stock:  # an empty cell: not tracked
+            data["stock"] = None if blank(row.get("stock")) else row["stock"]
         try:
             values = dict(self.checkers[new].run_validation(data))
         except serializers.ValidationError as e:

@@ -72,7 +72,7 @@ _BOARD_ORDER = {
 def goods_board(*, search: str = "", sort: str = "name") -> QuerySet[Goods]:
     """Active goods for the storefront's board: names containing ``search``, in one of
     ``BOARD_SORTS``; only the columns a board row shows."""
-    qs = Goods.objects.filter(is_active=True).only("id", "name", "description", "price")
+    qs = Goods.objects.filter(is_active=True).only("id", "name", "description", "price", "stock", "reserved")
     if search:
         qs = qs.filter(name__icontains=search)
     return qs.order_by(*_BOARD_ORDER[sort])

@@ -73,6 +73,12 @@ class ServiceModelAdmin(admin.ModelAdmin):
         """What the page says of a refusal."""
         return error.message
 
+    def service_data(self, form: Any) -> dict[str, Any]:
+        """What the service is given of a valid form: its ``cleaned_data`` (a subclass may leave out
+        a field the staff member did not change, so that a page opened earlier does not write
+        back a value others have changed since)."""
+        return dict(form.cleaned_data)
+
     def _through_service(self, write: Callable[[], T]) -> T:
         try:
             return write()
@@ -84,7 +90,7 @@ class ServiceModelAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         """Through the service. The form has changed ``obj`` already (``form.save(commit=False)``),
         so the service gets the row as stored, and tells what changed by comparing."""
-        data = dict(form.cleaned_data)
+        data = self.service_data(form)
         if change:
             stored = self.model._default_manager.get(pk=obj.pk)
             written = self._through_service(lambda: self.service_update(stored, data))

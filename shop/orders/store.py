@@ -43,7 +43,7 @@ class OrderStore(Protocol):
     def lock_and_read(
         self, *, currency_code: str, goods_ids: Sequence[int]
     ) -> tuple[Currency, dict[int, OrderableGoods]]:
-        """Lock the currency FOR SHARE and the goods (in id order) FOR NO KEY UPDATE, and read them:
+        """Lock the goods (in id order) FOR NO KEY UPDATE and the currency FOR SHARE, and read them:
         the active currency (400 when unknown or inactive) and the orderable goods among
         ``goods_ids``, with their stock."""
 
@@ -62,25 +62,28 @@ class OrderStore(Protocol):
 
 # --- PostgreSQL ----------------------------------------------------------------------------
 
-# The currency FOR SHARE and then the goods FOR NO KEY UPDATE, returning what the order needs of
-# them (one row per goods; goods columns NULL when none exists; no row at all when the currency
-# is unknown or inactive). The goods' lock is exclusive, not shared, because the order may take
-# their stock in this transaction: two orders sharing a lock and then both updating the row
-# would deadlock. (It conflicts with price writers' FOR UPDATE as FOR SHARE did: SPEC §4's
-# invariant rests on that.)
+# The goods FOR NO KEY UPDATE (in id order) and then the currency FOR SHARE, returning what the
+# order needs of them (one row per goods found; no row at all when the currency is unknown or
+# inactive). The goods' lock is exclusive, not shared, because the order may take their stock in
+# this transaction: two orders sharing a lock and then both updating the row would deadlock. It
+# conflicts with price writers' FOR UPDATE as a shared one does: SPEC §4's invariant rests on that.
+# The goods are locked first, so that orders queueing for a goods hold no lock on the currency
+# meanwhile: a rate writer (FOR UPDATE on the currency) waits for the orders being placed, not for
+# every order waiting. (The currency's condition reads the goods CTE: it runs, and locks, first.)
 LOCK_SQL = """
-WITH currency AS MATERIALIZED (
+WITH goods AS MATERIALIZED (
+    SELECT id, name, is_active, price, current_price_id, stock, reserved FROM catalog_goods
+    WHERE id = ANY(string_to_array(%(goods)s, ',')::bigint[]) ORDER BY id
+    FOR NO KEY UPDATE
+), currency AS MATERIALIZED (
     SELECT code, name, symbol, decimals FROM currency_currency
-    WHERE code = %(currency)s AND is_active
+    WHERE code = %(currency)s AND is_active AND (SELECT count(*) FROM goods) >= 0
     FOR SHARE
 )
 SELECT currency.code, currency.name, currency.symbol, currency.decimals,
        goods.id, goods.name, goods.is_active, goods.price, goods.current_price_id, goods.stock, goods.reserved
-FROM currency LEFT JOIN LATERAL (
-    SELECT id, name, is_active, price, current_price_id, stock, reserved FROM catalog_goods
-    WHERE id = ANY(string_to_array(%(goods)s, ',')::bigint[]) ORDER BY id
-    FOR NO KEY UPDATE
-) AS goods ON true
+FROM currency LEFT JOIN goods ON true
+ORDER BY goods.id
 """
 # The clock, read once after the locks are held, and the rate active at that instant.
 CLOCK_AND_RATE_SQL = f"""

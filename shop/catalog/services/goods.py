@@ -5,7 +5,7 @@ from django.db import transaction
 
 from shop.catalog.goods_store import GOODS_COLUMNS, goods_store
 from shop.catalog.models import Goods
-from shop.catalog.services.stock import goods_stock_set, stock_check
+from shop.catalog.services.stock import goods_stock_set, stock_announce, stock_check
 from shop.core.services import model_update
 
 MAX_BULK_GOODS = 1000  # goods in one bulk create (one request)
@@ -48,11 +48,24 @@ def goods_update(*, goods: Goods, data: Mapping[str, Any]) -> Goods:
 
 
 @transaction.atomic
-def goods_update_many(*, goods: Sequence[Goods]) -> None:
-    """Write the name, description and is_active that these goods now hold (a catalog import).
-    The price columns are left alone: prices_record owns them."""
-    if goods:
-        goods_store().update_many(goods)
+def goods_update_many(*, goods: Sequence[Goods], stock: bool = False) -> None:
+    """Write the name, description and is_active that these goods now hold (a catalog import);
+    with ``stock``, their stock too, as goods_stock_set sets it: each a count staff may set
+    (stock_check) or None (not tracked), the rows locked in goods id order before they are written
+    (the caller may hold them already), and the goods whose stock changed announced once the
+    transaction commits. The price columns are left alone: prices_record owns them."""
+    if not goods:
+        return
+    before: dict[int, int | None] = {}
+    if stock:
+        for g in goods:
+            if g.stock is not None:
+                stock_check(g.stock)
+        locked = Goods.objects.select_for_update(no_key=True).filter(pk__in=[g.pk for g in goods])
+        before = dict(locked.order_by("id").values_list("id", "stock"))
+    rows = goods_store().update_many(goods, stock=stock)
+    if stock:
+        stock_announce([row for row in rows if row.stock != before.get(row.id)])
 
 
 @transaction.atomic

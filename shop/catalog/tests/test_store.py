@@ -22,6 +22,7 @@ from shop.catalog.selectors import goods_list
 from shop.catalog.services.goods import goods_update, goods_update_many
 from shop.catalog.services.prices import prices_record
 from shop.catalog.services.sales import sale_reprice, sale_update
+from shop.catalog.stock_store import StockRow
 from shop.tests.factories import GoodsFactory, SaleFactory
 
 pytestmark = pytest.mark.django_db
@@ -214,3 +215,25 @@ def test_sql_lives_in_the_catalog_store_modules_only() -> None:
         "price_store.py",
         "stock_store.py",
     }
+
+
+def test_the_goods_stores_write_many_goods_alike_their_stock_only_when_asked() -> None:
+    for store in (goods_store(), OrmGoodsStore()):  # on PostgreSQL: its own, and the ORM's to agree with
+        # given: a tracked and an untracked goods, changed in hand
+        a, b = GoodsFactory(name="A"), GoodsFactory(name="B")
+        Goods.objects.filter(pk=a.pk).update(stock=5, reserved=1)
+        a.refresh_from_db()
+        a.name, a.stock, b.is_active, b.stock = "A2", 7, False, 3
+        # when: written without their stock
+        rows = store.update_many([b, a])
+        # then: the goods columns are, the stock is not; each row as it is now, in id order
+        stored = Goods.objects.filter(pk__in=[a.pk, b.pk]).order_by("id")
+        assert list(stored.values_list("name", "is_active", "stock")) == [("A2", True, 5), ("B", False, None)]
+        assert rows == [StockRow(*row) for row in stored.values_list("id", "stock", "reserved", "version")]
+        # when: written with it, a count or None
+        a.stock, b.stock = None, 3
+        rows = store.update_many([a, b], stock=True)
+        # then
+        assert list(stored.values_list("stock", flat=True)) == [None, 3]
+        assert rows == [StockRow(*row) for row in stored.values_list("id", "stock", "reserved", "version")]
+        assert [row.reserved for row in rows] == [1, 0]
