@@ -8,6 +8,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from shop.tests.proxy import nginx
 
 REFERER = "https://shop.example.com/password-reset/MTI/c2y-secret9token?next=/"
@@ -37,6 +39,7 @@ def backend() -> Iterator[str]:
         server.server_close()
 
 
+@pytest.mark.slow  # a real nginx (make test installs it: scripts/nginx.sh)
 def test_the_access_log_keeps_no_token_of_a_link(tmp_path: Path) -> None:
     # given: nginx with deploy/nginx.conf in front of a backend
     paths = {
