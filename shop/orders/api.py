@@ -363,6 +363,12 @@ class CartLineSerializer(serializers.Serializer[Any]):
     unit_price = MoneyField(allow_null=True)
     added_price = MoneyField(allow_null=True)
     line_total = MoneyField(allow_null=True)
+    held = serializers.IntegerField(
+        help_text="Units this line holds for the cart (CART_RESERVATION_SECONDS)."
+    )
+    held_until = serializers.DateTimeField(
+        allow_null=True, help_text="Until when it holds them; null: no hold."
+    )
 
 
 class CartQuoteSerializer(serializers.Serializer[Any]):

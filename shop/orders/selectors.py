@@ -1,7 +1,9 @@
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from shop.accounts.models import User
 from shop.catalog.models import Goods
@@ -19,6 +21,8 @@ class QuoteLine:
     quantity: int
     added_price: Decimal | None
     unit_price: Decimal | None  # None: the goods cannot be ordered now (inactive, no price)
+    held: int = 0  # units this line holds (cart reservations, SPEC §13) until held_until
+    held_until: datetime | None = None
 
     @property
     def line_total(self) -> Decimal | None:
@@ -46,6 +50,7 @@ def cart_quote(*, user: User, currency: Currency) -> CartQuote:
     pricing step as placing it, at the prices and rate current now)."""
     rate = rate_active(currency_code=currency.code)
     items = list(cart_items(user=user))
+    now = timezone.now()
     orderable = (goods_orderable(item.goods) for item in items)
     priced = order_price(
         items={item.goods_id: item.quantity for item in items},
@@ -60,6 +65,8 @@ def cart_quote(*, user: User, currency: Currency) -> CartQuote:
             quantity=item.quantity,
             added_price=item.added_price,
             unit_price=unit_prices.get(item.goods_id),
+            held=item.held if item.held_until and item.held_until > now else 0,
+            held_until=item.held_until if item.held_until and item.held_until > now else None,
         )
         for item in items
     ]

@@ -295,8 +295,8 @@ def test_cart_quote_and_lines(shopper: APIClient, shop: dict[str, Goods]) -> Non
         "currency": "EUR",
         "exchange_rate": "0.92",
         "items": [
-            {"goods": hundred, "goods_name": "Hundred", "quantity": 1, "unit_price": "100.00", "added_price": "100.00", "line_total": "100.00"},
-            {"goods": ten, "goods_name": "Ten", "quantity": 3, "unit_price": "11.00", "added_price": "10.75", "line_total": "33.00"},
+            {"goods": hundred, "goods_name": "Hundred", "quantity": 1, "unit_price": "100.00", "added_price": "100.00", "line_total": "100.00", "held": 0, "held_until": None},
+            {"goods": ten, "goods_name": "Ten", "quantity": 3, "unit_price": "11.00", "added_price": "10.75", "line_total": "33.00", "held": 0, "held_until": None},
         ],
         "subtotal": "133.00",
         "markup": "39.90",

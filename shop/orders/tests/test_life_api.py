@@ -282,9 +282,9 @@ def test_the_shopper_is_mailed_on_placement_and_cancellation(
 
 
 def test_without_reservations_the_cart_holds_nothing(shopper: APIClient, lamp: Goods) -> None:
-    assert (
-        shopper.post("/api/cart/items/", {"goods": lamp.pk, "quantity": 3}, format="json").status_code == 201
-    )
+    added = shopper.post("/api/cart/items/", {"goods": lamp.pk, "quantity": 3}, format="json")
+    assert added.status_code == 201
+    assert (added.json()["items"][0]["held"], added.json()["items"][0]["held_until"]) == (0, None)
     assert CartItem.objects.get().held == 0
     assert order(bearer(UserFactory()), (lamp, 3)).status_code == 201  # the cart's units were not kept
     checkout = shopper.post("/api/cart/checkout/", {}, format="json")
@@ -297,9 +297,10 @@ def test_reservations_hold_units_until_checkout_or_expiry(
     settings.CART_RESERVATION_SECONDS = 600
     other = bearer(UserFactory())
     # the shopper's cart holds 2: others see 1 available and cannot take more
-    assert (
-        shopper.post("/api/cart/items/", {"goods": lamp.pk, "quantity": 2}, format="json").status_code == 201
-    )
+    added = shopper.post("/api/cart/items/", {"goods": lamp.pk, "quantity": 2}, format="json")
+    assert added.status_code == 201
+    line = added.json()["items"][0]
+    assert line["held"] == 2 and line["held_until"] is not None  # the cart shows how long it holds
     assert anon.get(f"/api/goods/{lamp.pk}/").json()["available"] == 1
     held = other.post("/api/cart/items/", {"goods": lamp.pk, "quantity": 2}, format="json")
     assert held.status_code == 409 and held.json()["goods"] == [{"goods": lamp.pk, "available": 1}]
