@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connections
+from django.test import Client
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -134,3 +135,41 @@ def celery_eager() -> Iterator[None]:
     app.conf.task_always_eager = app.conf.task_eager_propagates = True
     yield
     app.conf.task_always_eager, app.conf.task_eager_propagates = saved
+
+
+@pytest.fixture
+def superuser(db: None) -> Client:
+    """A browser session of a superuser: the admin's pages and forms."""
+    client = Client()
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    return client
+
+
+@pytest.fixture
+def mailed(
+    settings: Any, celery_eager: None, mailoutbox: list[Any], django_capture_on_commit_callbacks: Any
+) -> Any:
+    """``mailed(call)``: run a call and its after-commit callbacks, the e-mails through their
+    (eager) tasks; the outbox so far."""
+    settings.EMAIL_DELIVERY = "celery"
+
+    def run(call: Any) -> list[Any]:
+        with django_capture_on_commit_callbacks(execute=True):
+            call()
+        return mailoutbox
+
+    return run
+
+
+@pytest.fixture
+def announced(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """The stock levels announced (StockEvent.CHANGED, StockRow each) once their transactions commit."""
+    from shop.core import events
+
+    rows: list[Any] = []
+    listeners = [
+        *events._listeners.get(events.StockEvent.CHANGED, []),
+        lambda kind, changed: rows.extend(changed),
+    ]
+    monkeypatch.setitem(events._listeners, events.StockEvent.CHANGED, listeners)
+    return rows

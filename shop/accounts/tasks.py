@@ -1,20 +1,11 @@
-from smtplib import SMTPException
-
 from celery import shared_task
 
 from shop.accounts.emails import ACCOUNT_EMAIL_SEND_TASK
 from shop.accounts.services import account_email_send, tokens_flush_expired
+from shop.core.enqueue import MAIL_TASK_OPTIONS
 
 
-@shared_task(
-    name=ACCOUNT_EMAIL_SEND_TASK,
-    ignore_result=True,
-    time_limit=60,
-    soft_time_limit=50,
-    autoretry_for=(SMTPException, OSError),  # the mail server is down or refused: later, with backoff
-    retry_backoff=5,
-    max_retries=6,
-)
+@shared_task(name=ACCOUNT_EMAIL_SEND_TASK, **MAIL_TASK_OPTIONS)
 def account_email_send_task(kind: str, user_id: int) -> bool:
     """An account e-mail (activation, reset, ...), rendered here from the user's id."""
     return account_email_send(kind=kind, user_id=user_id)

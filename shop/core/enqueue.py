@@ -25,12 +25,24 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
+from smtplib import SMTPException
 from typing import Any
 
 from celery import Task, current_app
 from django.db import transaction
 
 from shop.core.db_store import db_thread_connections_close
+
+# The Celery options of a task that sends an e-mail (account and order e-mails): a mail server
+# down or refusing is retried later, with backoff, for about five minutes.
+MAIL_TASK_OPTIONS: dict[str, Any] = {
+    "ignore_result": True,
+    "time_limit": 60,
+    "soft_time_limit": 50,
+    "autoretry_for": (SMTPException, OSError),
+    "retry_backoff": 5,
+    "max_retries": 6,
+}
 
 logger = logging.getLogger(__name__)
 

@@ -292,6 +292,14 @@ CANCEL_HELP = (
     "Cancel the order and return its units to stock. Its shopper may while it is placed and within "
     "ORDER_CANCEL_SECONDS of its creation; staff while it is placed or paid (any order)."
 )
+# The staff-only moves of an order (pay, complete): a POST on one order.
+STAFF_TRANSITION = action(
+    detail=True,
+    methods=["post"],
+    filter_backends=(),
+    pagination_class=None,
+    permission_classes=(IsAdminUser,),
+)
 PAY_HELP = "Staff: record the order's payment (a placed order becomes paid)."
 
 
@@ -323,13 +331,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         return Response(OrderSerializer(order).data)
 
     @extend_schema(request=PaymentSerializer, responses=TRANSITION_RESPONSES, description=PAY_HELP)
-    @action(
-        detail=True,
-        methods=["post"],
-        filter_backends=(),
-        pagination_class=None,
-        permission_classes=(IsAdminUser,),
-    )
+    @STAFF_TRANSITION
     def pay(self, request: Request, pk: str) -> Response:
         data = PaymentSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -341,13 +343,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     @extend_schema(
         request=None, responses=TRANSITION_RESPONSES, description="Staff: a paid order is completed."
     )
-    @action(
-        detail=True,
-        methods=["post"],
-        filter_backends=(),
-        pagination_class=None,
-        permission_classes=(IsAdminUser,),
-    )
+    @STAFF_TRANSITION
     def complete(self, request: Request, pk: str) -> Response:
         order = lifecycle.order_complete(order_id=int(pk), actor=lifecycle.Actor.of(cast(User, request.user)))
         return Response(OrderSerializer(order).data)

@@ -1,22 +1,13 @@
-from smtplib import SMTPException
-
 from celery import shared_task
 
+from shop.core.enqueue import MAIL_TASK_OPTIONS
 from shop.orders.emails import ORDER_EMAIL_SEND_TASK
 from shop.orders.services.holds import holds_expire
 from shop.orders.services.lifecycle import orders_expire
 from shop.orders.services.notices import order_email_send
 
 
-@shared_task(
-    name=ORDER_EMAIL_SEND_TASK,
-    ignore_result=True,
-    time_limit=60,
-    soft_time_limit=50,
-    autoretry_for=(SMTPException, OSError),  # the mail server is down or refused: later, with backoff
-    retry_backoff=5,
-    max_retries=6,
-)
+@shared_task(name=ORDER_EMAIL_SEND_TASK, **MAIL_TASK_OPTIONS)
 def order_email_send_task(kind: str, order_id: int) -> bool:
     """An order e-mail (placed, cancelled), rendered here from the order's id."""
     return order_email_send(kind=kind, order_id=order_id)

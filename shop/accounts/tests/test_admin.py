@@ -8,7 +8,6 @@ from rest_framework.test import APIClient
 
 from shop.accounts.models import User
 from shop.accounts.tests.helpers import obtain_tokens
-from shop.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -16,10 +15,8 @@ NEW_PASSWORD = "an entirely new passphrase 7"
 
 
 @pytest.fixture
-def admin_client() -> Client:
-    client = Client()
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
-    return client
+def admin_client(superuser: Client) -> Client:
+    return superuser
 
 
 def password_page(user: User) -> str:

@@ -18,19 +18,12 @@ from shop.catalog.models import Goods, Sale
 from shop.catalog.services import goods as goods_services
 from shop.catalog.services import sales as sale_services
 from shop.core.errors import Conflict, ValidationError
-from shop.tests.factories import GoodsFactory, SaleFactory, UserFactory
+from shop.tests.factories import GoodsFactory, SaleFactory
 
 pytestmark = pytest.mark.django_db
 
 SALES = "/admin/catalog/sale/"
 GOODS = "/admin/catalog/goods/"
-
-
-@pytest.fixture
-def superuser() -> Client:
-    client = Client()
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
-    return client
 
 
 @pytest.fixture

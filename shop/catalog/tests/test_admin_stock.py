@@ -17,10 +17,8 @@ from shop.catalog.models import Goods
 from shop.catalog.services import goods as goods_services
 from shop.catalog.services.stock import STOCK_BELOW_ZERO, STOCK_NOT_NEGATIVE
 from shop.catalog.stock_store import StockRow
-from shop.core import events
 from shop.core.errors import Conflict
-from shop.core.events import StockEvent
-from shop.tests.factories import GoodsFactory, UserFactory
+from shop.tests.factories import GoodsFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -30,22 +28,6 @@ EXPORT_URL = f"{GOODS}export/"
 CSV_FORMAT, XLSX_FORMAT = "0", "1"  # GoodsAdmin.formats, in order
 HEADER = ["id", "name", "description", "is_active", "price", "currency", "stock"]
 FIELDS = [f"goodsresource_{column}" for column in HEADER]  # the export form's checkboxes
-
-
-@pytest.fixture
-def superuser() -> Client:
-    client = Client()
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
-    return client
-
-
-@pytest.fixture
-def announced(monkeypatch: pytest.MonkeyPatch) -> list[StockRow]:
-    """The stock levels announced (StockEvent.CHANGED) once their transactions commit."""
-    rows: list[StockRow] = []
-    listeners = [*events._listeners.get(StockEvent.CHANGED, []), lambda kind, changed: rows.extend(changed)]
-    monkeypatch.setitem(events._listeners, StockEvent.CHANGED, listeners)
-    return rows
 
 
 @pytest.fixture

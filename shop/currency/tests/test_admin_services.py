@@ -13,18 +13,11 @@ from django.test import Client
 
 from shop.currency import services
 from shop.currency.models import Currency, ExchangeRate
-from shop.tests.factories import CurrencyFactory, UserFactory
+from shop.tests.factories import CurrencyFactory
 
 pytestmark = pytest.mark.django_db
 
 CURRENCIES = "/admin/currency/currency/"
-
-
-@pytest.fixture
-def superuser() -> Client:
-    client = Client()
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
-    return client
 
 
 @pytest.fixture

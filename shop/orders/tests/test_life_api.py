@@ -10,8 +10,6 @@ from rest_framework.test import APIClient
 
 from conftest import bearer
 from shop.catalog.models import Goods
-from shop.core import events
-from shop.core.events import StockEvent
 from shop.orders.models import CartItem, Order, OrderEvent, OrderLine
 from shop.orders.services.holds import holds_expire
 from shop.orders.services.lifecycle import orders_expire
@@ -107,11 +105,8 @@ def test_staff_set_and_move_stock(staff: APIClient, shopper: APIClient, anon: AP
 
 
 def test_stock_changes_are_announced_after_commit(
-    staff: APIClient, lamp: Goods, django_capture_on_commit_callbacks: Any, monkeypatch: Any
+    staff: APIClient, lamp: Goods, django_capture_on_commit_callbacks: Any, announced: list[Any]
 ) -> None:
-    announced: list[Any] = []
-    listeners = [*events._listeners.get(StockEvent.CHANGED, []), lambda kind, rows: announced.extend(rows)]
-    monkeypatch.setitem(events._listeners, StockEvent.CHANGED, listeners)
     with django_capture_on_commit_callbacks(execute=True):
         staff.post(f"/api/goods/{lamp.pk}/stock/", {"add": 2}, format="json")
     version = Goods.objects.values_list("version", flat=True).get(pk=lamp.pk)
@@ -246,21 +241,6 @@ def test_transitions_reach_webhooks_with_the_reason(
         ("order.paid", "paid", None),
         ("order.cancelled", "cancelled", "staff"),
     ]
-
-
-@pytest.fixture
-def mailed(
-    settings: Any, celery_eager: None, mailoutbox: list[Any], django_capture_on_commit_callbacks: Any
-) -> Any:
-    """Run a call and its after-commit callbacks; the e-mails go through the (eager) task."""
-    settings.EMAIL_DELIVERY = "celery"
-
-    def run(call: Any) -> list[Any]:
-        with django_capture_on_commit_callbacks(execute=True):
-            call()
-        return mailoutbox
-
-    return run
 
 
 def test_the_shopper_is_mailed_on_placement_and_cancellation(

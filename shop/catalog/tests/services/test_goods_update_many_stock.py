@@ -10,20 +10,10 @@ from shop.catalog.models import Goods
 from shop.catalog.services.goods import goods_update_many
 from shop.catalog.services.stock import STOCK_NOT_NEGATIVE
 from shop.catalog.stock_store import StockRow
-from shop.core import events
 from shop.core.errors import ValidationError
-from shop.core.events import StockEvent
 from shop.tests.factories import GoodsFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def announced(monkeypatch: pytest.MonkeyPatch) -> list[StockRow]:
-    rows: list[StockRow] = []
-    listeners = [*events._listeners.get(StockEvent.CHANGED, []), lambda kind, changed: rows.extend(changed)]
-    monkeypatch.setitem(events._listeners, StockEvent.CHANGED, listeners)
-    return rows
 
 
 def tracked(stock: int | None) -> Goods:
