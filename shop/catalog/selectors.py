@@ -256,3 +256,17 @@ def ticks_health(*, now: datetime | None = None) -> HealthReport:
     since = max((t for t in (last_at, running["since"]) if t is not None), default=None)
     stalled = since is None or now - since > window
     return HealthReport(body={"status": "stalled" if stalled else "ok", **body}, ok=not stalled)
+
+
+def stock_level_list(*, goods_ids: Collection[int] | None = None) -> dict[int, tuple[int, int]]:
+    """Goods id -> (available, row version) of the goods that track stock, among ``goods_ids``
+    (None: every active goods); one query. Untracked goods are left out: their ``available`` is
+    null. The version orders this level against those the feed publishes (the feed's snapshot)."""
+    qs = Goods.objects.filter(stock__isnull=False)
+    qs = qs.filter(is_active=True) if goods_ids is None else qs.filter(id__in=goods_ids)
+    levels = {}
+    for goods, stock, reserved, version in qs.values_list("id", "stock", "reserved", "version"):
+        available = stock_available(stock, reserved)
+        if available is not None:
+            levels[goods] = (available, version)
+    return levels

@@ -6,8 +6,10 @@ class RealtimeConfig(AppConfig):
     label = "realtime"
 
     def ready(self) -> None:
-        # The price writes announce committed batches (shop.core.events); the feed publishes them.
-        from shop.core.events import PriceEvent, events_subscribe
-        from shop.realtime.publisher import feed_listener
+        # The price and stock writes announce what they committed (shop.core.events); the feed
+        # publishes it.
+        from shop.core.events import PriceEvent, StockEvent, events_subscribe
+        from shop.realtime.publisher import feed_listener, stock_listener
 
         events_subscribe(feed_listener, kinds=[PriceEvent.COMMITTED])
+        events_subscribe(stock_listener, kinds=[StockEvent.CHANGED])

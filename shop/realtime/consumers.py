@@ -18,13 +18,13 @@ from django.conf import settings
 from django.utils import timezone
 from redis.exceptions import RedisError
 
-from shop.catalog.selectors import price_current_list
+from shop.catalog.selectors import price_current_list, stock_level_list
 from shop.core.errors import ShopError
 from shop.currency.selectors import quote_get
 from shop.domain.money import Quote
-from shop.realtime.feed import batch_time, dumps, price_entries, render_batch
+from shop.realtime.feed import batch_time, dumps, price_entries, render_batch, render_stock
 from shop.realtime.limits import LimitedWebsocketConsumer
-from shop.realtime.publisher import FEED_GROUP, feed_seq_current
+from shop.realtime.publisher import FEED_GROUP, feed_seq_current, stock_seq_current
 from shop.realtime.subscription import SUBSCRIBE, FeedRequest, FeedRequestError, Subscription
 from shop.realtime.threads import feed_thread
 
@@ -32,15 +32,16 @@ CLOSE_BAD_REQUEST = 4400
 
 
 # Every connect and every subscribe "all" wants the whole snapshot, the same one until the next
-# batch: it is read and rendered once per (seq, currency, rate) in each process and its bytes
-# shared by every connection. The age cap bounds how long a price whose batch was never
-# published (Redis down) could stay out of it.
+# batch or stock change: it is read and rendered once per (seq, stock_seq, currency, rate) in each
+# process and its bytes shared by every connection. The age cap bounds how long a price whose batch
+# was never published (Redis down) could stay out of it.
 SNAPSHOT_MAX_AGE_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
 class Snapshot:
     seq: int
+    stock_seq: int
     currency: str
     at: str
     goods: frozenset[int]  # the goods in it
@@ -49,15 +50,22 @@ class Snapshot:
     @cached_property
     def text(self) -> str:
         """The ``snapshot`` event, rendered once: every connection sends this very string."""
-        return self.render(seq=self.seq, echo={})
+        return self.render(seq=self.seq, stock_seq=self.stock_seq, echo={})
 
-    def render(self, *, seq: int, echo: dict[str, Any]) -> str:
-        head = {"type": "snapshot", "seq": seq, "at": self.at, "currency": self.currency, **echo}
+    def render(self, *, seq: int, stock_seq: int, echo: dict[str, Any]) -> str:
+        head = {
+            "type": "snapshot",
+            "seq": seq,
+            "stock_seq": stock_seq,
+            "at": self.at,
+            "currency": self.currency,
+            **echo,
+        }
         return f'{dumps(head)[:-1]},"prices":{self.prices}}}'
 
 
-# (seq, currency, rate) -> snapshot; older seqs are never asked for again and expire.
-_snapshots: "TTLCache[tuple[int, str, Decimal], Snapshot]" = TTLCache(
+# (seq, stock_seq, currency, rate) -> snapshot; older seqs are never asked for again and expire.
+_snapshots: "TTLCache[tuple[int, int, str, Decimal], Snapshot]" = TTLCache(
     maxsize=16, ttl=SNAPSHOT_MAX_AGE_SECONDS, timer=time.monotonic
 )
 # One thread reads and renders the whole snapshot, the others wait for it (and the feed's threads
@@ -69,21 +77,31 @@ def _snapshot(quote: Quote, goods_ids: Collection[int] | None) -> Snapshot:
     if goods_ids is not None:
         return _snapshot_read(quote, goods_ids)
     with _snapshot_lock:
-        seq = feed_seq_current()  # read before the prices: a batch after this is newer than the snapshot
-        key = (seq, quote.currency, quote.rate)
+        # Read before the prices and levels: a batch or stock change after this is newer than the snapshot.
+        seq, stock_seq = feed_seq_current(), stock_seq_current()
+        key = (seq, stock_seq, quote.currency, quote.rate)
         snapshot = _snapshots.get(key)
         if snapshot is None:
-            snapshot = _snapshots[key] = _snapshot_read(quote, None, seq=seq)
+            snapshot = _snapshots[key] = _snapshot_read(quote, None, seqs=(seq, stock_seq))
         return snapshot
 
 
-def _snapshot_read(quote: Quote, goods_ids: Collection[int] | None, *, seq: int | None = None) -> Snapshot:
-    if seq is None:
-        seq = feed_seq_current()  # read before the prices: a batch after this is newer than the snapshot
+def _snapshot_read(
+    quote: Quote, goods_ids: Collection[int] | None, *, seqs: tuple[int, int] | None = None
+) -> Snapshot:
+    # Read before the prices and levels: a batch or stock change after this is newer than the snapshot.
+    seq, stock_seq = seqs or (feed_seq_current(), stock_seq_current())
     rows = price_current_list(goods_ids=goods_ids)
+    levels = stock_level_list(goods_ids=goods_ids)
     prices = price_entries(((g, p, at.isoformat()) for g, p, at in rows), quote)
+    for entry in prices:  # SPEC §13: available (null: not tracked), and the level's row version
+        level = levels.get(entry["goods"])
+        entry["available"] = None if level is None else level[0]
+        if level is not None:
+            entry["version"] = level[1]
     return Snapshot(
         seq=seq,
+        stock_seq=stock_seq,
         currency=quote.currency,
         at=timezone.now().isoformat(),
         goods=frozenset(g for g, _, _ in rows),
@@ -95,6 +113,7 @@ class PriceFeedConsumer(LimitedWebsocketConsumer):
     quote: Quote
     subscription = Subscription()  # every goods
     seq = 0
+    stock_seq = 0
     last_sent = 0.0
     last_snapshot = -math.inf
     heartbeat: asyncio.Task[None] | None = None
@@ -208,13 +227,25 @@ class PriceFeedConsumer(LimitedWebsocketConsumer):
         await self.outbox.put({"type": "websocket.send", "text": text}, written_at=batch_time(message))
         self.last_sent = time.monotonic()
 
+    async def feed_stock(self, message: dict[str, Any]) -> None:
+        """A committed stock change from shop.realtime.publisher."""
+        self.stock_seq = max(self.stock_seq, message["stock_seq"])
+        await self.send_text(render_stock(message, self.subscription.goods))
+
     async def beat(self) -> None:
         while True:
             wait = self.last_sent + settings.FEED_HEARTBEAT_SECONDS - time.monotonic()
             if wait > 0:
                 await asyncio.sleep(wait)
                 continue
-            await self.send_event({"type": "heartbeat", "seq": self.seq, "at": timezone.now().isoformat()})
+            await self.send_event(
+                {
+                    "type": "heartbeat",
+                    "seq": self.seq,
+                    "stock_seq": self.stock_seq,
+                    "at": timezone.now().isoformat(),
+                }
+            )
 
     async def send_snapshot(self, goods: Collection[int] | None, *, request_id: Any) -> None:
         snapshot = await feed_thread(_snapshot)(self.quote, goods)
@@ -222,13 +253,14 @@ class PriceFeedConsumer(LimitedWebsocketConsumer):
 
     def snapshot_text(self, snapshot: Snapshot, request_id: Any) -> str:
         """The ``snapshot`` event; the very string every connection sends, unless it carries
-        this connection's request id or a newer seq than the snapshot's."""
+        this connection's request id or a newer seq (or stock_seq) than the snapshot's."""
         self.last_snapshot = time.monotonic()
-        if request_id is None and self.seq <= snapshot.seq:
-            self.seq = snapshot.seq
+        if request_id is None and self.seq <= snapshot.seq and self.stock_seq <= snapshot.stock_seq:
+            self.seq, self.stock_seq = snapshot.seq, snapshot.stock_seq
             return snapshot.text
-        self.seq = max(self.seq, snapshot.seq)
-        return snapshot.render(seq=self.seq, echo={} if request_id is None else {"id": request_id})
+        self.seq, self.stock_seq = max(self.seq, snapshot.seq), max(self.stock_seq, snapshot.stock_seq)
+        echo = {} if request_id is None else {"id": request_id}
+        return snapshot.render(seq=self.seq, stock_seq=self.stock_seq, echo=echo)
 
     async def send_event(self, event: dict[str, Any]) -> None:
         await self.send_text(dumps(event))

@@ -20,6 +20,7 @@ dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 _CACHE_MAX = 64
 _rows: "FIFOCache[tuple[int, str], list[GoodsPrice]]" = FIFOCache(maxsize=_CACHE_MAX)
 _rendered: "FIFOCache[tuple[int, str, str], str]" = FIFOCache(maxsize=_CACHE_MAX)
+_stock_rendered: "FIFOCache[tuple[int, str], str]" = FIFOCache(maxsize=_CACHE_MAX)
 
 
 def batch_rows(message: dict[str, Any]) -> list[GoodsPrice]:
@@ -81,3 +82,31 @@ def _render(message: dict[str, Any], quote: Quote, rows: list[GoodsPrice]) -> st
             "prices": price_entries(((goods, amount, at) for goods, amount in rows), quote),
         }
     )
+
+
+def stock_entries(rows: Iterable[list[Any]], goods: Container[int] | None) -> list[dict[str, Any]]:
+    """``[[goods, available, version]]`` (shop.realtime.publisher) -> ``[{goods, available, version}]``."""
+    return [
+        {"goods": row[0], "available": row[1], "version": row[2]}
+        for row in rows
+        if goods is None or row[0] in goods
+    ]
+
+
+def render_stock(message: dict[str, Any], goods: Container[int] | None) -> str:
+    """The ``stock`` message of one committed stock change for one connection: like a price batch,
+    every connection gets it, with only its goods (maybe none), so ``stock_seq`` stays gapless."""
+    key = (message["stock_seq"], message["at"])
+    text = _stock_rendered.get(key) if goods is None else None
+    if text is None:
+        text = dumps(
+            {
+                "type": "stock",
+                "stock_seq": message["stock_seq"],
+                "at": message["at"],
+                "goods": stock_entries(message["goods"], goods),
+            }
+        )
+        if goods is None:
+            _stock_rendered[key] = text
+    return text

@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from shop.catalog.selectors import BOARD_SORTS, goods_board, goods_shown_get
@@ -41,6 +42,21 @@ def _config(**extra: Any) -> dict[str, Any]:
     return {"baseCurrency": base_currency_code(), "feedPath": "/ws/price_updates/", **extra}
 
 
+def stock_note(available: int | None) -> dict[str, Any]:
+    """What a goods' row says of its stock (SPEC §13): "Sold out" at 0 (its button disabled),
+    "Only N left" up to LOW_STOCK_AT, nothing otherwise or when untracked. static/storefront/stock.js
+    says the same when the feed brings a new level."""
+    if available is None:
+        state, text = "", ""
+    elif available <= 0:
+        state, text = "out", "Sold out"
+    elif available <= settings.LOW_STOCK_AT:
+        state, text = "low", f"Only {available} left"
+    else:
+        state, text = "in", ""
+    return {"available": "" if available is None else available, "state": state, "text": text}
+
+
 def _page(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
     """Render a page; its configuration travels in a data attribute, not in a <script>
     (the Content-Security-Policy allows no inline script)."""
@@ -64,7 +80,13 @@ def index(request: HttpRequest) -> HttpResponse:
     # A page past the end (or not a number) shows the nearest page: a shared link keeps working.
     page = Paginator(goods_board(search=search, sort=sort), PAGE_SIZE).get_page(request.GET.get("page"))
     goods = [
-        {"id": g.id, "name": g.name, "description": g.description, "price": quote.show(g.price)}
+        {
+            "id": g.id,
+            "name": g.name,
+            "description": g.description,
+            "price": quote.show(g.price),
+            "stock": stock_note(g.available),
+        }
         for g in page.object_list
     ]
     currency = "" if quote.is_base else quote.currency
@@ -86,6 +108,11 @@ def index(request: HttpRequest) -> HttpResponse:
             currencies=currencies,
             tickSeconds=settings.PRICE_TICK_SECONDS,
             goods=[g["id"] for g in goods],
+            lowStockAt=settings.LOW_STOCK_AT,
+            # The shopper may cancel a placed order this long after placing it; the page times the
+            # Cancel button by the server's clock (serverNow), not the browser's.
+            orderCancelSeconds=settings.ORDER_CANCEL_SECONDS,
+            serverNow=timezone.now(),
         ),
     }
     return _page(request, "storefront/index.html", context)
@@ -104,7 +131,9 @@ def goods_detail(request: HttpRequest, goods_id: str) -> HttpResponse:
         "currencies": currencies,
         "goods": goods,
         "price": quote.show(goods.price),
+        "stock": stock_note(goods.available),
         "config": _config(
+            lowStockAt=settings.LOW_STOCK_AT,
             currency=quote.currency,
             currencies=currencies,
             tickSeconds=settings.PRICE_TICK_SECONDS,

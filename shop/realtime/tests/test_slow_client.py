@@ -139,8 +139,8 @@ def test_a_client_that_never_reads_costs_bounded_memory_and_stalls_nobody(
         batches, samples = asyncio.run(asyncio.wait_for(scenario(), 120))
         output = log.read_text()
 
-    # the reading client got every batch, in order, promptly
-    assert len(seqs) > 100, seqs
+    # the reading client got every batch, in order, promptly (however many a loaded machine made)
+    assert batches >= 10 and len(seqs) >= batches, (batches, seqs)
     assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), "a batch was lost"
     delays.sort()
     assert delays[int(len(delays) * 0.99)] < 1.0, delays[-10:]

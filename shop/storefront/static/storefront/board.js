@@ -1,6 +1,8 @@
-// The goods board: live prices with a flash and an arrow on each change, and a sparkline.
+// The goods board: live prices with a flash and an arrow on each change, a sparkline, and what is
+// left in stock ("Only N left", "Sold out": the goods stays listed, its button disabled).
 
 import { api } from "./api.js";
+import { StockLevel } from "./stock.js";
 
 const HISTORY = 30;
 const SVG = "http://www.w3.org/2000/svg";
@@ -44,6 +46,7 @@ export class Board {
         moveText: li.querySelector(".move-text"),
         spark: li.querySelector(".spark"),
         add: li.querySelector("button.add"),
+        level: new StockLevel(li.querySelector(".stock")),
         price: amount.textContent.trim() === "—" ? null : amount.textContent.trim(),
         priceCurrency: currency, // the server rendered the page in this currency
         series: [], // [{t: ms, v: base-currency units}] for the sparkline only
@@ -84,12 +87,25 @@ export class Board {
       row.priceCurrency = currency;
       row.amount.textContent = entry.price;
       row.ccy.textContent = currency;
-      row.add.disabled = false;
+      row.add.disabled = row.level.soldOut;
+      if ("available" in entry) this.setStock(row, entry.available, entry.version);
       if (flash && sameCurrency && before !== null && before !== entry.price) {
         this.showMove(row, compareAmounts(entry.price, before), before);
       }
       this.addPoint(row, Date.parse(entry.at), Number(entry.price) / this.rate);
     }
+  }
+
+  /** A ``stock`` message of the feed: the goods' new levels. */
+  applyStock(message) {
+    for (const entry of message.goods) {
+      const row = this.rows.get(entry.goods);
+      if (row) this.setStock(row, entry.available, entry.version);
+    }
+  }
+
+  setStock(row, available, version) {
+    if (row.level.set(available, version)) row.add.disabled = row.price === null || row.level.soldOut;
   }
 
   showMove(row, direction, before) {

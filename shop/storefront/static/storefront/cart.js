@@ -1,7 +1,9 @@
-// The cart (a quote the server computes), checkout with max_order_sum, and the shopper's orders.
+// The cart (a quote the server computes), checkout with max_order_sum, and the shopper's orders
+// (their status, its history, and Cancel while the shopper may: SPEC §13).
 // No sum is computed here: every number comes from the API (SPEC §4).
 
 import { api, config, errorText, newKey } from "./api.js";
+import { shortages } from "./stock.js";
 
 const $ = (selector, root = document) => root.querySelector(selector);
 const money = (amount, currency) => (amount === null || amount === undefined ? "—" : `${amount} ${currency}`);
@@ -10,8 +12,37 @@ function fill(root, values) {
   for (const [selector, text] of Object.entries(values)) $(selector, root).textContent = text;
 }
 
-/** An order as one <article>: its lines, the frozen parts and order_sum. */
-export function renderOrder(order) {
+// The server's clock less the browser's (ms), measured when the page came: the cancel window is
+// the server's (ORDER_CANCEL_SECONDS after the order's created_at).
+const skewMs = config.serverNow ? Date.parse(config.serverNow) - Date.now() : 0;
+const BY = { shopper: "by you", staff: "by staff", system: "by the shop" };
+const REASONS = { expired: "not paid in time" };
+
+/** When the shopper can no longer cancel this order (browser clock, ms); null when never could. */
+export function cancelUntil(order) {
+  if (order.status !== "placed" || config.orderCancelSeconds === undefined) return null;
+  return Date.parse(order.created_at) + config.orderCancelSeconds * 1000 - skewMs;
+}
+
+function renderEvents(list, events) {
+  list.replaceChildren(
+    ...events.map((event) => {
+      const li = document.createElement("li");
+      const when = document.createElement("time");
+      when.dateTime = event.at;
+      when.textContent = new Date(event.at).toLocaleString();
+      const reason = REASONS[event.reason] ? ` (${REASONS[event.reason]})` : "";
+      li.append(when, ` ${event.from} → ${event.to}, ${BY[event.by] ?? event.by}${reason}`);
+      li.dataset.to = event.to;
+      return li;
+    }),
+  );
+  list.hidden = events.length === 0;
+}
+
+/** An order as one <article>: its lines, the frozen parts and order_sum, its status history, and a
+ * Cancel button while ``onCancel`` is given and the shopper may still cancel it. */
+export function renderOrder(order, { onCancel = null } = {}) {
   const base = config.baseCurrency;
   const article = $("#tpl-order").content.firstElementChild.cloneNode(true);
   article.dataset.order = order.id;
@@ -49,6 +80,17 @@ export function renderOrder(order) {
     }
     body.append(tr);
   }
+  renderEvents($(".order-events", article), order.events ?? []);
+  const until = cancelUntil(order);
+  const actions = $(".order-actions", article);
+  if (onCancel && until !== null && until > Date.now()) {
+    const button = $(".cancel-order", actions);
+    button.setAttribute("aria-describedby", title.id);
+    button.addEventListener("click", () => onCancel(order, article, button));
+    actions.hidden = false;
+    // The window closes while the page is open: the button goes (the server would refuse it).
+    setTimeout(() => (actions.hidden = true), Math.min(until - Date.now(), 2 ** 31 - 1));
+  }
   return article;
 }
 
@@ -69,6 +111,8 @@ export class Cart {
       sum: $("#cart-sum"),
       checkout: $("#checkout"),
       conflict: $("#conflict"),
+      short: $("#short-stock"),
+      ordersMessage: $("#orders-message"),
       accept: $("#accept-sum"),
       message: $("#cart-message"),
       placed: $("#placed"),
@@ -80,6 +124,10 @@ export class Cart {
     this.el.accept.addEventListener("click", () =>
       this.checkout(this.el.accept.dataset.sum, this.el.accept.dataset.currency),
     );
+    $("#dismiss-short").addEventListener("click", () => {
+      this.el.short.hidden = true;
+      this.el.checkout.focus();
+    });
     $("#dismiss-conflict").addEventListener("click", () => {
       this.el.conflict.hidden = true;
       this.el.checkout.focus();
@@ -111,8 +159,10 @@ export class Cart {
     this.el.summary.hidden = true;
     $("#cart-base-note").hidden = true;
     this.el.conflict.hidden = true;
+    this.el.short.hidden = true;
     this.el.placed.hidden = true;
     this.el.orders.hidden = true;
+    this.el.ordersMessage.textContent = "";
     this.el.orderList.replaceChildren();
     this.el.empty.hidden = false;
     this.el.empty.textContent = "Log in to fill a cart.";
@@ -155,7 +205,8 @@ export class Cart {
       this.show(answer.data);
       return;
     }
-    if (!answer.ok) this.say(errorText(answer.data));
+    if (answer.data?.code === "insufficient_stock") this.short(answer.data, "Not enough in stock for your cart.");
+    else if (!answer.ok) this.say(errorText(answer.data));
     await this.load();
   }
 
@@ -163,6 +214,7 @@ export class Cart {
     return this.change(async () => {
       const answer = await api(this.path("items/"), { method: "POST", body: { goods: goodsId, quantity: 1 } });
       if (answer.ok) {
+        this.el.short.hidden = true;
         this.say(`${this.board.name(goodsId)} is in your cart.`);
         this.el.placed.hidden = true; // a new cart: the last order is under Orders
       }
@@ -266,6 +318,7 @@ export class Cart {
     this.el.accept.disabled = true;
     return this.change(async () => {
       this.el.conflict.hidden = true;
+      this.el.short.hidden = true;
       this.el.placed.hidden = true;
       this.say("Placing your order…");
       try {
@@ -277,6 +330,9 @@ export class Cart {
         if (answer.status === 201) {
           this.say("");
           this.placed(answer.data);
+        } else if (answer.data?.code === "insufficient_stock") {
+          this.say("");
+          this.short(answer.data, "Not enough in stock; nothing was ordered.");
         } else if (answer.status === 409) {
           this.say("");
           this.conflict(maxSum, answer.data.order_sum, currency);
@@ -302,6 +358,17 @@ export class Cart {
     this.el.conflict.hidden = false;
   }
 
+  /** A 409 insufficient_stock: which goods are short and how many of each are left. */
+  short(data, heading) {
+    const items = this.quote?.items ?? [];
+    const nameOf = (id) => items.find((item) => item.goods === id)?.goods_name ?? this.board.name(id);
+    $(".short-text", this.el.short).textContent = heading;
+    $(".short-list", this.el.short).replaceChildren(
+      ...shortages(data, nameOf).map((text) => Object.assign(document.createElement("li"), { textContent: text })),
+    );
+    this.el.short.hidden = false;
+  }
+
   placed(order) {
     const box = $(".placed-order", this.el.placed);
     box.replaceChildren(renderOrder(order));
@@ -314,7 +381,30 @@ export class Cart {
     const answer = await api("/api/orders/?limit=20");
     if (!answer.ok || !this.active) return;
     const orders = answer.data.results ?? answer.data;
-    this.el.orderList.replaceChildren(...orders.map(renderOrder));
+    this.el.orderList.replaceChildren(...orders.map((order) => this.renderOrder(order)));
     this.el.ordersEmpty.hidden = orders.length > 0;
+  }
+
+  renderOrder(order) {
+    return renderOrder(order, { onCancel: (...args) => this.cancelOrder(...args) });
+  }
+
+  /** Cancel a placed order (SPEC §13: its units go back to stock), and show it as the server has it now. */
+  async cancelOrder(order, article, button) {
+    button.disabled = true;
+    this.el.ordersMessage.textContent = `Cancelling order #${order.id}…`;
+    const answer = await api(`/api/orders/${order.id}/cancel/`, { method: "POST" });
+    if (!answer.ok) {
+      this.el.ordersMessage.textContent = errorText(answer.data, `Order #${order.id} could not be cancelled.`);
+      await this.loadOrders();
+      return;
+    }
+    const shown = this.renderOrder(answer.data);
+    article.replaceWith(shown);
+    const placed = $(".placed-order article", this.el.placed);
+    if (placed && placed.dataset.order === String(order.id)) placed.replaceWith(renderOrder(answer.data));
+    this.el.ordersMessage.textContent = `Order #${order.id} is cancelled.`;
+    $(".order-title", shown).tabIndex = -1;
+    $(".order-title", shown).focus(); // the button is gone: keep the keyboard user on this order
   }
 }

@@ -1,19 +1,22 @@
-// The live price feed (SPEC §7): reconnects with backoff, resynchronises on a gap in seq.
+// The live price feed (SPEC §7): reconnects with backoff, resynchronises on a gap in seq (prices)
+// or stock_seq (stock levels, SPEC §13).
 // A page that shows some goods only asks for those (``goods``), from the first message on.
 
 const MAX_DELAY_MS = 30_000;
 
 export class PriceFeed {
-  constructor({ path, goods = null, onSnapshot, onPrices, onStatus }) {
+  constructor({ path, goods = null, onSnapshot, onPrices, onStock = () => {}, onStatus }) {
     this.path = path;
     this.goods = goods; // ids, or null for every goods
     this.onSnapshot = onSnapshot;
     this.onPrices = onPrices;
+    this.onStock = onStock;
     this.onStatus = onStatus;
     this.socket = null;
     this.timer = null;
     this.attempt = 0;
     this.seq = null;
+    this.stockSeq = null;
     this.currency = null;
     this.resyncs = 0;
     window.addEventListener("online", () => this.timer && this.open());
@@ -34,6 +37,7 @@ export class PriceFeed {
     const socket = new WebSocket(url);
     this.socket = socket;
     this.seq = null;
+    this.stockSeq = null;
     this.onStatus(this.attempt ? "reconnecting" : "connecting");
     socket.addEventListener("message", (event) => this.socket === socket && this.receive(event.data));
     socket.addEventListener("close", (event) => {
@@ -77,6 +81,9 @@ export class PriceFeed {
       case "snapshot":
         this.attempt = 0;
         this.seq = this.seq === null ? message.seq : Math.max(this.seq, message.seq);
+        if (typeof message.stock_seq === "number") {
+          this.stockSeq = this.stockSeq === null ? message.stock_seq : Math.max(this.stockSeq, message.stock_seq);
+        }
         this.onStatus("live");
         this.onSnapshot(message);
         break;
@@ -85,8 +92,19 @@ export class PriceFeed {
         if (this.seq === null || message.seq > this.seq) this.seq = message.seq;
         this.onPrices(message);
         break;
+      case "stock":
+        if (this.stockSeq !== null && message.stock_seq > this.stockSeq + 1) this.resync();
+        if (this.stockSeq === null || message.stock_seq > this.stockSeq) this.stockSeq = message.stock_seq;
+        this.onStock(message);
+        break;
       case "heartbeat":
-        if (this.seq !== null && message.seq > this.seq) this.resync(); // a batch went missing
+        // A batch or a stock message went missing.
+        if (
+          (this.seq !== null && message.seq > this.seq) ||
+          (this.stockSeq !== null && message.stock_seq > this.stockSeq)
+        ) {
+          this.resync();
+        }
         break;
       case "error":
         // A goods of ours left the shop since the page was drawn: start over with a new connection,

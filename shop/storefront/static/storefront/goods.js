@@ -5,6 +5,7 @@ import { compareAmounts } from "./board.js";
 import { INTERVAL_MS, PriceChart } from "./chart.js";
 import { PriceFeed } from "./feed.js";
 import { keepCurrency } from "./links.js";
+import { shortages, StockLevel } from "./stock.js";
 
 const $ = (selector, root = document) => root.querySelector(selector);
 const CURRENCY_KEY = "tickshop.currency";
@@ -19,6 +20,8 @@ const SOURCES = { tick: "Tick", on_demand: "On demand", manual: "Manual" };
 const select = $("#currency");
 const status = $("#feed-status");
 const decimalsOf = (code) => config.currencies.find((c) => c.code === code)?.decimals ?? 2;
+const buyButton = $("#buy-form button[type=submit]");
+const level = new StockLevel($("#stock"));
 
 // --- The live price ------------------------------------------------------------------
 
@@ -41,7 +44,7 @@ class LivePrice {
     this.currency = currency;
     this.amount.textContent = price;
     this.ccy.textContent = currency;
-    $("#buy-form button[type=submit]").disabled = false;
+    buyButton.disabled = level.soldOut;
     if (!sameCurrency) this.clear();
     if (!flash || !sameCurrency || before === null || before === price) return;
     const up = compareAmounts(price, before) > 0;
@@ -196,10 +199,16 @@ const STATUS_TEXT = {
   failed: "Live prices are not available in this currency",
 };
 
+/** A new level of this goods' stock (SPEC §13): "Sold out" disables Add to cart. */
+function stocked(available, version) {
+  if (level.set(available, version)) buyButton.disabled = live.price === null || level.soldOut;
+}
+
 function received(message, { flash }) {
   const currency = message.currency ?? select.value;
   for (const entry of message.prices) {
     if (entry.goods !== GOODS) continue;
+    if ("available" in entry) stocked(entry.available, entry.version);
     live.apply(entry.price, currency, { flash });
     if (currency === chart.currency) chart.add(Date.parse(entry.at), entry.price);
     if (message.type === "prices") table.refresh();
@@ -211,6 +220,9 @@ const feed = new PriceFeed({
   goods: [GOODS], // this goods only
   onSnapshot: (message) => received(message, { flash: true }),
   onPrices: (message) => received(message, { flash: true }),
+  onStock: (message) => {
+    for (const entry of message.goods) if (entry.goods === GOODS) stocked(entry.available, entry.version);
+  },
   onStatus: (state, delay) => {
     status.dataset.state = state;
     $(".feed-text", status).textContent =
@@ -259,14 +271,16 @@ buyForm.addEventListener("submit", async (event) => {
     say("Log in or register to fill a cart:", { href: "/#account", text: "go to your account" });
     return;
   }
-  const button = $("button[type=submit]", buyForm);
+  const button = buyButton;
   button.disabled = true;
   try {
     const answer = await api("/api/cart/items/", { method: "POST", body: { goods: GOODS, quantity } });
     if (answer.ok) say(`${quantity} × ${config.goodsName} added to your cart.`, { href: "/#cart", text: "See your cart" });
-    else say(errorText(answer.data));
+    else if (answer.data?.code === "insufficient_stock") {
+      say(`Not enough in stock: ${shortages(answer.data, () => config.goodsName).join(" ")} Nothing was added.`);
+    } else say(errorText(answer.data));
   } finally {
-    button.disabled = false;
+    button.disabled = live.price === null || level.soldOut;
   }
 });
 

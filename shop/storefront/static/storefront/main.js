@@ -49,6 +49,7 @@ const feed = new PriceFeed({
     board.apply(message, { flash: true });
     cart.pricesChanged(message.prices.map((p) => p.goods));
   },
+  onStock: (message) => board.applyStock(message),
   onStatus: (state, delay) => {
     status.dataset.state = state;
     $(".feed-text", status).textContent =
