@@ -11,6 +11,13 @@ first page of the goods list and one page of a goods' price history, then orders
 of 3 lines from 8 clients. Each read is measured in two alternating halves
 (ceiling, shop, ceiling, shop) so that drift on a shared machine hits both sides.
 Prints ``bench=rest endpoint=… ours=… ceiling=… ratio=…`` (requests/s).
+
+Orders are placed on goods whose stock is not tracked (``endpoint=orders``) and on goods
+with tracked stock (``endpoint=orders_tracked``: each order also takes its units under the
+goods' locks, SPEC §13), in alternating halves too; each is a ratio of the goods detail's
+ceiling, and the tracked one of the untracked one. The tracked goods hold enough units
+never to refuse an order, and the stock invariant is checked over them at the end
+(``bench=stock_invariant violations=0``).
 """
 
 import argparse
@@ -25,6 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.common import ceiling_view, report, server, setup, summary_ms
 from bench.load import LoadResult, load, merged
 
+TRACKED_STOCK = 100_000_000  # units of each tracked goods: more than any run sells
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
@@ -38,10 +47,18 @@ def main() -> None:
 
     from bench.seed import goods_in_sale
     from shop.accounts.models import User
+    from shop.catalog.models import Goods
     from shop.catalog.services.sales import sale_reprice
+    from shop.catalog.services.stock import goods_stock_set
     from shop.catalog.services.ticks import tick_run
+    from shop.tests.invariant import order_invariant_violations, stock_invariant_violations
 
     sale = goods_in_sale(args.goods)
+    middle = args.goods // 2
+    untracked, tracked = (1, middle, args.goods), (2, middle + 1, args.goods - 1)
+    supplied = {goods_id: TRACKED_STOCK for goods_id in tracked}
+    for goods in Goods.objects.filter(id__in=tracked):
+        goods_stock_set(goods=goods, stock=TRACKED_STOCK)
     for _ in range(60):  # a goods detail carries its newest 50 prices: give it a history
         sale_reprice(sale=sale, source="manual")
     user, _ = User.objects.get_or_create(email="bench@example.com", defaults={"is_active": True})
@@ -61,7 +78,6 @@ def main() -> None:
             slot += 1
         connections.close_all()
 
-    middle = args.goods // 2
     reads = {
         "goods_detail": f"/api/goods/{middle}/",
         "goods_list": "/api/goods/?currency=EUR",
@@ -88,17 +104,31 @@ def main() -> None:
                 report("rest", endpoint=name, goods=args.goods, concurrency=args.concurrency,
                        ours=ours.rate, ceiling=ceiling.rate, ratio=f"{ours.rate / ceiling.rate:.2f}",
                        statuses=ours.statuses, **summary_ms(ours.latencies))  # fmt: skip
-            order = {"items": [{"goods": g, "quantity": 1} for g in (1, middle, args.goods)]}
-            orders = load(f"{base}/api/orders/", method="POST", json_body=order,
-                          headers={"Authorization": f"Bearer {token}"}, seconds=args.seconds,
-                          concurrency=8)  # fmt: skip
-            report("rest", endpoint="orders", goods=args.goods, lines=3, clients=8, ours=orders.rate,
-                   ceiling=rates["goods_detail"], ratio=f"{orders.rate / rates['goods_detail']:.2f}",
-                   statuses=orders.statuses, **summary_ms(orders.latencies))  # fmt: skip
+            placed: dict[str, list[LoadResult]] = {"orders": [], "orders_tracked": []}
+            auth = {"Authorization": f"Bearer {token}"}
+            for _ in range(2):
+                for name, goods_ids in (("orders", untracked), ("orders_tracked", tracked)):
+                    order = {"items": [{"goods": g, "quantity": 1} for g in goods_ids]}
+                    url, half = f"{base}/api/orders/", args.seconds / 2
+                    placed[name].append(
+                        load(url, method="POST", json_body=order, headers=auth, seconds=half, concurrency=8)
+                    )
+            plain, stocked = merged(*placed["orders"]), merged(*placed["orders_tracked"])
+            for name, orders in (("orders", plain), ("orders_tracked", stocked)):
+                report("rest", endpoint=name, goods=args.goods, lines=3, clients=8, ours=orders.rate,
+                       ceiling=rates["goods_detail"], ratio=f"{orders.rate / rates['goods_detail']:.2f}",
+                       statuses=orders.statuses, **summary_ms(orders.latencies))  # fmt: skip
+            report("rest", endpoint="orders_tracked_vs_untracked", tracked=stocked.rate, untracked=plain.rate,
+                   ratio=f"{stocked.rate / plain.rate:.2f}")  # fmt: skip
             stop.set()
             thread.join()
     if ticks:
         report("ticks_during_load", goods=args.goods, ticks=len(ticks), **summary_ms(ticks))
+    sold = dict(Goods.objects.filter(id__in=tracked).values_list("id", "stock"))
+    report("stock_invariant", goods=len(tracked), units_sold=sum(TRACKED_STOCK - n for n in sold.values()),
+           violations=len(stock_invariant_violations(supplied)))  # fmt: skip
+    line_breaches, rate_breaches = order_invariant_violations()
+    report("orders_invariant", line_violations=line_breaches, rate_violations=rate_breaches)
 
 
 if __name__ == "__main__":

@@ -43,7 +43,8 @@ class OrderStore(Protocol):
     def lock_and_read(
         self, *, currency_code: str, goods_ids: Sequence[int]
     ) -> tuple[Currency, dict[int, OrderableGoods]]:
-        """Lock the goods (in id order) FOR NO KEY UPDATE and the currency FOR SHARE, and read them:
+        """Lock the goods (in id order: those tracking stock FOR NO KEY UPDATE, the others FOR
+        SHARE) and the currency FOR SHARE, and read them:
         the active currency (400 when unknown or inactive) and the orderable goods among
         ``goods_ids``, with their stock."""
 
@@ -62,29 +63,45 @@ class OrderStore(Protocol):
 
 # --- PostgreSQL ----------------------------------------------------------------------------
 
-# The goods FOR NO KEY UPDATE (in id order) and then the currency FOR SHARE, returning what the
-# order needs of them (one row per goods found; no row at all when the currency is unknown or
-# inactive). The goods' lock is exclusive, not shared, because the order may take their stock in
-# this transaction: two orders sharing a lock and then both updating the row would deadlock. It
-# conflicts with price writers' FOR UPDATE as a shared one does: SPEC §4's invariant rests on that.
-# The goods are locked first, so that orders queueing for a goods hold no lock on the currency
-# meanwhile: a rate writer (FOR UPDATE on the currency) waits for the orders being placed, not for
-# every order waiting. (The currency's condition reads the goods CTE: it runs, and locks, first.)
-LOCK_SQL = """
+# The goods (in id order) and then the currency FOR SHARE, returning what the order needs of them
+# (one row per goods found; no row at all when the currency is unknown or inactive).
+# A goods whose stock is tracked is locked FOR NO KEY UPDATE, as the order may take its stock:
+# two orders sharing a lock and then both updating the row would deadlock. Any other goods is
+# locked FOR SHARE, so that orders of the same untracked goods are placed side by side, as they
+# always were; its stock cannot become tracked meanwhile (that takes an exclusive lock). Both
+# conflict with price writers' FOR UPDATE: SPEC §4's invariant rests on that. Each goods is
+# locked in turn, in id order, by one of two probes (a nested loop over the ids); a goods whose
+# tracking changed while the order waited for it is found by neither (the placement asks again).
+# The goods are locked before the currency, so that orders queueing for a goods hold no lock on
+# the currency meanwhile: a rate writer waits for the orders being placed, not for every order
+# waiting. (The currency's condition reads the goods CTE: it runs, and locks, first.)
+_GOODS_COLUMNS = ("id", "name", "is_active", "price", "current_price_id", "stock", "reserved")
+LOCK_SQL = f"""
 WITH goods AS MATERIALIZED (
-    SELECT id, name, is_active, price, current_price_id, stock, reserved FROM catalog_goods
-    WHERE id = ANY(string_to_array(%(goods)s, ',')::bigint[]) ORDER BY id
-    FOR NO KEY UPDATE
+    SELECT {", ".join(f"coalesce(shared.{c}, own.{c}) AS {c}" for c in _GOODS_COLUMNS)}
+    FROM unnest(string_to_array(%(goods)s, ',')::bigint[]) WITH ORDINALITY AS wanted (id, n)
+    LEFT JOIN LATERAL (
+        SELECT {", ".join(_GOODS_COLUMNS)} FROM catalog_goods
+        WHERE id = wanted.id AND stock IS NULL
+        FOR SHARE
+    ) AS shared ON true
+    LEFT JOIN LATERAL (
+        SELECT {", ".join(_GOODS_COLUMNS)} FROM catalog_goods
+        WHERE id = wanted.id AND stock IS NOT NULL
+        FOR NO KEY UPDATE
+    ) AS own ON true
+    WHERE shared.id IS NOT NULL OR own.id IS NOT NULL
+    ORDER BY wanted.n
 ), currency AS MATERIALIZED (
     SELECT code, name, symbol, decimals FROM currency_currency
     WHERE code = %(currency)s AND is_active AND (SELECT count(*) FROM goods) >= 0
     FOR SHARE
 )
 SELECT currency.code, currency.name, currency.symbol, currency.decimals,
-       goods.id, goods.name, goods.is_active, goods.price, goods.current_price_id, goods.stock, goods.reserved
+       {", ".join(f"goods.{c}" for c in _GOODS_COLUMNS)}
 FROM currency LEFT JOIN goods ON true
 ORDER BY goods.id
-"""
+"""  # noqa: S608 - constants only
 # The clock, read once after the locks are held, and the rate active at that instant.
 CLOCK_AND_RATE_SQL = f"""
 WITH clock AS MATERIALIZED (SELECT clock_timestamp() AS at)
@@ -154,9 +171,14 @@ class _PostgresOrderStore:
     def lock_and_read(
         self, *, currency_code: str, goods_ids: Sequence[int]
     ) -> tuple[Currency, dict[int, OrderableGoods]]:
+        params = {"currency": currency_code, "goods": ",".join(map(str, goods_ids))}
         with connection.cursor() as cursor:
-            cursor.execute(LOCK_SQL, {"currency": currency_code, "goods": ",".join(map(str, goods_ids))})
+            cursor.execute(LOCK_SQL, params)
             rows = cursor.fetchall()
+            if rows and sum(row[4] is not None for row in rows) < len(goods_ids):
+                # unknown goods, or one whose tracking changed while we waited: a second look sees it
+                cursor.execute(LOCK_SQL, params)
+                rows = cursor.fetchall()
         if not rows:
             raise currency_unknown(currency_code)
         code, name, symbol, decimals = rows[0][:4]

@@ -3,17 +3,24 @@
 Called from ``transaction.on_commit`` by the one service that writes prices,
 so a batch is published once, after its commit, as one group message
 (one Redis PUBLISH in stack mode) whatever the number of goods in it. Stock
-levels go the same way after each committed stock change (StockEvent.CHANGED),
-numbered by a sequence of their own (``stock_seq``): a client that follows only
-prices then sees no gap in ``seq`` when stock moves.
+levels go after each committed stock change (StockEvent.CHANGED), from a thread
+of their own (``StockPublisher``: an order does not wait for the feed), numbered
+by a sequence of their own (``stock_seq``): a client that follows only prices
+then sees no gap in ``seq`` when stock moves.
 """
 
+import asyncio
 import logging
+import os
+import queue
+import threading
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.core.cache import cache
+from django.db import close_old_connections
 from django.utils import timezone
 
 from shop.catalog.selectors import goods_active_ids
@@ -97,20 +104,77 @@ def stock_message(rows: list[StockRow], *, seq: int) -> dict[str, Any]:
     }
 
 
-def publish_stock(rows: list[StockRow]) -> None:
+def publish_stock(rows: list[StockRow], *, send: Callable[[dict[str, Any]], object] | None = None) -> None:
     """Send the new levels of these goods to every feed client (the goods shoppers cannot see left
     out, but the message still goes: ``stock_seq`` stays gapless). Never raises: the change is
-    committed already, and a feed outage must not fail the order or the request that made it."""
+    committed already, and a feed outage must not fail the order or the request that made it.
+    ``send``: how the group message goes (the publisher thread's loop); once, on a loop of its own,
+    without it."""
     try:
         shown = goods_active_ids(goods_ids=[row.id for row in rows])
         message = stock_message([row for row in rows if row.id in shown], seq=feed_seq_next(STOCK_SEQ_KEY))
-        async_to_sync(get_channel_layer().group_send)(FEED_GROUP, message)
+        if send is None:
+            async_to_sync(get_channel_layer().group_send)(FEED_GROUP, message)
+        else:
+            send(message)
     except Exception:
         logger.exception("feed: stock of %d goods not published", len(rows))
         return
     logger.debug("feed: stock %s published (%d goods)", message["stock_seq"], len(message["goods"]))
 
 
+def newest_levels(rows: Iterable[StockRow]) -> list[StockRow]:
+    """One row per goods, the one of the highest row version, in goods id order."""
+    newest: dict[int, StockRow] = {}
+    for row in rows:
+        if row.id not in newest or row.version > newest[row.id].version:
+            newest[row.id] = row
+    return [newest[goods] for goods in sorted(newest)]
+
+
+class StockPublisher:
+    """Publishes stock levels from a thread of its own, so that an order's request does not wait
+    for the feed: a publish costs a query, a counter and a group send (about 18 ms an order when
+    made in the request, `docs/benchmarks.md`), while handing the levels over costs a queue put.
+
+    The thread keeps one event loop, so the channel layer keeps its Redis connection between
+    sends; and it publishes whatever has queued while it was sending as one message, the newest
+    level of each goods, so a burst of orders costs the feed one message per send, not one per
+    order. Started on first use in each process (a forked child starts its own).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pid = 0
+        self._queue: queue.SimpleQueue[list[StockRow]] = queue.SimpleQueue()
+
+    def put(self, rows: list[StockRow]) -> None:
+        with self._lock:
+            if self._pid != os.getpid():
+                self._pid, self._queue = os.getpid(), queue.SimpleQueue()
+                threading.Thread(
+                    target=self._run, args=(self._queue,), name="feed-stock", daemon=True
+                ).start()
+        self._queue.put(rows)
+
+    def _run(self, waiting: "queue.SimpleQueue[list[StockRow]]") -> None:
+        loop = asyncio.new_event_loop()
+        layer = get_channel_layer()
+
+        def send(message: dict[str, Any]) -> None:
+            loop.run_until_complete(layer.group_send(FEED_GROUP, message))
+
+        while True:
+            rows = waiting.get()
+            while not waiting.empty():
+                rows = rows + waiting.get_nowait()
+            close_old_connections()
+            publish_stock(newest_levels(rows), send=send)
+
+
+_stock_publisher = StockPublisher()
+
+
 def stock_listener(kind: StockEvent, subject: list[StockRow]) -> None:
     """Publish every committed stock change (subscribed to StockEvent.CHANGED in RealtimeConfig.ready)."""
-    publish_stock(subject)
+    _stock_publisher.put(subject)

@@ -73,9 +73,9 @@ def order_place(
     greatest created_at <= the order's created_at, and the order the rate with
     the greatest valid_from <= it. Price writers lock goods FOR UPDATE and rate
     writers lock the currency FOR UPDATE before they read the clock
-    (shop.catalog.services.prices). Here the currency (FOR SHARE) and the goods
-    (FOR NO KEY UPDATE, as the order may take their stock) are locked first and
-    the clock is read after, in the next statement: a writer that committed
+    (shop.catalog.services.prices). Here the goods (FOR NO KEY UPDATE those
+    whose stock the order may take, FOR SHARE the others) and the currency (FOR
+    SHARE) are locked first and the clock is read after, in the next statement: a writer that committed
     before our lock has an older timestamp and is visible to the statements
     after it (a locked row is read in its newest committed version); a writer
     that comes after us waits for our commit and gets a newer timestamp. That
@@ -99,11 +99,10 @@ def order_place(
     missing = [g for g in ordered if g not in goods]
     if missing:
         raise goods_unavailable(missing)
-    reserved = (
-        holds_refresh(goods_ids=ordered, except_cart=cart)
-        if holds_on()
-        else {g: goods[g].reserved for g in ordered}
-    )
+    reserved = {g: goods[g].reserved for g in ordered}
+    tracked = [g for g in ordered if goods[g].stock is not None]  # locked exclusively: may be written
+    if holds_on() and tracked:
+        reserved |= holds_refresh(goods_ids=tracked, except_cart=cart)
     short = stock_shortfalls(items, {g: stock_available(goods[g].stock, reserved[g]) for g in ordered})
     if short:
         raise insufficient_stock(short)

@@ -13,6 +13,8 @@ from channels.db import database_sync_to_async
 from shop.catalog.models import Goods
 from shop.catalog.services.prices import prices_record
 from shop.catalog.services.stock import goods_stock_add, goods_stock_set
+from shop.catalog.stock_store import StockRow
+from shop.realtime.publisher import newest_levels
 from shop.tests.factories import GoodsFactory
 from shop.tests.live import asgi_server, next_of, run_async, service_env
 
@@ -106,3 +108,8 @@ def test_levels_of_inactive_goods_are_left_out(server: str) -> None:
             assert (message["stock_seq"], message["goods"]) == (stock_seq + 1, [])
 
     run_async(scenario())
+
+
+def test_the_publisher_sends_the_newest_level_of_each_goods() -> None:
+    rows = [StockRow(2, 5, 0, 7), StockRow(1, 3, 0, 4), StockRow(2, 4, 0, 8), StockRow(2, 6, 0, 6)]
+    assert newest_levels(rows) == [StockRow(1, 3, 0, 4), StockRow(2, 4, 0, 8)]
