@@ -23,6 +23,7 @@ def seed(rows: int, goods: int) -> None:
 
     from bench.seed import goods_in_sale
     from shop.catalog.services.history import price_partitions_ensure
+    from shop.core.db_store import statement_timeout_lifted
 
     goods_in_sale(goods)
     per_goods = max(1, rows // goods)
@@ -31,7 +32,8 @@ def seed(rows: int, goods: int) -> None:
         cursor.execute("SELECT now() - make_interval(secs => %s)", [seconds])
         since = cursor.fetchone()[0]
     price_partitions_ensure(since=since.date())
-    with connection.cursor() as cursor:
+    # A million rows in one statement: longer than the web's statement timeout allows.
+    with statement_timeout_lifted(), connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO catalog_price (goods_id, amount, created_at, source, sale_id) "
             "SELECT g, 10 + (n * 7 + g) %% 9000 / 100.0, now() - make_interval(secs => (%s - n) * 5), 'tick', 1 "

@@ -47,12 +47,17 @@ async def _worker(
 
 
 async def _run(
-    url: str, method: str, headers: dict[str, str], body: bytes, seconds: float, concurrency: int
+    url: str, method: str, headers: dict[str, str], bodies: list[bytes], seconds: float, concurrency: int
 ) -> LoadResult:
     result = LoadResult()
     start = time.monotonic()
     deadline = start + seconds
-    await asyncio.gather(*(_worker(url, method, headers, body, deadline, result) for _ in range(concurrency)))
+    await asyncio.gather(
+        *(
+            _worker(url, method, headers, bodies[n % len(bodies)], deadline, result)
+            for n in range(concurrency)
+        )
+    )
     result.seconds = time.monotonic() - start
     return result
 
@@ -63,12 +68,15 @@ def load(
     method: str = "GET",
     headers: dict[str, str] | None = None,
     json_body: object = None,
+    json_bodies: list[object] | None = None,
     seconds: float = 10.0,
     concurrency: int = 16,
 ) -> LoadResult:
-    body = json.dumps(json_body).encode() if json_body is not None else b""
+    """``json_bodies``: one body per client connection, in turn (client n sends body n mod count)."""
+    given = json_bodies if json_bodies is not None else [json_body]
+    bodies = [json.dumps(body).encode() if body is not None else b"" for body in given]
     all_headers = {"Content-Type": "application/json", **(headers or {})}
-    return asyncio.run(_run(url, method, all_headers, body, seconds, concurrency))
+    return asyncio.run(_run(url, method, all_headers, bodies, seconds, concurrency))
 
 
 def merged(*results: LoadResult) -> LoadResult:

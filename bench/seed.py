@@ -47,3 +47,28 @@ def goods_in_sale(count: int, *, min_price: str = "10.00", max_price: str = "99.
     with connection.cursor() as cursor:  # planner statistics, as autovacuum would gather them
         cursor.execute("ANALYZE catalog_goods, catalog_sale_goods, catalog_sale")
     return sale
+
+
+def orders_in_window(count: int, *, goods: int) -> None:
+    """``count`` placed orders of one line each, created now, spread over goods 1 to ``goods``:
+    the demand a ``demand`` sale's tick counts (its window holds them all)."""
+    from shop.accounts.models import User
+    from shop.currency.models import ExchangeRate
+
+    user, _ = User.objects.get_or_create(email="demand@example.com", defaults={"is_active": True})
+    rate = ExchangeRate.objects.filter(currency_id="USD").latest("valid_from")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO orders_order (user_id, status, created_at, currency_id, rate_id, exchange_rate, "
+            "subtotal, markup, fee, total, order_sum, payment_method, payment_reference) "
+            "SELECT %s, 'placed', now(), 'USD', %s, 1, 10, 3, 10.10, 23.10, 23.10, '', '' "
+            "FROM generate_series(1, %s)",
+            [user.pk, rate.pk, count],
+        )
+        cursor.execute(
+            "INSERT INTO orders_orderline (order_id, goods_id, goods_name, quantity, price_id, unit_price, "
+            "line_total, stock_taken) "
+            "SELECT o.id, 1 + (o.id %% %s), 'Goods', 1 + (o.id %% 3), 0, 10, 10, 0 FROM orders_order o",
+            [goods],
+        )
+        cursor.execute("ANALYZE orders_order, orders_orderline")

@@ -164,10 +164,13 @@ class SaleAdmin(ServiceModelAdmin):
     The goods are written by the service with the sale, not a second time by the form. (The
     bounds and the window are the model's constraints too, which the form checks before.)"""
 
-    list_display = ("id", "name", "min_price", "max_price", "is_active", "starts_at", "ends_at")
-    list_filter = ("is_active",)
+    list_display = ("id", "name", "min_price", "max_price", "strategy", "is_active", "starts_at", "ends_at")
+    list_filter = ("is_active", "strategy")
     filter_horizontal = ("goods",)
-    fields = ("name", "min_price", "max_price", "is_active", "starts_at", "ends_at", "goods", "created_at")
+    fields = (
+        "name", "min_price", "max_price", "strategy", "step_percent", "window_seconds", "target_units",
+        "is_active", "starts_at", "ends_at", "goods", "created_at",
+    )  # fmt: skip
     readonly_fields = ("created_at",)
     service_error_fields = {CatalogErrorCode.GOODS_IN_OTHER_SALE: "goods"}
 

@@ -28,7 +28,7 @@ from rest_framework.response import Response
 from shop.catalog import selectors
 from shop.catalog.errors import CatalogErrorCode
 from shop.catalog.goods_store import GoodsVersion
-from shop.catalog.models import Goods, Price, Sale
+from shop.catalog.models import STRATEGY_CHOICES, Goods, Price, Sale
 from shop.catalog.services import goods as goods_services
 from shop.catalog.services import sales as sale_services
 from shop.catalog.services import stock as stock_services
@@ -45,6 +45,7 @@ from shop.core.throttling import client_ip, throttle_hit
 from shop.currency.selectors import quote_get
 from shop.domain.candles import INTERVALS
 from shop.domain.money import Quote, format_amount
+from shop.domain.price_strategies import MAX_STEP_PERCENT, MAX_TARGET_UNITS, MAX_WINDOW_SECONDS
 
 CURRENCY_PARAMETER = OpenApiParameter(
     "currency",
@@ -561,11 +562,37 @@ class SaleSerializer(serializers.ModelSerializer[Sale]):
     max_price = amount_field()
     goods = IdRelatedField(many=True, queryset=Goods.objects.all(), required=False)
     is_running = serializers.BooleanField(read_only=True)
+    strategy = serializers.ChoiceField(
+        choices=STRATEGY_CHOICES,
+        required=False,
+        help_text="How ticks move prices (SPEC §14): uniform draws, a bounded random walk, or demand.",
+    )
+    step_percent = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        max_value=MAX_STEP_PERCENT,
+        required=False,
+        help_text="walk: the most a tick moves a price, in percent; demand: the move at full pressure.",
+    )
+    window_seconds = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_WINDOW_SECONDS,
+        required=False,
+        help_text="demand: the units ordered in this many seconds before a tick are its demand.",
+    )
+    target_units = serializers.IntegerField(
+        min_value=0,
+        max_value=MAX_TARGET_UNITS,
+        required=False,
+        help_text="demand: the units per window at which a price holds; more raise it, fewer lower it.",
+    )
 
     class Meta:
         model = Sale
         fields = (
             "id", "name", "min_price", "max_price", "goods", "is_active", "starts_at", "ends_at", "is_running",
+            "strategy", "step_percent", "window_seconds", "target_units",
         )  # fmt: skip
 
 

@@ -15,3 +15,4 @@ class CatalogErrorCode(StrEnum):
     INSUFFICIENT_STOCK = "insufficient_stock"
     STOCK_BELOW_ZERO = "stock_below_zero"
     STOCK_NOT_TRACKED = "stock_not_tracked"
+    SALE_STRATEGY = "sale_strategy"

@@ -1,9 +1,13 @@
 from datetime import datetime
+from decimal import Decimal
 
 from django.db import models
 from django.utils import timezone
 
+from shop.domain.price_strategies import MAX_STEP_PERCENT, MAX_WINDOW_SECONDS, Strategy
 from shop.domain.stock import stock_available
+
+STRATEGY_CHOICES = [(s.value, s.value) for s in Strategy]
 
 
 class Goods(models.Model):
@@ -59,10 +63,25 @@ class Sale(models.Model):
     ends_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     version = models.BigIntegerField(default=1, db_default=1, editable=False)  # as Goods.version
+    # How its ticks move prices (SPEC §14, shop.domain.price_strategies): a uniform draw, a bounded
+    # random walk of at most step_percent a tick, or demand (units ordered in the last
+    # window_seconds against target_units) moving the price by step_percent at full pressure.
+    strategy = models.CharField(max_length=16, choices=STRATEGY_CHOICES, default=Strategy.UNIFORM.value)
+    step_percent = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal(2))
+    window_seconds = models.PositiveIntegerField(default=300)
+    target_units = models.PositiveIntegerField(default=1)
 
     class Meta:
         ordering = ("id",)
         constraints = (
+            models.CheckConstraint(
+                condition=models.Q(step_percent__gt=0, step_percent__lte=MAX_STEP_PERCENT),
+                name="sale_step_percent",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(window_seconds__gte=1, window_seconds__lte=MAX_WINDOW_SECONDS),
+                name="sale_window_seconds",
+            ),
             models.CheckConstraint(
                 condition=models.Q(min_price__gt=0, max_price__gte=models.F("min_price")),
                 name="sale_bounds",

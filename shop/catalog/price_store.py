@@ -8,9 +8,10 @@ writers) the same rows through the ORM.
 """
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
 from django.db import connection
 from django.db.models import F, QuerySet
@@ -19,6 +20,7 @@ from shop.catalog.models import Goods, Price
 from shop.core.db_store import db_now
 from shop.domain.price_batch import NO_PRICES, PackedPrices, PriceBatch
 from shop.domain.price_draw import PriceDraw, cent_bounds
+from shop.domain.price_strategies import StrategyRule
 
 # (goods id, amount, sale id) of a price to write.
 NewPrice = tuple[int, Decimal, int | None]
@@ -79,6 +81,65 @@ SELECT string_agg(goods_id || ':' || amount, ',' ORDER BY goods_id), array_agg(i
 """
 
 
+# The walk's and demand's moves as SQL expressions over a goods' current price, for the statement
+# below: shop.domain.price_strategies says them in Python, and catalog/tests/test_price_strategies.py
+# holds both to the same results. Demand rounds the exact price once: with the pressure n / m
+# (n whole units within ±m), the price is price × (m + step × n) / m, and div() divides exactly.
+def walk_sql(price: str, u: str, low: str, high: str) -> str:
+    return f"least(greatest(round({price} * (1 + {u}), 2), {low}), {high})"
+
+
+def demand_sql(price: str, units: str, target: str, step: str, low: str, high: str) -> str:
+    per = f"greatest({target}, 1)"
+    n = f"least(greatest({units} - {target}, -{per}), {per})"
+    cents = f"div({price} * ({per} + {step} * {n}) * 200 + {per}, 2 * {per})"
+    return f"least(greatest(({cents} / 100)::numeric(12, 2), {low}), {high})"
+
+
+# A tick's chunk with a walk or demand sale among its sales: as DRAW_AND_WRITE_SQL, but each goods'
+# price follows its current one by its sale's strategy (the goods rows joined in: they are locked),
+# a uniform draw where there is none or it is outside the bounds. The sales travel as one
+# "sale:low:span:strategy:step:target:min:max,..." string, the goods as "goods:sale:units,...",
+# units being the demand counted for the goods (0 for the others).
+STRATEGY_DRAW_AND_WRITE_SQL = f"""
+WITH s AS (
+    SELECT split_part(item, ':', 1)::bigint AS sale_id,
+           split_part(item, ':', 2)::bigint AS low,
+           split_part(item, ':', 3)::float8 AS span,
+           split_part(item, ':', 4) AS strategy,
+           split_part(item, ':', 5)::numeric AS step,
+           split_part(item, ':', 6)::bigint AS target,
+           split_part(item, ':', 7)::numeric AS min_price,
+           split_part(item, ':', 8)::numeric AS max_price
+    FROM unnest(string_to_array(%(sales)s, ',')) AS item
+), v AS (
+    SELECT split_part(item, ':', 1)::bigint AS goods_id,
+           split_part(item, ':', 2)::bigint AS sale_id,
+           split_part(item, ':', 3)::bigint AS units
+    FROM unnest(string_to_array(%(rows)s, ',')) AS item
+), drawn AS (
+    SELECT v.goods_id, v.sale_id, CASE
+        WHEN s.strategy = 'walk' AND g.price BETWEEN s.min_price AND s.max_price THEN
+            {walk_sql("g.price", "((random() * 2 - 1) * s.step::float8)::numeric", "s.min_price", "s.max_price")}
+        WHEN s.strategy = 'demand' AND g.price BETWEEN s.min_price AND s.max_price THEN
+            {demand_sql("g.price", "v.units", "s.target", "s.step", "s.min_price", "s.max_price")}
+        ELSE (s.low + floor(random() * s.span)::bigint)::numeric / 100
+    END AS amount
+    FROM v JOIN s ON s.sale_id = v.sale_id JOIN catalog_goods g ON g.id = v.goods_id
+    WHERE g.id BETWEEN %(first)s AND %(last)s
+), new AS (
+    INSERT INTO catalog_price (goods_id, amount, created_at, source, sale_id)
+    SELECT goods_id, amount, %(at)s, %(source)s, sale_id FROM drawn
+    RETURNING id, goods_id, amount
+), current AS (
+    UPDATE catalog_goods SET price = new.amount, price_updated_at = %(at)s, current_price_id = new.id,
+                             version = catalog_goods.version + 1
+    FROM new WHERE catalog_goods.id = new.goods_id AND catalog_goods.id BETWEEN %(first)s AND %(last)s
+)
+SELECT string_agg(goods_id || ':' || amount, ',' ORDER BY goods_id), array_agg(id ORDER BY goods_id) FROM new
+"""  # noqa: S608 - constants only; the values go as parameters
+
+
 # Locks the goods (FOR UPDATE, in id order), then reads the clock, in one round trip:
 # the aggregate consumes every locked row before its one output row, clock_timestamp()
 # included, is computed. The server walks the primary key over the chunk's id range and
@@ -118,6 +179,18 @@ class PriceStore(Protocol):
 
     def thread_done(self) -> None:
         """A writer thread is done: its database connection goes back (to the pool)."""
+
+
+def _sale_terms(draw: PriceDraw) -> list[str]:
+    """Each sale of the draw as STRATEGY_DRAW_AND_WRITE_SQL reads it."""
+    terms = []
+    for sale, (min_price, max_price) in draw.bounds.items():
+        low, high = cent_bounds(min_price, max_price)
+        rule = draw.strategies.get(sale, StrategyRule())
+        terms.append(
+            f"{sale}:{low}:{high - low + 1}:{rule.strategy}:{rule.step}:{rule.target_units}:{min_price}:{max_price}"
+        )
+    return terms
 
 
 class PostgresPriceStore:
@@ -161,21 +234,20 @@ class PostgresPriceStore:
         goods_ids, sale_of = draw.goods_ids, draw.sale_of
         if not goods_ids:
             return PriceBatch(at=at, source=source, prices=NO_PRICES, ids=[], sale_ids=[])
-        drawn = {}  # sale -> "sale:low:span", the part of a row its sale decides
-        for sale, (min_price, max_price) in draw.bounds.items():
-            low, high = cent_bounds(min_price, max_price)
-            drawn[sale] = f"{sale}:{low}:{high - low + 1}"
+        params: dict[str, Any] = {"at": at, "source": source, "first": goods_ids[0], "last": goods_ids[-1]}
+        if draw.follows_paths:
+            sql = STRATEGY_DRAW_AND_WRITE_SQL
+            params["sales"] = ",".join(_sale_terms(draw))
+            params["rows"] = ",".join(f"{g}:{sale_of[g]}:{draw.demand.get(g, 0)}" for g in goods_ids)
+        else:  # every goods drawn uniformly: no current price to read
+            sql = DRAW_AND_WRITE_SQL
+            drawn = {}  # sale -> "sale:low:span", the part of a row its sale decides
+            for sale, (min_price, max_price) in draw.bounds.items():
+                low, high = cent_bounds(min_price, max_price)
+                drawn[sale] = f"{sale}:{low}:{high - low + 1}"
+            params["rows"] = ",".join(f"{goods}:{drawn[sale_of[goods]]}" for goods in goods_ids)
         with connection.cursor() as cursor:
-            cursor.execute(
-                DRAW_AND_WRITE_SQL,
-                {
-                    "at": at,
-                    "source": source,
-                    "rows": ",".join(f"{goods}:{drawn[sale_of[goods]]}" for goods in goods_ids),
-                    "first": goods_ids[0],
-                    "last": goods_ids[-1],
-                },
-            )
+            cursor.execute(sql, params)
             packed, ids = cursor.fetchone()
         return PriceBatch(
             at=at,
@@ -230,6 +302,9 @@ class OrmPriceStore:
         )
 
     def draw(self, *, at: datetime, source: str, draw: PriceDraw) -> PriceBatch:
+        if draw.follows_paths:  # the goods are the caller's to change: their prices are read as they are
+            current = dict(Goods.objects.filter(id__in=draw.goods_ids).values_list("id", "price"))
+            draw = replace(draw, current=current)
         return self.write(at=at, source=source, prices=draw.drawn())
 
     def writers(self, wanted: int) -> int:

@@ -74,10 +74,9 @@ class Order(models.Model):
         ordering = ("-created_at", "-id")
         indexes = (
             models.Index(fields=("user", "-created_at"), name="order_user_newest"),
-            # The expiry sweep's: unpaid orders, oldest first (ORDER_PAY_SECONDS).
-            models.Index(
-                fields=("created_at",), name="order_placed_oldest", condition=models.Q(status="placed")
-            ),
+            # The demand strategy's window (shop.orders.selectors.units_ordered_since) and the
+            # expiry sweep's oldest unpaid orders (ORDER_PAY_SECONDS).
+            models.Index(fields=("created_at",), name="order_created"),
         )
 
     def __str__(self) -> str:

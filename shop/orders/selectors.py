@@ -2,7 +2,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
 from shop.accounts.models import User
@@ -11,7 +11,7 @@ from shop.catalog.selectors import goods_orderable
 from shop.currency.models import Currency, ExchangeRate
 from shop.currency.selectors import rate_active
 from shop.domain.orders import OrderSum
-from shop.orders.models import CartItem, Order
+from shop.orders.models import CartItem, Order, OrderLine
 from shop.orders.order_price import order_price
 
 
@@ -75,3 +75,18 @@ def cart_quote(*, user: User, currency: Currency) -> CartQuote:
 
 def order_list(*, user: User) -> QuerySet[Order]:
     return Order.objects.filter(user=user).select_related("currency").prefetch_related("items", "events")
+
+
+def units_ordered_since(since: datetime) -> dict[int, int]:
+    """Goods id -> units in orders not cancelled created at or after ``since``: the demand the
+    ``demand`` pricing strategy follows (registered with shop.catalog.demand). One query over the
+    window's orders (index order_created)."""
+    rows = (
+        OrderLine.objects.filter(order__created_at__gte=since)
+        .exclude(order__status=Order.Status.CANCELLED)
+        .order_by()
+        .values("goods_id")
+        .annotate(units=Sum("quantity"))
+        .values_list("goods_id", "units")
+    )
+    return dict(rows)

@@ -10,16 +10,22 @@ from django.db.models import Q
 from shop.catalog.errors import CatalogErrorCode
 from shop.catalog.models import Goods, Price, Sale
 from shop.catalog.selectors import goods_active_of_sales
-from shop.catalog.services.prices import prices_announce, prices_draw
+from shop.catalog.services.prices import prices_announce, prices_draw, sale_rules
+from shop.core.db_store import db_now
 from shop.core.errors import Conflict, ValidationError
 from shop.core.services import model_update
 from shop.core.throttling import Rate, limit_hit
 from shop.domain.price_batch import PriceBatch
+from shop.domain.price_strategies import MAX_STEP_PERCENT, MAX_TARGET_UNITS, MAX_WINDOW_SECONDS, Strategy
 
 SALE_BOUNDS_INVALID = "min_price must be greater than 0 and not greater than max_price."
 SALE_WINDOW_INVALID = "ends_at must be later than starts_at."
 GOODS_IN_OTHER_SALE = "A goods belongs to at most one running sale; these are in another one."
 SALE_NOT_RUNNING = "This sale is not running, so its prices cannot be generated."
+STRATEGY_UNKNOWN = f"strategy is one of {', '.join(Strategy)}."
+STEP_PERCENT_RANGE = f"step_percent is more than 0 and at most {MAX_STEP_PERCENT}."
+WINDOW_SECONDS_RANGE = f"window_seconds is from 1 to {MAX_WINDOW_SECONDS}."
+TARGET_UNITS_RANGE = f"target_units is from 0 to {MAX_TARGET_UNITS}."
 GENERATE_TOO_SOON = "Prices of this sale were generated less than {seconds} seconds ago."
 
 
@@ -30,6 +36,24 @@ def _validate(
         raise ValidationError(SALE_BOUNDS_INVALID, code=CatalogErrorCode.SALE_BOUNDS)
     if starts_at and ends_at and ends_at <= starts_at:
         raise ValidationError(SALE_WINDOW_INVALID, code=CatalogErrorCode.SALE_WINDOW)
+
+
+def _validate_strategy(strategy: Mapping[str, Any]) -> None:
+    """The strategy and its parameters (SPEC §14) as the API and the model bound them."""
+    unknown = set(strategy) - set(STRATEGY_FIELDS)
+    if unknown:
+        raise TypeError(f"not a sale's strategy field: {sorted(unknown)}")
+    if "strategy" in strategy and strategy["strategy"] not in set(Strategy):
+        raise ValidationError(STRATEGY_UNKNOWN, code=CatalogErrorCode.SALE_STRATEGY)
+    step = strategy.get("step_percent")
+    if step is not None and not 0 < step <= MAX_STEP_PERCENT:
+        raise ValidationError(STEP_PERCENT_RANGE, code=CatalogErrorCode.SALE_STRATEGY)
+    window = strategy.get("window_seconds")
+    if window is not None and not 1 <= window <= MAX_WINDOW_SECONDS:
+        raise ValidationError(WINDOW_SECONDS_RANGE, code=CatalogErrorCode.SALE_STRATEGY)
+    target = strategy.get("target_units")
+    if target is not None and not 0 <= target <= MAX_TARGET_UNITS:
+        raise ValidationError(TARGET_UNITS_RANGE, code=CatalogErrorCode.SALE_STRATEGY)
 
 
 def _ensure_goods_free(
@@ -72,8 +96,12 @@ def sale_create(
     is_active: bool = True,
     starts_at: datetime | None = None,
     ends_at: datetime | None = None,
+    **strategy: Any,
 ) -> Sale:
+    """A sale; ``strategy`` holds its pricing strategy and parameters (STRATEGY_FIELDS), each
+    defaulting as the model does."""
     _validate(min_price=min_price, max_price=max_price, starts_at=starts_at, ends_at=ends_at)
+    _validate_strategy(strategy)
     goods_ids = [g.id for g in goods]
     _ensure_goods_free(
         sale_id=None, is_active=is_active, starts_at=starts_at, ends_at=ends_at, goods_ids=goods_ids
@@ -85,12 +113,23 @@ def sale_create(
         is_active=is_active,
         starts_at=starts_at,
         ends_at=ends_at,
+        **strategy,
     )
     sale.goods.set(goods_ids)
     return sale
 
 
-SALE_FIELDS = ["name", "min_price", "max_price", "goods", "is_active", "starts_at", "ends_at"]
+STRATEGY_FIELDS = ["strategy", "step_percent", "window_seconds", "target_units"]
+SALE_FIELDS = [
+    "name",
+    "min_price",
+    "max_price",
+    "goods",
+    "is_active",
+    "starts_at",
+    "ends_at",
+    *STRATEGY_FIELDS,
+]
 
 
 @transaction.atomic
@@ -104,6 +143,7 @@ def sale_update(*, sale: Sale, data: Mapping[str, Any]) -> Sale:
         for name in ("min_price", "max_price", "starts_at", "ends_at")
     }
     _validate(**planned)
+    _validate_strategy({name: data[name] for name in STRATEGY_FIELDS if name in data})
     goods_ids = (
         [g.id for g in data["goods"]] if "goods" in data else list(sale.goods.values_list("id", flat=True))
     )
@@ -125,11 +165,15 @@ def sale_delete(*, sale: Sale) -> None:
 
 @transaction.atomic
 def sale_reprice(*, sale: Sale, source: str) -> PriceBatch:
-    """New prices, drawn within the sale's bounds, for all its active goods: a tick's write,
-    for one sale (the same draw, the same statement), announced after commit."""
+    """New prices, by the sale's strategy within its bounds, for all its active goods: a tick's
+    write, for one sale (the same draw, the same statement), announced after commit."""
+    goods_sales = goods_active_of_sales(sale_ids=[sale.id])
+    rules = sale_rules([sale], at=db_now())
     batch = prices_draw(
-        goods_sales=goods_active_of_sales(sale_ids=[sale.id]),
-        bounds={sale.id: (sale.min_price, sale.max_price)},
+        goods_sales=goods_sales,
+        bounds=rules.bounds,
+        strategies=rules.strategies,
+        demand=rules.demand_of(goods_sales),
         source=source,
     )
     if batch:

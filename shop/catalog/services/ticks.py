@@ -15,8 +15,8 @@ from django.utils import timezone
 from shop.catalog.models import Price, Tick
 from shop.catalog.price_store import price_store
 from shop.catalog.selectors import goods_active_of_sales, sale_running_list
-from shop.catalog.services.prices import prices_announce, prices_draw
-from shop.core.db_store import session_try_lock, statement_timeout_set
+from shop.catalog.services.prices import prices_announce, prices_draw, sale_rules
+from shop.core.db_store import db_now, session_try_lock, statement_timeout_set
 from shop.core.loops import in_one_event_loop
 from shop.core.metrics import TICK_DURATION, TICK_GOODS, TICK_LAST_SUCCESS, TICK_SLOTS_SKIPPED
 from shop.domain.price_batch import PriceBatch
@@ -75,8 +75,9 @@ def tick_run(
         except IntegrityError:
             return TickResult(slot=slot, status="duplicate")
         previous = Tick.objects.filter(slot__lt=slot).values_list("slot", flat=True).first()  # newest first
-        bounds = {sale.id: (sale.min_price, sale.max_price) for sale in sale_running_list()}
-        goods_sales = goods_active_of_sales(sale_ids=list(bounds))
+        # Each sale as it is now: a strategy changed since the last tick applies from this one.
+        rules = sale_rules(sale_running_list(), at=db_now())
+        goods_sales = goods_active_of_sales(sale_ids=list(rules.bounds))
         size = chunk_size or TICK_CHUNK_GOODS
         chunks = [goods_sales[first : first + size] for first in range(0, len(goods_sales), size)]
 
@@ -84,7 +85,12 @@ def tick_run(
             with transaction.atomic():
                 statement_timeout_set(seconds=settings.TICK_STATEMENT_TIMEOUT_SECONDS)
                 batch = prices_draw(
-                    goods_sales=chunk, bounds=bounds, source=Price.Source.TICK, randint=randint
+                    goods_sales=chunk,
+                    bounds=rules.bounds,
+                    strategies=rules.strategies,
+                    demand=rules.demand_of(chunk),
+                    source=Price.Source.TICK,
+                    randint=randint,
                 )
                 # Counted with the chunk: a tick that dies half-way says how far it got.
                 Tick.objects.filter(slot=slot).update(goods_count=F("goods_count") + len(batch))
