@@ -11,7 +11,7 @@ to ``Order`` or ``OrderLine`` is written by both implementations without a chang
 
 import functools
 import json
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, NamedTuple, Protocol
@@ -20,6 +20,7 @@ from django.db import IntegrityError, connection, models, transaction
 
 from shop.accounts.models import User
 from shop.catalog.selectors import OrderableGoods, goods_orderable, goods_orderable_get
+from shop.catalog.stock_store import StockRow, stock_store
 from shop.core.db_store import db_now
 from shop.currency.models import Currency
 from shop.currency.selectors import currency_active_get, currency_unknown, rate_active, rate_missing
@@ -39,6 +40,13 @@ class _LockedGoods(NamedTuple):
     reserved: int
 
 
+class Clocked(NamedTuple):
+    at: datetime
+    rate_id: int
+    rate: Decimal
+    taken: list[StockRow]  # the stock of the goods units were taken from, as it is now
+
+
 class OrderStore(Protocol):
     def lock_and_read(
         self, *, currency_code: str, goods_ids: Sequence[int]
@@ -48,9 +56,10 @@ class OrderStore(Protocol):
         the active currency (400 when unknown or inactive) and the orderable goods among
         ``goods_ids``, with their stock."""
 
-    def clock_and_rate(self, *, currency_code: str) -> tuple[datetime, int, Decimal]:
+    def clock_and_rate(self, *, currency_code: str, take: Mapping[int, int]) -> Clocked:
         """The database clock now, and the id and value of the rate active at that instant (400
-        when there is none)."""
+        when there is none); in the same round trip, ``take`` (goods id -> units) taken from the
+        stock of those goods, locked and checked by the caller."""
 
     def insert(self, order: Order, lines: list[OrderLine]) -> tuple[Order, list[OrderLine]]:
         """Write the order and its lines (given in goods order); the saved rows come back."""
@@ -106,6 +115,22 @@ ORDER BY goods.id
 CLOCK_AND_RATE_SQL = f"""
 WITH clock AS MATERIALIZED (SELECT clock_timestamp() AS at)
 SELECT clock.at, rate.id, rate.rate
+FROM clock LEFT JOIN LATERAL (
+    {active_rate_sql(columns="id, rate", currency="%(currency)s", at="clock.at")}
+) AS rate ON true
+"""  # noqa: S608 - constants only
+# The same, for an order that takes tracked stock: the units are taken in the same round trip
+# (the goods locked by LOCK_SQL and checked by the caller; CHECK (stock >= 0) backs the check),
+# and the goods' stock comes back as the announcement needs it.
+CLOCK_RATE_AND_TAKE_SQL = f"""
+WITH taken AS (
+    UPDATE catalog_goods AS g SET stock = g.stock - t.units
+    FROM unnest(%(goods)s::bigint[], %(units)s::integer[]) AS t (id, units)
+    WHERE g.id = t.id AND g.stock IS NOT NULL
+    RETURNING g.id, g.stock, g.reserved, g.version
+), clock AS MATERIALIZED (SELECT clock_timestamp() AS at)
+SELECT clock.at, rate.id, rate.rate,
+       (SELECT array_agg(ARRAY[id, stock, reserved, version] ORDER BY id) FROM taken)
 FROM clock LEFT JOIN LATERAL (
     {active_rate_sql(columns="id, rate", currency="%(currency)s", at="clock.at")}
 ) AS rate ON true
@@ -188,13 +213,23 @@ class _PostgresOrderStore:
         found = (goods_orderable(_LockedGoods(*row[4:11])) for row in rows if row[4] is not None)
         return currency, {goods.id: goods for goods in found if goods is not None}
 
-    def clock_and_rate(self, *, currency_code: str) -> tuple[datetime, int, Decimal]:
+    def clock_and_rate(self, *, currency_code: str, take: Mapping[int, int]) -> Clocked:
         with connection.cursor() as cursor:
-            cursor.execute(CLOCK_AND_RATE_SQL, {"currency": currency_code})
-            at, rate_id, rate = cursor.fetchone()
+            if take:
+                goods = sorted(take)
+                params: dict[str, Any] = {
+                    "currency": currency_code,
+                    "goods": goods,
+                    "units": [take[g] for g in goods],
+                }
+                cursor.execute(CLOCK_RATE_AND_TAKE_SQL, params)
+                at, rate_id, rate, taken = cursor.fetchone()
+            else:
+                cursor.execute(CLOCK_AND_RATE_SQL, {"currency": currency_code})
+                (at, rate_id, rate), taken = cursor.fetchone(), None
         if rate_id is None:
             raise rate_missing()
-        return at, rate_id, rate
+        return Clocked(at, rate_id, rate, [StockRow(*row) for row in taken or ()])
 
     def insert(self, order: Order, lines: list[OrderLine]) -> tuple[Order, list[OrderLine]]:
         order_fields, line_fields = _written(Order), _written(OrderLine, skip="order_id")
@@ -237,10 +272,11 @@ class _OrmOrderStore:
     ) -> tuple[Currency, dict[int, OrderableGoods]]:
         return currency_active_get(code=currency_code), goods_orderable_get(goods_ids=goods_ids)
 
-    def clock_and_rate(self, *, currency_code: str) -> tuple[datetime, int, Decimal]:
+    def clock_and_rate(self, *, currency_code: str, take: Mapping[int, int]) -> Clocked:
+        taken = stock_store().move({goods: -units for goods, units in take.items()}) if take else []
         at = db_now()
         rate = rate_active(currency_code=currency_code, at=at)
-        return at, rate.id, rate.rate
+        return Clocked(at, rate.id, rate.rate, taken)
 
     def insert(self, order: Order, lines: list[OrderLine]) -> tuple[Order, list[OrderLine]]:
         order.save(force_insert=True)

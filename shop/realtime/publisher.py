@@ -14,6 +14,7 @@ import logging
 import os
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -35,6 +36,7 @@ logger = logging.getLogger(__name__)
 FEED_GROUP = "price_updates"
 SEQ_KEY = "tickshop:feed:seq"
 STOCK_SEQ_KEY = "tickshop:feed:stock_seq"
+STOCK_PUBLISH_INTERVAL_SECONDS = 0.1  # how late a stock level may reach the feed, at most
 
 
 def feed_seq_next(key: str = SEQ_KEY) -> int:
@@ -138,9 +140,10 @@ class StockPublisher:
     made in the request, `docs/benchmarks.md`), while handing the levels over costs a queue put.
 
     The thread keeps one event loop, so the channel layer keeps its Redis connection between
-    sends; and it publishes whatever has queued while it was sending as one message, the newest
-    level of each goods, so a burst of orders costs the feed one message per send, not one per
-    order. Started on first use in each process (a forked child starts its own).
+    sends; and it publishes whatever has queued since its last message as one, the newest level
+    of each goods, at most one message every STOCK_PUBLISH_INTERVAL_SECONDS: a burst of orders
+    costs the feed a few messages a second, not one per order (each costs a query, a counter and
+    a send, and the process's other threads wait for this one's Python meanwhile). Started on first use in each process (a forked child starts its own).
     """
 
     def __init__(self) -> None:
@@ -166,10 +169,14 @@ class StockPublisher:
 
         while True:
             rows = waiting.get()
+            started = time.monotonic()
             while not waiting.empty():
                 rows = rows + waiting.get_nowait()
             close_old_connections()
             publish_stock(newest_levels(rows), send=send)
+            # At most one message an interval: under a run of orders the levels gather meanwhile
+            # and go as one, so the feed costs the process a few sends a second, not one an order.
+            time.sleep(max(0.0, STOCK_PUBLISH_INTERVAL_SECONDS - (time.monotonic() - started)))
 
 
 _stock_publisher = StockPublisher()

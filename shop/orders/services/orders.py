@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.db import transaction
 
 from shop.accounts.models import User
-from shop.catalog.services.stock import insufficient_stock, stock_move
+from shop.catalog.services.stock import insufficient_stock, stock_announce
 from shop.core.errors import Conflict, ValidationError
 from shop.core.events import EventType, event_emit
 from shop.currency.selectors import currency_active_get, currency_code_clean
@@ -88,8 +88,8 @@ def order_place(
     backs the check. With cart reservations on, the goods' holds are counted
     afresh first; ``cart`` is a checkout's, whose own holds the order converts.
 
-    Three statements on PostgreSQL for untracked goods: lock and read; clock
-    and rate; insert the order with its lines (one more to take tracked stock).
+    Three statements on PostgreSQL: lock and read; clock and rate (and the
+    tracked stock taken); insert the order with its lines.
     What it costs is shop.orders.order_price's, as for a quote. The order comes
     back with its lines attached, so showing it costs no query.
     """
@@ -106,7 +106,9 @@ def order_place(
     short = stock_shortfalls(items, {g: stock_available(goods[g].stock, reserved[g]) for g in ordered})
     if short:
         raise insufficient_stock(short)
-    at, rate_id, rate = store.clock_and_rate(currency_code=currency.code)
+    take = {g: items[g] for g in tracked}  # rolled back with the rest should the order be refused below
+    at, rate_id, rate, taken = store.clock_and_rate(currency_code=currency.code, take=take)
+    stock_announce(taken)
     priced = order_price(
         items={g: items[g] for g in ordered}, goods=goods, rate=rate, decimals=currency.decimals
     )
@@ -142,9 +144,6 @@ def order_place(
         )
         for line in priced.lines
     ]
-    taken = {line.goods_id: -line.stock_taken for line in lines if line.stock_taken}
-    if taken:
-        stock_move(deltas=taken)
     order, order.lines = store.insert(order, lines)
     order.history = []  # a new order has moved nowhere yet
     event_emit(kind=EventType.ORDER_CREATED, subject=order)
