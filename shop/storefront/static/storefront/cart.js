@@ -269,7 +269,7 @@ export class Cart {
       const input = $("input", li);
       if (document.activeElement !== input) input.value = String(item.quantity);
       li.dataset.quantity = item.quantity;
-      $(".line-moved", li).textContent = this.moved(item, base);
+      $(".line-moved", li).textContent = `${this.moved(item, base)}${this.held(item)}`;
     }
     const empty = quote.items.length === 0;
     this.el.empty.hidden = !empty;
@@ -285,6 +285,13 @@ export class Cart {
     this.el.sum.textContent = money(quote.order_sum, quote.currency);
     this.el.sum.dataset.sum = quote.order_sum;
     this.el.sum.dataset.currency = quote.currency;
+  }
+
+  // With cart reservations on (CART_RESERVATION_SECONDS), how long the line keeps its units.
+  held(item) {
+    if (!item.held || !item.held_until) return "";
+    const until = new Date(item.held_until).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    return ` ${item.held} held for you until ${until}.`;
   }
 
   moved(item, base) {
