@@ -61,16 +61,12 @@ SELECT array_agg(id ORDER BY goods_id) FROM new
 # statement. The rows travel as one "goods:sale:low:span,..." string, the bounds worked out
 # per sale by shop.domain.price_draw.cent_bounds. The id range lets the server find the goods
 # rows by one walk of the primary key (a hash join, not an index probe per goods).
-DRAW_AND_WRITE_SQL = """
-WITH v AS (
-    SELECT split_part(item, ':', 1)::bigint AS goods_id,
-           split_part(item, ':', 2)::bigint AS sale_id,
-           split_part(item, ':', 3)::bigint AS low,
-           split_part(item, ':', 4)::float8 AS span
-    FROM unnest(string_to_array(%(rows)s, ',')) AS item
-), new AS (
+# What both drawing statements end with: the ``drawn`` prices appended, made current, and handed
+# back packed, with their ids.
+_WRITE_DRAWN = """
+new AS (
     INSERT INTO catalog_price (goods_id, amount, created_at, source, sale_id)
-    SELECT goods_id, (low + floor(random() * span)::bigint)::numeric / 100, %(at)s, %(source)s, sale_id FROM v
+    SELECT goods_id, amount, %(at)s, %(source)s, sale_id FROM drawn
     RETURNING id, goods_id, amount
 ), current AS (
     UPDATE catalog_goods SET price = new.amount, price_updated_at = %(at)s, current_price_id = new.id,
@@ -79,6 +75,16 @@ WITH v AS (
 )
 SELECT string_agg(goods_id || ':' || amount, ',' ORDER BY goods_id), array_agg(id ORDER BY goods_id) FROM new
 """
+DRAW_AND_WRITE_SQL = f"""
+WITH v AS (
+    SELECT split_part(item, ':', 1)::bigint AS goods_id,
+           split_part(item, ':', 2)::bigint AS sale_id,
+           split_part(item, ':', 3)::bigint AS low,
+           split_part(item, ':', 4)::float8 AS span
+    FROM unnest(string_to_array(%(rows)s, ',')) AS item
+), drawn AS (
+    SELECT goods_id, sale_id, (low + floor(random() * span)::bigint)::numeric / 100 AS amount FROM v
+), {_WRITE_DRAWN}"""  # noqa: S608 - constants only; the values go as parameters
 
 
 # The walk's and demand's moves as SQL expressions over a goods' current price, for the statement
@@ -127,17 +133,7 @@ WITH s AS (
     END AS amount
     FROM v JOIN s ON s.sale_id = v.sale_id JOIN catalog_goods g ON g.id = v.goods_id
     WHERE g.id BETWEEN %(first)s AND %(last)s
-), new AS (
-    INSERT INTO catalog_price (goods_id, amount, created_at, source, sale_id)
-    SELECT goods_id, amount, %(at)s, %(source)s, sale_id FROM drawn
-    RETURNING id, goods_id, amount
-), current AS (
-    UPDATE catalog_goods SET price = new.amount, price_updated_at = %(at)s, current_price_id = new.id,
-                             version = catalog_goods.version + 1
-    FROM new WHERE catalog_goods.id = new.goods_id AND catalog_goods.id BETWEEN %(first)s AND %(last)s
-)
-SELECT string_agg(goods_id || ':' || amount, ',' ORDER BY goods_id), array_agg(id ORDER BY goods_id) FROM new
-"""  # noqa: S608 - constants only; the values go as parameters
+), {_WRITE_DRAWN}"""  # noqa: S608 - constants only; the values go as parameters
 
 
 # Locks the goods (FOR UPDATE, in id order), then reads the clock, in one round trip:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.error import HTTPError
 
-from django.db import connection
+from django.db import connection, connections
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
@@ -255,3 +255,15 @@ async def subscribe(ws: Any, goods: list[Any], request_id: Any = None) -> None:
     if request_id is not None:
         message["id"] = request_id
     await ws.send(json.dumps(message))
+
+
+def closing(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Run ``fn`` in a worker thread and give its database connection back afterwards."""
+
+    def run(*args: Any) -> Any:
+        try:
+            return fn(*args)
+        finally:
+            connections.close_all()
+
+    return run

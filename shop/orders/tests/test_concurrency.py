@@ -9,7 +9,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.db import connections
 from rest_framework.test import APIClient
 
 from shop.catalog.models import Goods, Price, Sale
@@ -20,22 +19,11 @@ from shop.orders.models import Order, OrderLine
 from shop.orders.services.orders import order_create
 from shop.tests.factories import CurrencyFactory, GoodsFactory, SaleFactory, UserFactory
 from shop.tests.invariant import order_invariant_violations
+from shop.tests.live import closing
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 CLIENTS, SECONDS = 8, 6.0
-
-
-def closing(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Run ``fn`` in a worker thread and give its database connection back afterwards."""
-
-    def run(*args: Any) -> Any:
-        try:
-            return fn(*args)
-        finally:
-            connections.close_all()
-
-    return run
 
 
 def repeat_until(stop: threading.Event, every: float, action: Callable[[], object]) -> Callable[[], int]:

@@ -9,7 +9,7 @@ moment and at the end.
 import random
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from decimal import Decimal
@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import connections
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from shop.accounts.models import User
@@ -27,7 +26,7 @@ from shop.catalog.services.ticks import tick_run
 from shop.orders.models import Order, OrderLine
 from shop.tests.factories import GoodsFactory, SaleFactory, UserFactory
 from shop.tests.invariant import order_invariant_violations, stock_invariant_violations, stock_snapshot
-from shop.tests.live import asgi_server, call, service_env
+from shop.tests.live import asgi_server, call, closing, service_env
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -37,18 +36,6 @@ CLIENTS, OPERATIONS, GOODS = 20, 2000, 20
 
 def token(user: User) -> str:
     return str(RefreshToken.for_user(user).access_token)
-
-
-def closing(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Run ``fn`` in a worker thread and give its database connection back afterwards."""
-
-    def run(*args: Any) -> Any:
-        try:
-            return fn(*args)
-        finally:
-            connections.close_all()
-
-    return run
 
 
 @contextmanager
