@@ -89,10 +89,12 @@ lock:  ## re-resolve requirements/*.lock from requirements/*.in, with hashes (ne
 	cd requirements && uv pip compile --quiet --universal --python-version 3.11 --generate-hashes base.in -o base.lock
 	cd requirements && uv pip compile --quiet --universal --python-version 3.11 --generate-hashes dev.in -o dev.lock
 
-vendor:  ## refresh the browser tests' copy of axe-core from package-lock.json (needs npm)
+vendor:  ## refresh the vendored axe-core (browser tests) and lightweight-charts (goods page) from package-lock.json (needs npm)
 	npm ci --no-audit --no-fund
 	cp node_modules/axe-core/axe.min.js node_modules/axe-core/LICENSE node_modules/axe-core/LICENSE-3RD-PARTY.txt shop/storefront/tests/vendor/axe-core/
 	node -p 'require("axe-core/package.json").version' > shop/storefront/tests/vendor/axe-core/VERSION
+	cp node_modules/lightweight-charts/dist/lightweight-charts.standalone.production.mjs node_modules/lightweight-charts/LICENSE shop/storefront/static/storefront/vendor/lightweight-charts/
+	node -p 'require("lightweight-charts/package.json").version' > shop/storefront/static/storefront/vendor/lightweight-charts/VERSION
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache $(NPM_DIR)/node_modules

@@ -5,7 +5,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from shop.catalog.api import GoodsViewSet, PriceViewSet, SaleViewSet
+from shop.catalog.api import GoodsViewSet, PriceViewSet, RecentPricesView, SaleViewSet
 from shop.core.views import SchemaView, healthz
 from shop.currency.api import CurrencyViewSet
 from shop.orders.api import OrderViewSet
@@ -32,6 +32,8 @@ urlpatterns = [
         SpectacularRedocView.as_view(url_name="schema", template_name="api_docs/redoc.html"),
         name="redoc",
     ),
+    # Before the router: its price detail route would take "recent" for an id.
+    path("api/prices/recent/", RecentPricesView.as_view(), name="price-recent"),
     path("api/", include(router.urls)),
     path("api/", include("shop.orders.urls")),
     path("api-auth/", include("rest_framework.urls")),

@@ -24,6 +24,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from shop.catalog import selectors
 from shop.catalog.errors import CatalogErrorCode
@@ -39,7 +40,7 @@ from shop.core.cache import json_response, query_keep
 from shop.core.errors import ErrorSerializer, ValidationError
 from shop.core.fields import BASE_DECIMALS, MoneyField
 from shop.core.filters import DATETIME_OUT_OF_RANGE, UtcIsoDateTimeFilter
-from shop.core.ids import IdFilter, IdRelatedField, parse_id
+from shop.core.ids import MAX_ID, IdFilter, IdRelatedField, parse_id, parse_int
 from shop.core.pagination import LimitOffsetPagination, NewestFirstCursorPagination
 from shop.core.throttling import client_ip, throttle_hit
 from shop.currency.selectors import quote_get
@@ -170,6 +171,109 @@ class PriceViewSet(
         data.is_valid(raise_exception=True)
         price = price_create_manual(goods=data.validated_data["goods"], amount=data.validated_data["amount"])
         return Response(PriceSerializer(price).data, status=status.HTTP_201_CREATED)
+
+
+# --- Recent prices of several goods (the board's sparklines) ------------------------
+
+RECENT_GOODS_INVALID = (
+    f"goods: 1 to {selectors.RECENT_GOODS_MAX} goods ids (whole numbers from 1 to {MAX_ID}), "
+    "separated by commas."
+)
+RECENT_LIMIT_INVALID = f"limit: a whole number from 1 to {selectors.RECENT_LIMIT_MAX}."
+RECENT_LIMIT_DEFAULT = 20
+
+
+@extend_schema_field({"type": "string", "pattern": r"^[0-9]{1,19}(,[0-9]{1,19}){0,99}$", "example": "1,2,3"})
+class GoodsIdListField(serializers.Field):
+    """``1,2,3``: goods ids (shop.core.ids rules), at most RECENT_GOODS_MAX, repeats counted once."""
+
+    default_error_messages = {"invalid": RECENT_GOODS_INVALID}
+
+    def to_internal_value(self, data: Any) -> list[int]:
+        # Counted before anything is parsed: a long list costs nothing to refuse.
+        if not isinstance(data, str) or data.count(",") >= selectors.RECENT_GOODS_MAX:
+            self.fail("invalid")
+        parts = data.split(",")
+        ids = [number for part in parts if (number := parse_id(part)) is not None]
+        if len(ids) != len(parts):
+            self.fail("invalid")
+        return list(dict.fromkeys(ids))
+
+    def to_representation(self, value: list[int]) -> str:
+        return ",".join(map(str, value))
+
+
+@extend_schema_field(
+    {"type": "integer", "minimum": 1, "maximum": selectors.RECENT_LIMIT_MAX, "default": RECENT_LIMIT_DEFAULT}
+)
+class RecentLimitField(serializers.Field):
+    default_error_messages = {"invalid": RECENT_LIMIT_INVALID}
+
+    def to_internal_value(self, data: Any) -> int:
+        number = parse_int(data, maximum=selectors.RECENT_LIMIT_MAX)
+        if number is None:
+            self.fail("invalid")
+        return number  # fail() raised when None
+
+    def to_representation(self, value: int) -> int:
+        return value
+
+
+class RecentPricesQuerySerializer(serializers.Serializer[Any]):
+    goods = GoodsIdListField(
+        help_text=f"Goods ids separated by commas, at most {selectors.RECENT_GOODS_MAX}."
+    )
+    limit = RecentLimitField(
+        required=False,
+        default=RECENT_LIMIT_DEFAULT,
+        help_text=f"Prices per goods, newest first; 1 to {selectors.RECENT_LIMIT_MAX}.",
+    )
+
+
+class RecentPriceSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    amount = MoneyField()
+    created_at = serializers.DateTimeField()
+
+
+class RecentGoodsPricesSerializer(serializers.Serializer[Any]):
+    goods = serializers.IntegerField()
+    prices = RecentPriceSerializer(many=True)
+
+
+class RecentPricesSerializer(serializers.Serializer[Any]):
+    currency = serializers.CharField(help_text="The base currency: every amount is in it.")
+    limit = serializers.IntegerField()
+    results = RecentGoodsPricesSerializer(many=True)
+
+
+class RecentPricesView(APIView):
+    """The newest prices of up to 100 goods at once (a board page's sparklines: one request)."""
+
+    @extend_schema(
+        operation_id="prices_recent",
+        parameters=[RecentPricesQuerySerializer],
+        responses={200: RecentPricesSerializer},
+        description="The newest ``limit`` prices of each goods asked for, newest first, in the base "
+        "currency; goods in the order asked, each once. Goods that are unknown, hidden (inactive, "
+        "for shoppers) or without a price are left out. One query whatever the history's length.",
+    )
+    def get(self, request: Request) -> Response:
+        query = RecentPricesQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        limit = query.validated_data["limit"]
+        rows = selectors.price_recent_of_goods(
+            goods_ids=query.validated_data["goods"],
+            limit=limit,
+            include_inactive_goods=bool(request.user.is_staff),
+        )
+        results: list[dict[str, Any]] = []
+        for goods, pid, amount, created_at in rows:
+            if not results or results[-1]["goods"] != goods:
+                results.append({"goods": goods, "prices": []})
+            results[-1]["prices"].append({"id": pid, "amount": amount, "created_at": created_at})
+        body = {"currency": str(settings.BASE_CURRENCY), "limit": limit, "results": results}
+        return Response(RecentPricesSerializer(body).data)
 
 
 class CandleQuerySerializer(serializers.Serializer[Any]):

@@ -7,10 +7,14 @@ PostgreSQL partitions the history by day and rolls old partitions up into one-mi
 one plain table and everything in it.
 """
 
+from collections.abc import Sequence
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Protocol
 
 from django.db import connection
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
 
 from shop.catalog.models import Price, PriceCandle
 from shop.domain.candles import Candle, candles
@@ -51,6 +55,23 @@ SELECT date_bin(make_interval(secs => %(seconds)s), at, TIMESTAMPTZ '1970-01-01 
 """
 
 
+# The newest prices of several goods (the board's sparklines): per goods, the index on
+# (goods, created_at DESC, id DESC) reads just its newest %(limit)s rows, whatever the history's length
+# (a window function over the goods' prices would rank all of them first). Goods in the order asked.
+RECENT_SQL = """
+SELECT p.goods_id, p.id, p.amount, p.created_at
+  FROM unnest(%(goods)s::bigint[]) WITH ORDINALITY AS wanted(id, n)
+  JOIN catalog_goods g ON g.id = wanted.id AND (%(all)s OR g.is_active)
+ CROSS JOIN LATERAL (
+       SELECT id, goods_id, amount, created_at FROM catalog_price
+        WHERE goods_id = wanted.id ORDER BY created_at DESC, id DESC LIMIT %(limit)s
+       ) p
+ ORDER BY wanted.n, p.created_at DESC, p.id DESC
+"""
+
+RecentPrice = tuple[int, int, Decimal, datetime]  # (goods, price id, amount, created_at)
+
+
 def partition_name(day: date) -> str:
     return f"{PARTITION_PREFIX}{day:%Y%m%d}"
 
@@ -74,6 +95,11 @@ class HistoryStore(Protocol):
         """One goods' candles of ``seconds`` over [since, until], from raw prices where they still
         exist and the stored one-minute candles where they were rolled up; None when these hold
         more than ``max_rows`` rows."""
+
+    def recent(self, *, goods_ids: Sequence[int], limit: int, include_inactive: bool) -> list[RecentPrice]:
+        """The newest ``limit`` prices of each of these goods, newest first, goods in the order
+        given, in one statement; goods that are not shown (inactive, unless ``include_inactive``)
+        or have no price are left out."""
 
 
 class PostgresHistoryStore:
@@ -116,6 +142,16 @@ class PostgresHistoryStore:
             return None
         return [Candle(*row[:5]) for row in rows]
 
+    def recent(self, *, goods_ids: Sequence[int], limit: int, include_inactive: bool) -> list[RecentPrice]:
+        params: dict[str, list[int] | int | bool] = {
+            "goods": list(goods_ids),
+            "limit": limit,
+            "all": include_inactive,
+        }
+        with connection.cursor() as cursor:
+            cursor.execute(RECENT_SQL, params)
+            return [(goods, pid, amount, at) for goods, pid, amount, at in cursor.fetchall()]
+
 
 class OrmHistoryStore:
     """Embedded mode (SQLite, small catalogs): one table, no partitions; candles merged in Python."""
@@ -149,6 +185,21 @@ class OrmHistoryStore:
         if len(points) > max_rows:
             return None
         return candles(points, seconds=seconds)
+
+    def recent(self, *, goods_ids: Sequence[int], limit: int, include_inactive: bool) -> list[RecentPrice]:
+        # Embedded mode's catalogs are small: ranking each goods' whole history is fine there.
+        qs = Price.objects.filter(goods_id__in=goods_ids)
+        if not include_inactive:
+            qs = qs.filter(goods__is_active=True)
+        ranked = qs.annotate(
+            rank=Window(
+                RowNumber(), partition_by=F("goods_id"), order_by=(F("created_at").desc(), F("id").desc())
+            )
+        ).filter(rank__lte=limit)
+        rows = ranked.values_list("goods_id", "id", "amount", "created_at")
+        order = {goods: n for n, goods in enumerate(goods_ids)}
+        newest_first = sorted(rows, key=lambda row: (row[3], row[1]), reverse=True)
+        return sorted(newest_first, key=lambda row: order[row[0]])  # stable: newest first per goods
 
 
 _POSTGRES, _ORM = PostgresHistoryStore(), OrmHistoryStore()

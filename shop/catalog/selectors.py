@@ -1,4 +1,4 @@
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from shop.catalog.errors import CatalogErrorCode
 from shop.catalog.goods_store import GoodsVersion, goods_store, running_sale_q, with_running_sale
-from shop.catalog.history_store import history_store
+from shop.catalog.history_store import RecentPrice, history_store
 from shop.catalog.models import Goods, Price, Sale, Tick
 from shop.core.errors import ValidationError
 from shop.core.health import HealthReport
@@ -179,6 +179,25 @@ def price_recent_rows(
     """(id, amount, created_at, source, sale) of the newest prices, without model instances."""
     qs = Price.objects.filter(goods_id=goods_id).order_by("-created_at", "-id")
     return list(qs.values_list("id", "amount", "created_at", "source", "sale_id")[:limit])
+
+
+# What one request of recent prices may ask for: goods, and prices per goods (the board shows 50
+# goods a page; its sparklines draw 30 prices each).
+RECENT_GOODS_MAX = 100
+RECENT_LIMIT_MAX = 50
+
+
+def price_recent_of_goods(
+    *, goods_ids: Sequence[int], limit: int, include_inactive_goods: bool = False
+) -> list[RecentPrice]:
+    """(goods, price id, amount, created_at) of the newest ``limit`` prices of each of these
+    goods (at most RECENT_GOODS_MAX, limit at most RECENT_LIMIT_MAX), newest first, goods in
+    the order given: one query. Shoppers see only the prices of active goods, as in ``price_list``."""
+    if len(goods_ids) > RECENT_GOODS_MAX or not 1 <= limit <= RECENT_LIMIT_MAX:
+        raise ValueError("the API bounds the goods and the limit")  # a caller's bug, not input
+    if not goods_ids:
+        return []
+    return history_store().recent(goods_ids=goods_ids, limit=limit, include_inactive=include_inactive_goods)
 
 
 def goods_price_version(*, goods_id: int, include_inactive: bool) -> tuple[int, int] | None:

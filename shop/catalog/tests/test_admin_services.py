@@ -47,6 +47,10 @@ def sale_form(goods: list[Goods], **fields: Any) -> dict[str, Any]:
         "ends_at_0": "",
         "ends_at_1": "",
         "goods": [g.pk for g in goods],
+        "strategy": "uniform",
+        "step_percent": "2.00",
+        "window_seconds": "300",
+        "target_units": "1",
     }
     data.update(fields)
     return {name: value for name, value in data.items() if value is not None}

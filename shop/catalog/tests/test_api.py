@@ -322,6 +322,10 @@ def test_sale_create_and_representation(staff: APIClient, usd: Any) -> None:
         "starts_at": None,
         "ends_at": None,
         "is_running": True,
+        "strategy": "uniform",
+        "step_percent": "2.00",
+        "window_seconds": 300,
+        "target_units": 1,
     }
 
 

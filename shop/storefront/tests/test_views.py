@@ -316,6 +316,9 @@ def test_pages_carry_no_inline_script_or_style(client: Client, shop: dict[str, A
         assert all(re.fullmatch(r'<script type="module" src="/static/[\w/.-]+">', s) for s in scripts)
         assert not re.search(r"\sstyle=", html) and "<style" not in html, path
         assert not re.search(r"\son\w+=", html), path  # no inline event handlers
+        # Nothing from other hosts; the one address of another site is a link (the chart library's
+        # attribution, which its licence asks for), which loads nothing.
+        html = html.replace('<a href="https://www.tradingview.com/">', "")
         assert "http://" not in html.replace("http://www.w3.org", "") and "https://" not in html, path
 
 
@@ -329,3 +332,19 @@ def test_the_vendored_axe_core_is_the_locked_one() -> None:
     assert (vendor / "VERSION").read_text().strip() == locked
     assert (vendor / "axe.min.js").read_text()[:40].startswith(f"/*! axe v{locked}")
     assert "Mozilla Public License" in (vendor / "LICENSE").read_text()
+
+
+def test_the_vendored_chart_library_is_the_locked_one(client: Client) -> None:
+    # The goods page's chart library comes from package-lock.json (`make vendor`), licence included,
+    # and the shop serves it as a JavaScript module.
+    root = Path(__file__).resolve().parents[3]
+    vendor = root / "shop" / "storefront" / "static" / "storefront" / "vendor" / "lightweight-charts"
+    packages = json.loads((root / "package-lock.json").read_text())["packages"]
+    locked = packages["node_modules/lightweight-charts"]["version"]
+    assert (vendor / "VERSION").read_text().strip() == locked
+    module = vendor / "lightweight-charts.standalone.production.mjs"
+    assert f"TradingView Lightweight Charts™ v{locked}" in module.read_text()[:200]
+    assert "Apache License" in (vendor / "LICENSE").read_text()
+    response = client.get(f"/static/storefront/vendor/lightweight-charts/{module.name}")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/javascript")

@@ -127,20 +127,23 @@ export class Board {
     row.li.classList.remove("flash");
   }
 
-  /** The newest prices of every goods (history API, base currency), for the sparklines. */
+  /** The newest prices of every goods on the page (base currency), for the sparklines: one request
+   * a page (/api/prices/recent/ takes up to 100 goods; a page shows 50). */
   async loadHistory() {
-    await Promise.all(
-      this.ids().map(async (id) => {
-        const answer = await api(`/api/prices/?goods=${id}&limit=${HISTORY}`, { auth: false });
-        const row = this.rows.get(id);
-        if (!answer.ok || !row) return; // gone with a page change meanwhile
-        const points = answer.data.results.map((p) => ({ t: Date.parse(p.created_at), v: Number(p.amount) })).reverse();
-        // Points the feed delivered while the history loaded are newer: keep them after it.
-        const last = points.length ? points[points.length - 1].t : -Infinity;
-        row.series = [...points, ...row.series.filter((p) => p.t > last)].slice(-HISTORY);
-        this.drawSpark(row);
-      }),
-    );
+    const ids = this.ids();
+    if (!ids.length) return;
+    const rows = this.rows;
+    const answer = await api(`/api/prices/recent/?goods=${ids.join(",")}&limit=${HISTORY}`, { auth: false });
+    if (!answer.ok || rows !== this.rows) return; // failed, or another page is on screen meanwhile
+    for (const { goods, prices } of answer.data.results) {
+      const row = rows.get(goods);
+      if (!row) continue;
+      const points = prices.map((p) => ({ t: Date.parse(p.created_at), v: Number(p.amount) })).reverse();
+      // Points the feed delivered while the history loaded are newer: keep them after it.
+      const last = points.length ? points[points.length - 1].t : -Infinity;
+      row.series = [...points, ...row.series.filter((p) => p.t > last)].slice(-HISTORY);
+      this.drawSpark(row);
+    }
   }
 
   addPoint(row, t, v) {

@@ -1,57 +1,130 @@
-// The price-history chart of a goods page: candlesticks drawn as SVG by this script (no library).
-// Amounts stay the API's strings for everything a shopper reads; numbers only place the shapes.
+// The price-history chart of a goods page: candlesticks drawn by TradingView's Lightweight Charts
+// (vendored under vendor/lightweight-charts/, see `make vendor`; served by the shop, no CDN).
+// It gives the crosshair (time and price under the pointer), zoom and pan over the loaded range,
+// the current price line, and the running sale's bounds as price lines.
+// Amounts stay the API's strings for everything a shopper reads in the page's text; numbers only
+// place the shapes. The chart's state is mirrored in data attributes of its box, for tests and
+// for anyone inspecting the page: data-state, data-interval, data-candles, data-last-close,
+// data-bounds ("none" or "min max", as drawn), data-range (the bars in view, "from to"), and
+// data-pointer (the time of the candle under the pointer).
 
-const SVG = "http://www.w3.org/2000/svg";
+import {
+  CandlestickSeries,
+  ColorType,
+  CrosshairMode,
+  LineStyle,
+  TickMarkType,
+  createChart,
+} from "./vendor/lightweight-charts/lightweight-charts.standalone.production.mjs";
+
 export const INTERVAL_MS = { "1m": 60_000, "1h": 3_600_000, "1d": 86_400_000 };
 const INTERVAL_WORDS = { "1m": "1-minute", "1h": "1-hour", "1d": "1-day" };
-const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
-const TIME_STEPS = [
-  MINUTE, 2 * MINUTE, 5 * MINUTE, 10 * MINUTE, 15 * MINUTE, 30 * MINUTE,
-  HOUR, 2 * HOUR, 3 * HOUR, 6 * HOUR, 12 * HOUR,
-  DAY, 2 * DAY, 7 * DAY, 14 * DAY, 30 * DAY, 91 * DAY, 182 * DAY, 365 * DAY,
-];
-const MARGIN = { top: 12, right: 14, bottom: 30, left: 68 };
 const BUFFERED = 64; // live prices kept to replay over candles that were loading
 
-function el(name, attributes = {}, text = null) {
-  const node = document.createElementNS(SVG, name);
-  for (const [key, value] of Object.entries(attributes)) node.setAttribute(key, String(value));
-  if (text !== null) node.textContent = text;
-  return node;
-}
+// The library counts time in UTC seconds and labels it in UTC; a shopper reads local time.
+const local = (options) => new Intl.DateTimeFormat(undefined, options);
+const TICK_FORMATS = {
+  [TickMarkType.Year]: local({ year: "numeric" }),
+  [TickMarkType.Month]: local({ month: "short" }),
+  [TickMarkType.DayOfMonth]: local({ month: "short", day: "numeric" }),
+  [TickMarkType.Time]: local({ hour: "2-digit", minute: "2-digit" }),
+  [TickMarkType.TimeWithSeconds]: local({ hour: "2-digit", minute: "2-digit", second: "2-digit" }),
+};
+const POINTER_FORMAT = local({ dateStyle: "medium", timeStyle: "short" });
 
-/** Round steps for the price axis: 1, 2 or 5 times a power of ten, at least one minor unit. */
-function priceStep(span, decimals, count) {
-  const raw = Math.max(span / count, 10 ** -decimals);
-  const power = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw);
-  return Math.max(step, 10 ** -decimals);
+/** The theme's colours (storefront.css custom properties), so the chart follows the page's style. */
+function palette(element) {
+  const style = getComputedStyle(element);
+  const get = (name, fallback) => style.getPropertyValue(name).trim() || fallback;
+  return {
+    ink: get("--ink", "#17202a"),
+    muted: get("--muted", "#5b6670"),
+    line: get("--line", "#dde3e8"),
+    paper: get("--paper", "#ffffff"),
+    up: get("--up", "#0a7a36"),
+    down: get("--down", "#b42318"),
+    accent: get("--accent", "#1d4ed8"),
+    bound: get("--chart-bound", "#8a4b00"),
+  };
 }
 
 export class PriceChart {
-  constructor(svg, summary) {
-    this.svg = svg;
+  constructor(box, summary, readout) {
+    this.box = box;
     this.summary = summary;
+    this.readout = readout;
     this.interval = "1m";
     this.currency = "";
     this.decimals = 2;
     this.candles = []; // [{t: ms, open, high, low, close}] with amounts as strings
     this.buffer = []; // live prices [{t, price}] seen since the last load began
     this.loading = true;
-    new ResizeObserver(() => this.draw()).observe(svg.parentElement);
+    this.bounds = null; // {min, max} in the chart's currency, as strings; null: no running sale
+    this.boundLines = [];
+    const colors = palette(box);
+    this.colors = colors;
+    this.chart = createChart(box, {
+      autoSize: true, // follows the box's size (a ResizeObserver inside the library)
+      layout: {
+        background: { type: ColorType.Solid, color: colors.paper },
+        textColor: colors.muted,
+        fontSize: 12,
+        // The library's logo brings an inline <style>, which the page's CSP refuses; the page
+        // credits TradingView in a link below the chart instead.
+        attributionLogo: false,
+      },
+      grid: { vertLines: { color: colors.line }, horzLines: { color: colors.line } },
+      crosshair: { mode: CrosshairMode.Normal }, // free: the price exactly under the pointer
+      rightPriceScale: { borderColor: colors.line },
+      timeScale: {
+        borderColor: colors.line,
+        timeVisible: true,
+        secondsVisible: false,
+        // Zoom and pan stay over the loaded range.
+        fixLeftEdge: true,
+        fixRightEdge: true,
+        tickMarkFormatter: (time, type) => TICK_FORMATS[type]?.format(time * 1000) ?? "",
+      },
+      localization: { timeFormatter: (time) => POINTER_FORMAT.format(time * 1000) },
+      handleScroll: true,
+      handleScale: true,
+    });
+    this.series = this.chart.addSeries(CandlestickSeries, {
+      upColor: colors.up,
+      downColor: colors.down,
+      borderUpColor: colors.up,
+      borderDownColor: colors.down,
+      wickUpColor: colors.up,
+      wickDownColor: colors.down,
+      // The current price: a line across the chart and its label on the price axis.
+      priceLineVisible: true,
+      priceLineColor: colors.accent,
+      lastValueVisible: true,
+      // The sale's bounds stay in view: the price axis covers them as well as the candles.
+      autoscaleInfoProvider: (original) => this.withBounds(original()),
+    });
+    this.chart.subscribeCrosshairMove((param) => this.pointed(param));
+    // What zoom and pan show (bar indexes from..to), for tests and the curious.
+    this.chart.timeScale().subscribeVisibleLogicalRangeChange((range) => {
+      if (range) box.dataset.range = `${range.from.toFixed(1)} ${range.to.toFixed(1)}`;
+    });
+    box.dataset.bounds = "none";
   }
 
   /** A new interval or currency is on its way: live prices from now on are replayed over it. */
   begin(interval, currency, decimals) {
+    const changed = currency !== this.currency;
     this.interval = interval;
     this.currency = currency;
     this.decimals = decimals;
     this.loading = true;
     this.buffer = [];
-    this.svg.dataset.state = "loading";
-    this.svg.dataset.interval = interval;
+    if (changed) this.setBounds(null); // bounds in the old currency no longer fit
+    this.series.applyOptions({
+      priceFormat: { type: "price", precision: decimals, minMove: 10 ** -decimals },
+    });
+    this.box.dataset.state = "loading";
+    this.box.dataset.interval = interval;
   }
 
   /** The candles endpoint's answer for the interval and currency of ``begin``. */
@@ -65,14 +138,17 @@ export class PriceChart {
     }));
     this.loading = false;
     for (const { t, price } of this.buffer) this.merge(t, price);
-    this.draw();
+    this.series.setData(this.candles.map((c) => this.bar(c)));
+    this.chart.timeScale().fitContent();
+    this.described();
   }
 
   failed(text) {
     this.loading = false;
     this.candles = [];
-    this.svg.replaceChildren();
-    this.svg.dataset.state = "error";
+    this.series.setData([]);
+    this.box.dataset.state = "error";
+    this.box.dataset.candles = "0";
     this.summary.textContent = text;
   }
 
@@ -82,7 +158,32 @@ export class PriceChart {
     this.buffer.push({ t, price });
     if (this.buffer.length > BUFFERED) this.buffer.shift();
     if (this.loading) return;
-    if (this.merge(t, price)) this.draw();
+    if (!this.merge(t, price)) return;
+    this.series.update(this.bar(this.candles[this.candles.length - 1]));
+    if (this.candles.length === 1) this.chart.timeScale().fitContent();
+    this.described();
+  }
+
+  /** The running sale's bounds in the chart's currency ({min, max} as decimal strings), or null
+   * when no sale runs for the goods. */
+  setBounds(bounds) {
+    for (const line of this.boundLines) this.series.removePriceLine(line);
+    this.boundLines = [];
+    this.bounds = bounds;
+    this.box.dataset.bounds = bounds ? `${bounds.min} ${bounds.max}` : "none";
+    if (bounds) {
+      const line = (price, title) =>
+        this.series.createPriceLine({
+          price,
+          title,
+          color: this.colors.bound,
+          lineWidth: 1,
+          lineStyle: LineStyle.Dashed,
+          axisLabelVisible: true,
+        });
+      this.boundLines = [line(Number(bounds.min), "Sale min"), line(Number(bounds.max), "Sale max")];
+    }
+    if (!this.loading) this.described();
   }
 
   merge(t, price) {
@@ -100,100 +201,72 @@ export class PriceChart {
     return true;
   }
 
-  draw() {
-    if (this.loading) return;
-    const svg = this.svg;
-    const box = svg.getBoundingClientRect();
-    const width = Math.max(240, Math.round(box.width));
-    const height = Math.max(160, Math.round(box.height));
-    svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
-    svg.replaceChildren();
+  bar(c) {
+    return {
+      time: c.t / 1000,
+      open: Number(c.open),
+      high: Number(c.high),
+      low: Number(c.low),
+      close: Number(c.close),
+    };
+  }
+
+  withBounds(range) {
+    if (!range || !this.bounds) return range;
+    return {
+      ...range,
+      priceRange: {
+        minValue: Math.min(range.priceRange.minValue, Number(this.bounds.min)),
+        maxValue: Math.max(range.priceRange.maxValue, Number(this.bounds.max)),
+      },
+    };
+  }
+
+  /** The candle under the pointer, in words (the crosshair's axis labels give time and price). */
+  pointed(param) {
+    const bar = param.time === undefined ? null : param.seriesData.get(this.series);
+    if (!bar || param.point === undefined) {
+      this.readout.textContent = "";
+      delete this.box.dataset.pointer;
+      return;
+    }
+    const price = this.series.coordinateToPrice(param.point.y);
+    const c = this.candles.find((candle) => candle.t === param.time * 1000);
+    const ohlc = c ? `open ${c.open}, high ${c.high}, low ${c.low}, close ${c.close}` : "";
+    const at = price === null ? "" : ` · pointer at ${price.toFixed(this.decimals)} ${this.currency}`;
+    this.readout.textContent = `${POINTER_FORMAT.format(param.time * 1000)}: ${ohlc}${at}`;
+    this.box.dataset.pointer = String(param.time);
+  }
+
+  /** The summary under the chart (what a screen reader hears for it) and the data attributes. */
+  described() {
     const candles = this.candles;
-    svg.dataset.candles = String(candles.length);
+    this.box.dataset.candles = String(candles.length);
     if (candles.length === 0) {
-      svg.dataset.state = "empty";
-      svg.append(el("text", { x: width / 2, y: height / 2, class: "chart-empty", "text-anchor": "middle" }, "No prices in this period yet"));
+      this.box.dataset.state = "empty";
+      delete this.box.dataset.lastClose;
       this.summary.textContent = `No prices in this period yet (${INTERVAL_WORDS[this.interval]} candles).`;
       return;
     }
-    svg.dataset.state = "ready";
-    const size = INTERVAL_MS[this.interval];
-    const first = candles[0].t;
-    const last = candles[candles.length - 1].t;
-    const slots = Math.round((last - first) / size) + 1;
-    const plot = {
-      left: MARGIN.left,
-      right: width - MARGIN.right,
-      top: MARGIN.top,
-      bottom: height - MARGIN.bottom,
-    };
-    const slot = (plot.right - plot.left) / Math.max(slots, 1);
-    const x = (t) => plot.left + ((t - first) / size + 0.5) * slot;
-
-    let low = Infinity;
-    let high = -Infinity;
-    let lowText = "";
-    let highText = "";
+    this.box.dataset.state = "ready";
+    let [lowText, highText] = [candles[0].low, candles[0].high];
     for (const c of candles) {
-      if (Number(c.low) < low) [low, lowText] = [Number(c.low), c.low];
-      if (Number(c.high) > high) [high, highText] = [Number(c.high), c.high];
+      if (Number(c.low) < Number(lowText)) lowText = c.low;
+      if (Number(c.high) > Number(highText)) highText = c.high;
     }
-    const pad = (high - low) * 0.08 || Math.max(Math.abs(high) * 0.01, 10 ** -this.decimals);
-    const bottom = low - pad;
-    const top = high + pad;
-    const y = (v) => plot.bottom - ((Number(v) - bottom) / (top - bottom)) * (plot.bottom - plot.top);
-
-    // Price axis: round steps with grid lines.
-    const axes = el("g", { class: "chart-axes" });
-    const step = priceStep(top - bottom, this.decimals, Math.max(2, Math.floor((plot.bottom - plot.top) / 48)));
-    for (let v = Math.ceil(bottom / step) * step; v <= top; v += step) {
-      const at = y(v);
-      axes.append(el("line", { x1: plot.left, x2: plot.right, y1: at, y2: at, class: "chart-grid" }));
-      axes.append(el("text", { x: plot.left - 8, y: at + 4, "text-anchor": "end", class: "chart-label" }, v.toFixed(this.decimals)));
-    }
-    // Time axis: round steps of at least one interval, as many labels as fit.
-    const fit = Math.max(1, Math.floor((plot.right - plot.left) / 96));
-    const span = last - first + size;
-    const timeStep = TIME_STEPS.find((s) => s >= size && span / s <= fit) ?? TIME_STEPS[TIME_STEPS.length - 1];
-    const format = this.timeFormat(timeStep, span);
-    for (let t = Math.ceil(first / timeStep) * timeStep; t <= last; t += timeStep) {
-      const at = x(t);
-      axes.append(el("line", { x1: at, x2: at, y1: plot.bottom, y2: plot.bottom + 5, class: "chart-tick" }));
-      axes.append(el("text", { x: at, y: plot.bottom + 19, "text-anchor": "middle", class: "chart-label" }, format.format(t)));
-    }
-    axes.append(el("line", { x1: plot.left, x2: plot.right, y1: plot.bottom, y2: plot.bottom, class: "chart-axis" }));
-    svg.append(axes);
-
-    // Candles: a wick from low to high, a body from open to close.
-    const body = Math.max(1, Math.min(slot * 0.7, 18));
-    const marks = el("g", { class: "chart-candles" });
-    const when = this.timeFormat(size, span);
-    for (const c of candles) {
-      const up = Number(c.close) >= Number(c.open);
-      const g = el("g", { class: `candle ${up ? "up" : "down"}` });
-      const cx = x(c.t);
-      const y1 = y(up ? c.close : c.open);
-      const y2 = y(up ? c.open : c.close);
-      g.append(
-        el("title", {}, `${when.format(c.t)}: open ${c.open}, high ${c.high}, low ${c.low}, close ${c.close} ${this.currency}`),
-        el("line", { x1: cx, x2: cx, y1: y(c.high), y2: y(c.low), class: "wick" }),
-        el("rect", { x: cx - body / 2, y: y1, width: body, height: Math.max(1, y2 - y1), class: "body" }),
-      );
-      marks.append(g);
-    }
-    svg.append(marks);
     const newest = candles[candles.length - 1];
-    marks.append(el("line", { x1: plot.left, x2: plot.right, y1: y(newest.close), y2: y(newest.close), class: "chart-last" }));
-
+    this.box.dataset.lastClose = newest.close;
+    const when = local(
+      this.interval === "1d"
+        ? { month: "short", day: "numeric" }
+        : { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" },
+    );
+    const bounds = this.bounds
+      ? ` The running sale keeps the price between ${this.bounds.min} and ${this.bounds.max} ${this.currency}.`
+      : "";
     this.summary.textContent =
       `${candles.length} ${INTERVAL_WORDS[this.interval]} candle${candles.length === 1 ? "" : "s"} ` +
-      `from ${when.format(first)} to ${when.format(last)}: ` +
-      `low ${lowText}, high ${highText}, latest ${newest.close} ${this.currency}.`;
-  }
-
-  timeFormat(step, span) {
-    if (step >= DAY) return new Intl.DateTimeFormat(undefined, { year: span > 300 * DAY ? "numeric" : undefined, month: "short", day: "numeric" });
-    if (span > DAY) return new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
-    return new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
+      `from ${when.format(candles[0].t)} to ${when.format(newest.t)}: ` +
+      `low ${lowText}, high ${highText}, latest ${newest.close} ${this.currency}.${bounds}`;
   }
 }

@@ -15,7 +15,8 @@ const HISTORY_PAGE = 20;
 // The 1d window stays under what one candles request may read (200,000 prices: 11 days of a
 // goods ticking every 5 s); older days come from the rolled-up candles retention keeps.
 const WINDOW_MS = { "1m": 3 * 3_600_000, "1h": 7 * 86_400_000, "1d": 11 * 86_400_000 };
-const SOURCES = { tick: "Tick", on_demand: "On demand", manual: "Manual" };
+// The feed names no source for its prices (yet): its rows say "Live" until the page is reloaded.
+const SOURCES = { tick: "Tick", on_demand: "On demand", manual: "Manual", live: "Live" };
 
 const select = $("#currency");
 const status = $("#feed-status");
@@ -66,6 +67,13 @@ class LivePrice {
 
 // --- The newest prices, walking back through the history ------------------------------
 
+/** An ISO 8601 instant as microseconds since the epoch: the API writes "…Z", the feed "…+00:00",
+ * both with the database's microseconds (or none when they are 0). */
+function instant(iso) {
+  const micro = (/\.(\d+)/.exec(iso)?.[1] ?? "").padEnd(6, "0").slice(3, 6);
+  return Date.parse(iso) * 1000 + Number(micro);
+}
+
 class History {
   constructor() {
     this.body = $("#history tbody");
@@ -73,15 +81,19 @@ class History {
     this.empty = $("#history-empty");
     this.message = $("#history-message");
     this.next = null;
-    this.shown = new Set();
-    this.refreshing = null;
-    this.again = false;
+    this.shown = new Set(); // instants of the rows on screen (a goods has one price per instant)
+    this.newest = -Infinity; // the newest row's instant
+    this.loaded = false;
+    this.loading = null;
+    this.pending = []; // prices the feed brought while the first page was loading
     this.more.addEventListener("click", () => this.loadMore());
   }
 
   row(price) {
     const tr = document.createElement("tr");
-    tr.dataset.price = price.id;
+    const at = instant(price.created_at);
+    if (price.id) tr.dataset.price = price.id;
+    else tr.dataset.live = ""; // from the feed, which names no price id
     const when = document.createElement("time");
     when.dateTime = price.created_at;
     when.textContent = new Date(price.created_at).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "medium" });
@@ -91,18 +103,32 @@ class History {
       td.append(content);
       tr.append(td);
     }
-    this.shown.add(price.id);
+    this.shown.add(at);
+    this.newest = Math.max(this.newest, at);
     return tr;
   }
 
-  async first() {
-    const answer = await api(`/api/prices/?goods=${GOODS}&limit=${HISTORY_PAGE}`, { auth: false });
-    if (!answer.ok) {
-      this.message.textContent = errorText(answer.data);
-      return;
-    }
-    this.body.replaceChildren(...answer.data.results.map((p) => this.row(p)));
-    this.setNext(answer.data.next);
+  /** The newest page of the history, replacing what is shown (once at the start, and after the
+   * feed lost messages); the feed's prices keep it current from then on. */
+  first() {
+    this.loading ??= (async () => {
+      const answer = await api(`/api/prices/?goods=${GOODS}&limit=${HISTORY_PAGE}`, { auth: false });
+      if (!answer.ok) {
+        this.message.textContent = errorText(answer.data);
+        return;
+      }
+      this.shown.clear();
+      this.newest = -Infinity;
+      this.body.replaceChildren(...answer.data.results.map((p) => this.row(p)));
+      this.setNext(answer.data.next);
+      this.loaded = true;
+      const pending = this.pending;
+      this.pending = [];
+      for (const price of pending) this.prepend(price);
+    })().finally(() => {
+      this.loading = null;
+    });
+    return this.loading;
   }
 
   setNext(next) {
@@ -121,7 +147,7 @@ class History {
         this.message.textContent = errorText(answer.data);
         return;
       }
-      const older = answer.data.results.filter((p) => !this.shown.has(p.id));
+      const older = answer.data.results.filter((p) => !this.shown.has(instant(p.created_at)));
       this.body.append(...older.map((p) => this.row(p)));
       this.message.textContent = older.length ? `${older.length} older prices added.` : "";
       this.setNext(answer.data.next);
@@ -131,40 +157,34 @@ class History {
     }
   }
 
-  /** A new price came: put the newest rows on top (one request at a time, however fast ticks come). */
-  refresh() {
-    if (this.refreshing) {
-      this.again = true;
-      return;
+  /** A message of the feed in the base currency. A batch's price goes on top, as it is: the feed
+   * tells the price and its time (its prices' created_at), and the source when it names one.
+   * A snapshot repeats the newest price, or comes after lost messages or a reconnection: when it
+   * is newer than the newest row, prices may be missing in between, so the first page is read
+   * again (rarely: not once a tick). */
+  follow(message) {
+    for (const entry of message.prices) {
+      if (entry.goods !== GOODS) continue;
+      const price = { created_at: entry.at, amount: entry.price, source: message.source ?? "live" };
+      if (!this.loaded) this.pending = [...this.pending, price].slice(-HISTORY_PAGE);
+      else if (message.type === "snapshot") {
+        if (instant(price.created_at) > this.newest) this.first();
+      } else this.prepend(price);
     }
-    this.refreshing = (async () => {
-      const answer = await api(`/api/prices/?goods=${GOODS}&limit=${HISTORY_PAGE}`, { auth: false });
-      if (!answer.ok) return;
-      const results = answer.data.results;
-      const newer = results.filter((p) => !this.shown.has(p.id));
-      if (newer.length === results.length) {
-        // Nothing of it on screen yet (a first price, or a tab that slept through many ticks):
-        // start again from this page, so the table never skips prices.
-        this.shown.clear();
-        this.body.replaceChildren(...results.map((p) => this.row(p)));
-        this.setNext(answer.data.next);
-        return;
-      }
-      this.body.prepend(...newer.map((p) => this.row(p)));
-    })().finally(() => {
-      this.refreshing = null;
-      if (this.again) {
-        this.again = false;
-        this.refresh();
-      }
-    });
+  }
+
+  prepend(price) {
+    const at = instant(price.created_at);
+    if (this.shown.has(at) || at < this.newest) return; // on screen already, or older than the top
+    this.body.prepend(this.row(price));
+    this.empty.hidden = true;
   }
 }
 
 // --- Wiring ------------------------------------------------------------------------------
 
 const live = new LivePrice($("#live-price"));
-const chart = new PriceChart($("#chart"), $("#chart-summary"));
+const chart = new PriceChart($("#chart"), $("#chart-summary"), $("#chart-readout"));
 const table = new History();
 let interval = "1m";
 let loadCount = 0;
@@ -183,6 +203,29 @@ async function loadChart() {
   if (mine !== loadCount) return;
   if (answer.ok) chart.show(answer.data.candles);
   else chart.failed(`The price history could not be loaded: ${errorText(answer.data)}`);
+}
+
+/** The running sale's bounds (base currency, from /api/sales/{id}/) as the chart's price lines, in
+ * the chart's currency: other currencies are converted at the page's rate, for drawing only. */
+async function loadBounds() {
+  const currency = select.value;
+  const goods = await api(`/api/goods/${GOODS}/`, { auth: false });
+  const sale = goods.ok ? goods.data.sale : null;
+  const answer = sale ? await api(`/api/sales/${sale}/`, { auth: false }) : null;
+  if (currency !== chart.currency) return; // the shopper chose another currency meanwhile
+  if (!answer?.ok) {
+    chart.setBounds(null);
+    return;
+  }
+  const { min_price: min, max_price: max } = answer.data;
+  if (currency === config.baseCurrency) {
+    chart.setBounds({ min, max });
+    return;
+  }
+  const rate = Number(config.currencies.find((c) => c.code === currency)?.rate);
+  const decimals = decimalsOf(currency);
+  const show = (amount) => (Number(amount) * rate).toFixed(decimals);
+  if (rate > 0) chart.setBounds({ min: show(min), max: show(max) });
 }
 
 for (const button of document.querySelectorAll(".intervals button")) {
@@ -211,8 +254,8 @@ function received(message, { flash }) {
     if ("available" in entry) stocked(entry.available, entry.version);
     live.apply(entry.price, currency, { flash });
     if (currency === chart.currency) chart.add(Date.parse(entry.at), entry.price);
-    if (message.type === "prices") table.refresh();
   }
+  if (currency === config.baseCurrency) table.follow(message);
 }
 
 const feed = new PriceFeed({
@@ -230,10 +273,32 @@ const feed = new PriceFeed({
   },
 });
 
+// The table shows base-currency prices. In another currency the page's feed converts them, so
+// the table follows a second connection of its own, in the base currency and to this goods only.
+let tableFeed = null;
+
+function followTableIn(code) {
+  if (code === config.baseCurrency) {
+    tableFeed?.stop();
+    tableFeed = null;
+    return;
+  }
+  tableFeed ??= new PriceFeed({
+    path: config.feedPath,
+    goods: [GOODS],
+    onSnapshot: (message) => table.follow(message),
+    onPrices: (message) => table.follow(message),
+    onStatus: () => {},
+  });
+  if (!tableFeed.socket) tableFeed.connect(config.baseCurrency);
+}
+
 function useCurrency(code, { chosen = true } = {}) {
   for (const el of document.querySelectorAll(".chart-currency")) el.textContent = code;
   loadChart();
+  loadBounds();
   feed.connect(code);
+  followTableIn(code);
   keepCurrency(code);
   if (!chosen) return;
   const url = new URL(location.href);
