@@ -78,6 +78,7 @@ def _render(message: dict[str, Any], quote: Quote, rows: list[GoodsPrice]) -> st
             "type": "prices",
             "seq": message["seq"],
             "at": at,
+            "source": message.get("source"),  # None from a process of an earlier release
             "currency": quote.currency,
             "prices": price_entries(((goods, amount, at) for goods, amount in rows), quote),
         }

@@ -65,6 +65,7 @@ def batch_message(batch: PriceBatch, *, seq: int) -> dict[str, Any]:
         "type": "feed.prices",
         "seq": seq,
         "at": batch.at.isoformat(),
+        "source": batch.source,
         # One string, not a list: every consumer of a process decodes the message
         # on its own, and a string decodes at memcpy speed (shop.realtime.feed
         # decodes the prices once per process). The write packed them already.

@@ -54,6 +54,7 @@ def test_snapshot_batches_subscribe_and_errors(server: str) -> None:
             assert [(p["goods"], p["price"]) for p in batch["prices"]] == [(g1.id, "6.01")]  # 6.005 half up
             assert batch["currency"] == "EUR"
             assert batch["at"] == batch["prices"][0]["at"]
+            assert batch["source"] == "manual"  # where the batch's prices came from: tick, on_demand, manual
 
             # narrowing: answered by a snapshot of those goods, with the request id echoed
             await ws.send(json.dumps({"action": "subscribe", "goods": [g2.id], "id": "req-1"}))

@@ -161,8 +161,8 @@ def test_board_pages_search_and_a_goods_page(server: str, tab: Tab, console: Con
     expect(chart.locator("canvas").first).to_be_visible()  # drawn by the chart library
     history = page.get_by_role("table").locator("tbody tr")
     until(page, lambda: history.count() >= 20)
-    # "Live": a row the feed brought (the feed names no source)
-    expect(history.first.locator("td").nth(2)).to_have_text(re.compile(r"^(Tick|Manual|Live)$"))
+    # a row the feed brought names its source as the first page's rows do
+    expect(history.first.locator("td").nth(2)).to_have_text(re.compile(r"^(Tick|Manual)$"))
     # a price flash within one tick, and the newest candle follows it
     live = page.locator("#live-price")
     expect(live).to_have_attribute("data-move", re.compile(r"^(up|down)$"))

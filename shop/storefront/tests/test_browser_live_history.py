@@ -141,7 +141,7 @@ def test_the_goods_page_follows_the_feed_and_charts_the_sale_bounds(
     # then: the table gains a row on top from the feed, without asking the API again
     expect(rows).to_have_count(21)
     expect(rows.first.locator("td").nth(1)).to_have_text("123.45")
-    expect(rows.first.locator("td").nth(2)).to_have_text("Live")
+    expect(rows.first.locator("td").nth(2)).to_have_text("Manual")  # the feed's batch names its source
     expect(page.locator("#live-price .amount")).to_have_text("123.45")
     expect(chart).to_have_attribute("data-last-close", "123.45")
     assert fetched == [], fetched

@@ -15,7 +15,7 @@ const HISTORY_PAGE = 20;
 // The 1d window stays under what one candles request may read (200,000 prices: 11 days of a
 // goods ticking every 5 s); older days come from the rolled-up candles retention keeps.
 const WINDOW_MS = { "1m": 3 * 3_600_000, "1h": 7 * 86_400_000, "1d": 11 * 86_400_000 };
-// The feed names no source for its prices (yet): its rows say "Live" until the page is reloaded.
+// The feed names each batch's source; "Live" only for a batch from a process that does not.
 const SOURCES = { tick: "Tick", on_demand: "On demand", manual: "Manual", live: "Live" };
 
 const select = $("#currency");
