@@ -113,10 +113,6 @@ class OrderableGoods:
     stock: int | None = None  # SPEC §13: None, not tracked
     reserved: int = 0  # units held by cart reservations
 
-    @property
-    def available(self) -> int | None:
-        return stock_available(self.stock, self.reserved)
-
 
 def goods_orderable(goods: GoodsFields) -> OrderableGoods | None:
     """The one rule of what can be ordered (SPEC §4): an active goods with a price; None otherwise.

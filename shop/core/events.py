@@ -51,7 +51,7 @@ class PriceEvent(StrEnum):
 
 class StockEvent(StrEnum):
     """Announced after a transaction that changed goods' stock or holds commits (SPEC §13), with
-    the goods' new levels (shop.catalog.services.stock.StockLevels); the live feed publishes them."""
+    the goods' new levels (shop.catalog.stock_store.StockRow each); the live feed publishes them."""
 
     CHANGED = "stock.changed"
 

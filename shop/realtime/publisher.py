@@ -107,19 +107,15 @@ def stock_message(rows: list[StockRow], *, seq: int) -> dict[str, Any]:
     }
 
 
-def publish_stock(rows: list[StockRow], *, send: Callable[[dict[str, Any]], object] | None = None) -> None:
+def publish_stock(rows: list[StockRow], *, send: Callable[[dict[str, Any]], object]) -> None:
     """Send the new levels of these goods to every feed client (the goods shoppers cannot see left
     out, but the message still goes: ``stock_seq`` stays gapless). Never raises: the change is
     committed already, and a feed outage must not fail the order or the request that made it.
-    ``send``: how the group message goes (the publisher thread's loop); once, on a loop of its own,
-    without it."""
+    ``send``: how the group message goes (on the publisher thread's loop, StockPublisher)."""
     try:
         shown = goods_active_ids(goods_ids=[row.id for row in rows])
         message = stock_message([row for row in rows if row.id in shown], seq=feed_seq_next(STOCK_SEQ_KEY))
-        if send is None:
-            async_to_sync(get_channel_layer().group_send)(FEED_GROUP, message)
-        else:
-            send(message)
+        send(message)
     except Exception:
         logger.exception("feed: stock of %d goods not published", len(rows))
         return

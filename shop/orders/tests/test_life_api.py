@@ -181,7 +181,9 @@ def test_staff_record_payment_complete_and_cancel(
         "bank_transfer",
         "SEPA 42",
     )
-    assert staff.post(pay, {"method": "cash_on_delivery"}, format="json").json()["status"] == "paid"  # 409
+    paid_twice = staff.post(pay, {"method": "cash_on_delivery"}, format="json")
+    assert paid_twice.status_code == 409
+    assert (paid_twice.json()["code"], paid_twice.json()["status"]) == ("invalid_transition", "paid")
     completed = staff.post(f"/api/orders/{first['id']}/complete/")
     assert completed.json()["status"] == "completed"
     assert [(e["from"], e["to"], e["by"], e["staff"]) for e in completed.json()["events"]] == [
