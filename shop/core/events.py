@@ -21,6 +21,7 @@ which Django would not let the caller go on with anyway.
 
 import logging
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -40,6 +41,7 @@ class EventType(StrEnum):
     SALE_STARTED = "sale.started"
     SALE_ENDED = "sale.ended"
     RATE_CHANGED = "rate.changed"
+    PRICE_ALERT = "price.alert"
 
 
 class PriceEvent(StrEnum):
@@ -56,8 +58,22 @@ class StockEvent(StrEnum):
     CHANGED = "stock.changed"
 
 
-Kind = TypeVar("Kind", EventType, PriceEvent, StockEvent)
-_listeners: dict[EventType | PriceEvent | StockEvent, list[Callable[[Any, Any], object]]] = {}
+class ShopperEvent(StrEnum):
+    """Announced after commit when something happened that one shopper should hear of at once (an
+    alert fired, a standing order filled; SPEC §15), with a :class:`ShopperNotice`; the live feed
+    sends its message on every open connection of that shopper."""
+
+    NOTICE = "shopper.notice"
+
+
+@dataclass(frozen=True)
+class ShopperNotice:
+    user_id: int
+    message: dict[str, Any]  # JSON-ready, sent as it is: {"type": "alert", ...}
+
+
+Kind = TypeVar("Kind", EventType, PriceEvent, StockEvent, ShopperEvent)
+_listeners: dict[EventType | PriceEvent | StockEvent | ShopperEvent, list[Callable[[Any, Any], object]]] = {}
 
 
 def events_subscribe(listener: Callable[[Kind, Any], object], *, kinds: Iterable[Kind]) -> None:
@@ -68,7 +84,7 @@ def events_subscribe(listener: Callable[[Kind, Any], object], *, kinds: Iterable
             listeners.append(listener)
 
 
-def event_emit(*, kind: EventType | PriceEvent | StockEvent, subject: Any) -> None:
+def event_emit(*, kind: EventType | PriceEvent | StockEvent | ShopperEvent, subject: Any) -> None:
     """Tell the listeners of ``kind`` that it happened to ``subject`` (an order, a rate, a batch, ...)."""
     for listener in _listeners.get(kind, ()):
         try:
