@@ -9,6 +9,7 @@ from shop.catalog.api import GoodsViewSet, PriceViewSet, RecentPricesView, SaleV
 from shop.core.views import SchemaView, healthz
 from shop.currency.api import CurrencyViewSet
 from shop.orders.api import OrderViewSet
+from shop.pricewatch.api import AlertViewSet, StandingOrderViewSet
 from shop.webhooks.api import WebhookEndpointViewSet
 
 router = DefaultRouter()
@@ -17,6 +18,8 @@ router.register("goods", GoodsViewSet, basename="goods")
 router.register("prices", PriceViewSet, basename="price")
 router.register("sales", SaleViewSet, basename="sale")
 router.register("orders", OrderViewSet, basename="order")
+router.register("alerts", AlertViewSet, basename="alert")
+router.register("standing-orders", StandingOrderViewSet, basename="standing-order")
 router.register("webhooks", WebhookEndpointViewSet, basename="webhook")
 
 urlpatterns = [

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "shop.currency",
     "shop.catalog",
     "shop.orders",
+    "shop.pricewatch",
     "shop.realtime",
     "shop.storefront",
     "shop.webhooks",

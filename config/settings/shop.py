@@ -24,6 +24,13 @@ ORDER_CANCEL_SECONDS = env.int("ORDER_CANCEL_SECONDS", default=900)
 ORDER_PAY_SECONDS = env.int("ORDER_PAY_SECONDS", default=0)
 CART_RESERVATION_SECONDS = env.int("CART_RESERVATION_SECONDS", default=0)
 LOW_STOCK_AT = env.int("LOW_STOCK_AT", default=5)
+# SPEC §15: open price alerts and standing orders a shopper may have at once; how far ahead a
+# standing order may expire; who matches each committed batch against them: "celery" (a task for
+# the worker, the stack default) or "thread" (a background thread of the process that wrote it).
+ALERTS_PER_USER = env.int("ALERTS_PER_USER", default=50)
+STANDING_ORDERS_PER_USER = env.int("STANDING_ORDERS_PER_USER", default=20)
+STANDING_ORDER_MAX_DAYS = 7
+PRICE_MATCHING = env.str("PRICE_MATCHING", default="") or ("celery" if REDIS_URL else "thread")
 RATES_PROVIDER = env.str("RATES_PROVIDER", default="manual")
 RATES_REFRESH_SECONDS = env.int("RATES_REFRESH_SECONDS", default=3600)
 ECB_RATES_URL = env.str(

@@ -87,6 +87,8 @@ FEED_DROPPED = Counter(
     "tickshop_feed_dropped", "Live-feed connections refused or dropped by a limit.", ("reason",)
 )
 ORDERS = Counter("tickshop_orders", "Order creation attempts, by outcome.", ("outcome",))
+ALERTS_FIRED = Counter("tickshop_alerts_fired", "Price alerts fired (SPEC §15).")
+STANDING_ORDERS_FILLED = Counter("tickshop_standing_orders_filled", "Standing orders filled (SPEC §15).")
 THROTTLED = Counter("tickshop_throttled", "Requests refused with 429, by limit.", ("scope",))
 HTTP_SHED = Counter(
     "tickshop_http_shed",

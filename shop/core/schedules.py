@@ -35,6 +35,8 @@ def schedules() -> list[Schedule]:
             "order expiry", "orders.expire", 5, expires_seconds=5, enabled=settings.ORDER_PAY_SECONDS > 0
         ),
         Schedule("cart holds", "orders.holds_expire", 5, expires_seconds=5),
+        # Standing orders past their expires_at close (matching never fills them meanwhile).
+        Schedule("standing orders expiry", "pricewatch.expire", 5, expires_seconds=5),
         # Refresh tokens past their expiry (manage.py flushexpiredtokens): the token tables stay small.
         Schedule("expired tokens", "accounts.flush_expired_tokens", 86400),
         # Sales that started or ended, and webhook deliveries whose kick was lost.

@@ -1,7 +1,7 @@
 """The ASGI lifespan: the background loops a web process runs beside its requests (SPEC §2).
 
 In embedded mode these are the in-process ticker, the orders' sweep (unpaid orders
-expire, cart holds lapse) and, with thread delivery, the webhooks' sweep: tasks of the server's event loop, started at start-up and
+expire, cart holds lapse), the standing orders' expiry and, with thread delivery, the webhooks' sweep: tasks of the server's event loop, started at start-up and
 cancelled at shutdown.
 """
 
@@ -14,6 +14,7 @@ from django.conf import settings
 
 from shop.catalog.ticker import run_ticker
 from shop.orders.sweeper import run_sweeper as run_orders_sweeper
+from shop.pricewatch.sweeper import run_sweeper as run_standing_sweeper
 from shop.webhooks.sweeper import run_sweeper
 
 
@@ -21,7 +22,7 @@ def background_loops() -> list[Callable[[], Coroutine[Any, Any, None]]]:
     """What this deployment runs in its web processes (the stack runs both in Celery)."""
     loops: list[Callable[[], Coroutine[Any, Any, None]]] = []
     if settings.PRICE_TICKER == "inprocess":  # no beat: its periodic work runs here
-        loops.extend((run_ticker, run_orders_sweeper))
+        loops.extend((run_ticker, run_orders_sweeper, run_standing_sweeper))
     # Embedded mode sends webhooks from threads of this process; its sweep runs here too.
     if settings.WEBHOOK_DELIVERY == "thread":
         loops.append(run_sweeper)

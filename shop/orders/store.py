@@ -64,10 +64,30 @@ class OrderStore(Protocol):
     def insert(self, order: Order, lines: list[OrderLine]) -> tuple[Order, list[OrderLine]]:
         """Write the order and its lines (given in goods order); the saved rows come back."""
 
+    def insert_many(self, orders: Sequence[Order]) -> list[Order]:
+        """Write ``orders``, each with its ``lines``; the saved orders come back, in the same
+        order, their lines attached."""
+
     def key_claim(self, *, user: User, key: str, fingerprint: str, window: timedelta) -> bool:
         """Record the Idempotency-Key (user, key), or take over one older than ``window``;
         False when a live one exists (the caller reads the order it placed). A concurrent
         claim of the same key waits for this transaction, as any INSERT on a unique index."""
+
+
+def _insert_many(orders: Sequence[Order]) -> list[Order]:
+    """Many orders in two statements (orders, then all their lines): both databases return the
+    new ids of a bulk INSERT."""
+    lines_of = [order.lines for order in orders]
+    saved = Order.objects.bulk_create(orders)
+    for order, lines in zip(saved, lines_of, strict=True):
+        for line in lines:
+            line.order = order
+    written = OrderLine.objects.bulk_create([line for lines in lines_of for line in lines])
+    start = 0
+    for order, lines in zip(saved, lines_of, strict=True):
+        order.lines = written[start : start + len(lines)]
+        start += len(lines)
+    return saved
 
 
 # --- PostgreSQL ----------------------------------------------------------------------------
@@ -252,6 +272,9 @@ class _PostgresOrderStore:
             line.order = saved
         return saved, saved_lines
 
+    def insert_many(self, orders: Sequence[Order]) -> list[Order]:
+        return _insert_many(orders)
+
     def key_claim(self, *, user: User, key: str, fingerprint: str, window: timedelta) -> bool:
         with connection.cursor() as cursor:
             cursor.execute(
@@ -283,6 +306,9 @@ class _OrmOrderStore:
         for line in lines:
             line.order = order
         return order, OrderLine.objects.bulk_create(lines)
+
+    def insert_many(self, orders: Sequence[Order]) -> list[Order]:
+        return _insert_many(orders)
 
     def key_claim(self, *, user: User, key: str, fingerprint: str, window: timedelta) -> bool:
         IdempotencyKey.objects.filter(user=user, key=key, created_at__lt=db_now() - window).delete()

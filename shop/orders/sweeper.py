@@ -4,11 +4,9 @@ Beat runs it as two tasks in stack mode (shop.core.schedules); embedded mode run
 as a task of the web server's event loop, like its ticker.
 """
 
-import asyncio
 import logging
 
-from asgiref.sync import sync_to_async
-
+from shop.core.loops import run_every
 from shop.orders.services.holds import holds_expire
 from shop.orders.services.lifecycle import orders_expire
 
@@ -23,9 +21,4 @@ def sweep() -> None:
 
 
 async def run_sweeper() -> None:
-    while True:
-        await asyncio.sleep(SWEEP_SECONDS)
-        try:
-            await sync_to_async(sweep, thread_sensitive=True)()
-        except Exception:
-            logger.exception("orders: sweep failed; the next one will try again")
+    await run_every(SWEEP_SECONDS, sweep, what="orders: sweep")

@@ -11,6 +11,7 @@ from shop.currency.models import ExchangeRate
 from shop.currency.selectors import base_currency_code, quote_get
 from shop.domain.price_batch import PublishedBatch
 from shop.orders.api import OrderSerializer
+from shop.pricewatch.messages import alert_payload
 from shop.realtime.feed import price_entries
 
 
@@ -46,6 +47,8 @@ def payload_of(kind: EventType, subject: Any) -> dict[str, Any]:
         if subject.sale is None:
             return {"id": subject.sale_id, "deleted": True}
         return dict(SaleSerializer(subject.sale).data)
+    if kind == EventType.PRICE_ALERT:
+        return alert_payload(subject)
     raise ValueError(f"unknown event type {kind!r}")
 
 

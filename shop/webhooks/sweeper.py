@@ -1,11 +1,10 @@
 """Embedded mode's webhook sweep: a task of the web server's event loop, like its ticker."""
 
-import asyncio
 import logging
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 
+from shop.core.loops import run_every
 from shop.webhooks.services.delivery import deliveries_sweep
 from shop.webhooks.services.events import sale_states_sync, webhook_batches_prune, webhook_log_prune
 
@@ -20,9 +19,4 @@ def sweep() -> None:
 
 
 async def run_sweeper() -> None:
-    while True:
-        await asyncio.sleep(settings.WEBHOOK_SWEEP_SECONDS)
-        try:
-            await sync_to_async(sweep, thread_sensitive=True)()
-        except Exception:
-            logger.exception("webhooks: sweep failed; the next one will try again")
+    await run_every(settings.WEBHOOK_SWEEP_SECONDS, sweep, what="webhooks: sweep")

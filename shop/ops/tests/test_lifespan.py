@@ -10,13 +10,18 @@ from shop.catalog.ticker import run_ticker
 from shop.ops import lifespan as lifespan_module
 from shop.ops.lifespan import background_loops, lifespan
 from shop.orders.sweeper import run_sweeper as run_orders_sweeper
+from shop.pricewatch.sweeper import run_sweeper as run_standing_sweeper
 from shop.webhooks.sweeper import run_sweeper
 
 
 @pytest.mark.parametrize(
     ("ticker", "delivery", "loops"),
     [
-        ("inprocess", "thread", [run_ticker, run_orders_sweeper, run_sweeper]),  # embedded mode
+        (
+            "inprocess",
+            "thread",
+            [run_ticker, run_orders_sweeper, run_standing_sweeper, run_sweeper],
+        ),  # embedded mode
         ("celery", "celery", []),  # stack mode: beat, the worker and its sweep do both
         ("celery", "thread", [run_sweeper]),
     ],

@@ -1,23 +1,26 @@
 """Placing orders: one consistent snapshot of prices and rate (SPEC §4)."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction
 
 from shop.accounts.models import User
 from shop.catalog.services.stock import insufficient_stock, stock_announce
+from shop.catalog.stock_store import stock_store
 from shop.core.errors import Conflict, ValidationError
 from shop.core.events import EventType, event_emit
+from shop.currency.models import Currency
 from shop.currency.selectors import currency_active_get, currency_code_clean
-from shop.domain.money import format_amount
+from shop.domain.money import convert, format_amount
 from shop.domain.orders import MAX_ORDER_LINES, MAX_QUANTITY, quantity_allowed
 from shop.domain.stock import stock_available, stock_shortfalls
 from shop.orders.emails import OrderEmail, order_email_schedule
 from shop.orders.errors import OrderErrorCode
 from shop.orders.models import Cart, Order, OrderLine
-from shop.orders.order_price import order_price
+from shop.orders.order_price import OrderPrice, order_price
 from shop.orders.services.holds import holds_on, holds_refresh
 from shop.orders.services.idempotency import idempotency_bind, idempotency_claim, idempotency_key_clean
 from shop.orders.store import order_store
@@ -119,8 +122,20 @@ def order_place(
             code=OrderErrorCode.ORDER_SUM_TOO_HIGH,
             order_sum=format_amount(sums.order_sum, currency.decimals),
         )
+    order = _order_of(user_id=user.pk, currency=currency, clocked=(at, rate_id, rate), priced=priced)
+    order.user = user
+    order, order.lines = store.insert(order, order.lines)
+    return _placed(order)
+
+
+def _order_of(
+    *, user_id: int, currency: Currency, clocked: tuple[datetime, int, Decimal], priced: OrderPrice
+) -> Order:
+    """The order (unsaved, with its ``lines``) of ``priced`` at the frozen clock and rate."""
+    at, rate_id, rate = clocked
+    sums = priced.sums
     order = Order(
-        user=user,
+        user_id=user_id,
         status=Order.Status.PLACED,
         created_at=at,
         currency=currency,
@@ -132,7 +147,7 @@ def order_place(
         total=sums.total,
         order_sum=sums.order_sum,
     )
-    lines = [
+    order.lines = [
         OrderLine(
             goods_id=line.goods.id,
             goods_name=line.goods.name,
@@ -144,11 +159,87 @@ def order_place(
         )
         for line in priced.lines
     ]
-    order, order.lines = store.insert(order, lines)
+    return order
+
+
+def _placed(order: Order) -> Order:
+    """A new order written: announced (webhooks' order.created, in this transaction) and mailed
+    to its shopper after commit."""
     order.history = []  # a new order has moved nowhere yet
     event_emit(kind=EventType.ORDER_CREATED, subject=order)
     order_email_schedule(kind=OrderEmail.PLACED, order_id=order.pk)
     return order
+
+
+@dataclass(frozen=True)
+class LimitOrder:
+    """An order of one goods to be placed only at or below ``max_unit_price``, the unit price in
+    the order currency (a standing order's fill, SPEC §15); ``key`` is the caller's name for it."""
+
+    key: int
+    user_id: int
+    goods: int
+    quantity: int
+    max_unit_price: Decimal
+
+
+def orders_place_limited(*, currency_code: str, wanted: Sequence[LimitOrder]) -> dict[int, Order]:
+    """Place, inside the caller's transaction, each of ``wanted`` whose unit price, as the order
+    freezes it, is at most its limit and whose goods have the units: key -> the order placed.
+    The others are not placed (and take nothing).
+
+    The same placement as :func:`order_place`, for many orders at once: the goods locked in id
+    order and the currency, then the clock and the rate read once, so every order holds the
+    prices and rate current at its created_at (SPEC §4); the same pricing (order_price), stock
+    rule, events and e-mails. The limit is checked against the price this snapshot froze, never
+    against the price that made the caller ask: a newer one may stand by now. The per-shopper
+    order throttle is the API's and does not apply.
+    """
+    if not wanted:
+        return {}
+    store = order_store()
+    currency, goods = store.lock_and_read(
+        currency_code=currency_code, goods_ids=sorted({w.goods for w in wanted})
+    )
+    tracked = sorted(g for g in goods if goods[g].stock is not None)
+    reserved = {g: goods[g].reserved for g in tracked}
+    if holds_on() and tracked:
+        reserved |= holds_refresh(goods_ids=tracked, except_cart=None)
+    at, rate_id, rate, _ = store.clock_and_rate(currency_code=currency.code, take={})
+    left = {g: stock_available(goods[g].stock, reserved[g]) or 0 for g in tracked}
+    accepted = []
+    for order in wanted:
+        found = goods.get(order.goods)
+        if (
+            found is None
+            or convert(found.price, rate=rate, decimals=currency.decimals) > order.max_unit_price
+        ):
+            continue
+        if order.goods in left:
+            if left[order.goods] < order.quantity:
+                continue
+            left[order.goods] -= order.quantity
+        accepted.append(order)
+    take: dict[int, int] = {}
+    for order in accepted:
+        if order.goods in left:
+            take[order.goods] = take.get(order.goods, 0) + order.quantity
+    if take:
+        stock_announce(stock_store().move({g: -units for g, units in take.items()}))
+    orders = [
+        _order_of(
+            user_id=order.user_id,
+            currency=currency,
+            clocked=(at, rate_id, rate),
+            priced=order_price(
+                items={order.goods: order.quantity}, goods=goods, rate=rate, decimals=currency.decimals
+            ),
+        )
+        for order in accepted
+    ]
+    return {
+        order.key: _placed(placed) for order, placed in zip(accepted, store.insert_many(orders), strict=True)
+    }
 
 
 def order_create(

@@ -1,0 +1,193 @@
+"""How a committed batch of prices finds the alerts and standing orders it crosses: PostgreSQL in
+one statement each, SQLite (embedded mode) through the ORM. The rule is the same (SPEC §15):
+
+- a batch is the prices written at ``at`` with ids from ``first`` to ``last`` (one write's
+  prices share its clock; the range keeps the lookup on the price_newest index);
+- a price's value in a currency is its amount at the rate active at its created_at, rounded
+  half up to the currency's decimals (PostgreSQL's round() of a positive numeric is half up);
+- only alerts and standing orders created before the price count, and only active currencies.
+"""
+
+from datetime import datetime
+from decimal import Decimal
+from typing import NamedTuple, Protocol
+
+from django.db import connection, transaction
+
+from shop.catalog.models import Price
+from shop.core.db_store import db_now
+from shop.core.errors import ValidationError
+from shop.currency.models import Currency
+from shop.currency.selectors import rate_active
+from shop.currency.store import active_rate_sql
+from shop.domain.money import convert
+from shop.pricewatch.models import Alert, StandingOrder
+
+
+class Fired(NamedTuple):
+    """An alert as the batch that fired it left it."""
+
+    id: int
+    user_id: int
+    goods_id: int
+    currency_id: str
+    decimals: int
+    direction: str
+    price: Decimal
+    value: Decimal
+    price_id: int
+    triggered_at: datetime
+
+
+class WatchStore(Protocol):
+    def alerts_fire(self, *, at: datetime, first: int, last: int) -> list[Fired]:
+        """Fire every open alert the batch crosses (once: an alert another matcher holds or fired
+        is left to it), in this transaction; the alerts fired."""
+
+    def standing_crossed(self, *, at: datetime, first: int, last: int) -> list[tuple[int, str]]:
+        """(id, currency) of the open, unexpired standing orders whose limit the batch reaches, in
+        id order. Nothing is locked: the fill claims them."""
+
+
+# --- PostgreSQL ----------------------------------------------------------------------------
+
+_BATCH_AND_RATES = f"""
+batch AS MATERIALIZED (
+    SELECT id, goods_id, amount FROM catalog_price
+    WHERE created_at = %(at)s AND id BETWEEN %(first)s AND %(last)s
+), rates AS MATERIALIZED (
+    SELECT c.code, c.decimals, r.rate FROM currency_currency c
+    JOIN LATERAL ({active_rate_sql(columns="rate", currency="c.code", at="%(at)s")}) AS r ON true
+    WHERE c.is_active
+)"""  # noqa: S608 - constants only
+# Locked in id order and skipping what another matcher holds: two processes matching the same
+# batch neither wait for nor deadlock on each other, and each alert fires once.
+ALERTS_FIRE_SQL = f"""
+WITH {_BATCH_AND_RATES}, hit AS (
+    SELECT a.id, b.id AS price_id, round(b.amount * r.rate, r.decimals) AS value, r.decimals
+    FROM batch b
+    JOIN pricewatch_alert a ON a.goods_id = b.goods_id AND a.triggered_at IS NULL
+    JOIN rates r ON r.code = a.currency_id
+    WHERE a.created_at <= %(at)s
+      AND CASE WHEN a.direction = 'below' THEN round(b.amount * r.rate, r.decimals) <= a.price
+               ELSE round(b.amount * r.rate, r.decimals) >= a.price END
+    ORDER BY a.id
+    FOR UPDATE OF a SKIP LOCKED
+)
+UPDATE pricewatch_alert AS a
+SET triggered_at = clock_timestamp(), price_id = hit.price_id, value = hit.value
+FROM hit WHERE a.id = hit.id AND a.triggered_at IS NULL
+RETURNING a.id, a.user_id, a.goods_id, a.currency_id, hit.decimals, a.direction, a.price, a.value,
+          a.price_id, a.triggered_at
+"""  # noqa: S608 - constants only
+STANDING_CROSSED_SQL = f"""
+WITH {_BATCH_AND_RATES}
+SELECT s.id, s.currency_id
+FROM batch b
+JOIN pricewatch_standingorder s ON s.goods_id = b.goods_id AND s.status = 'open'
+JOIN rates r ON r.code = s.currency_id
+WHERE s.created_at <= %(at)s AND s.expires_at > %(at)s
+  AND round(b.amount * r.rate, r.decimals) <= s.limit_price
+ORDER BY s.id
+"""  # noqa: S608 - constants only
+
+
+class _PostgresWatchStore:
+    def alerts_fire(self, *, at: datetime, first: int, last: int) -> list[Fired]:
+        with connection.cursor() as cursor:
+            cursor.execute(ALERTS_FIRE_SQL, {"at": at, "first": first, "last": last})
+            return [Fired(*row) for row in cursor.fetchall()]
+
+    def standing_crossed(self, *, at: datetime, first: int, last: int) -> list[tuple[int, str]]:
+        with connection.cursor() as cursor:
+            cursor.execute(STANDING_CROSSED_SQL, {"at": at, "first": first, "last": last})
+            return [(sid, currency) for sid, currency in cursor.fetchall()]
+
+
+# --- SQLite (embedded mode) ----------------------------------------------------------------
+
+
+def _values_at(at: datetime, currencies: set[str]) -> dict[str, tuple[Decimal, int]]:
+    """code -> (rate active at ``at``, decimals) of those of ``currencies`` active and with a rate."""
+    found = {}
+    for currency in Currency.objects.filter(code__in=currencies, is_active=True):
+        try:
+            found[currency.code] = (rate_active(currency_code=currency.code, at=at).rate, currency.decimals)
+        except ValidationError:  # no rate yet at that instant: nothing to compare in it
+            continue
+    return found
+
+
+class _OrmWatchStore:
+    """SQLite serialises writers: a plain read, then the updates, in one transaction."""
+
+    def _batch(self, at: datetime, first: int, last: int) -> dict[int, tuple[int, Decimal]]:
+        rows = Price.objects.filter(created_at=at, id__range=(first, last)).values_list(
+            "goods_id", "id", "amount"
+        )
+        return {goods: (pid, amount) for goods, pid, amount in rows}
+
+    def alerts_fire(self, *, at: datetime, first: int, last: int) -> list[Fired]:
+        batch = self._batch(at, first, last)
+        alerts = list(
+            Alert.objects.filter(goods_id__in=batch, triggered_at__isnull=True, created_at__lte=at).order_by(
+                "id"
+            )
+        )
+        rates = _values_at(at, {alert.currency_id for alert in alerts})
+        fired = []
+        with transaction.atomic():
+            now = db_now()
+            for alert in alerts:
+                if alert.currency_id not in rates:
+                    continue
+                rate, decimals = rates[alert.currency_id]
+                price_id, amount = batch[alert.goods_id]
+                value = convert(amount, rate=rate, decimals=decimals)
+                crossed = (
+                    value <= alert.price if alert.direction == Alert.Direction.BELOW else value >= alert.price
+                )
+                if crossed and Alert.objects.filter(id=alert.id, triggered_at__isnull=True).update(
+                    triggered_at=now, price_id=price_id, value=value
+                ):
+                    fired.append(
+                        Fired(
+                            alert.id,
+                            alert.user_id,
+                            alert.goods_id,
+                            alert.currency_id,
+                            decimals,
+                            alert.direction,
+                            alert.price,
+                            value,
+                            price_id,
+                            now,
+                        )
+                    )
+        return fired
+
+    def standing_crossed(self, *, at: datetime, first: int, last: int) -> list[tuple[int, str]]:
+        batch = self._batch(at, first, last)
+        orders = StandingOrder.objects.filter(
+            goods_id__in=batch, status=StandingOrder.Status.OPEN, created_at__lte=at, expires_at__gt=at
+        ).order_by("id")
+        rates = _values_at(at, set(orders.values_list("currency_id", flat=True)))
+        return [
+            (order.id, order.currency_id)
+            for order in orders
+            if order.currency_id in rates
+            and convert(
+                batch[order.goods_id][1],
+                rate=rates[order.currency_id][0],
+                decimals=rates[order.currency_id][1],
+            )
+            <= order.limit_price
+        ]
+
+
+_POSTGRES, _ORM = _PostgresWatchStore(), _OrmWatchStore()
+
+
+def watch_store() -> WatchStore:
+    """The implementation for this process's database."""
+    return _POSTGRES if connection.vendor == "postgresql" else _ORM

@@ -1,0 +1,28 @@
+from datetime import datetime
+
+from celery import shared_task
+
+from shop.core.enqueue import MAIL_TASK_OPTIONS
+from shop.pricewatch.emails import ALERTS_EMAIL_SEND_TASK
+from shop.pricewatch.notices import alerts_email_send
+from shop.pricewatch.services.matching import MATCH_TASK, prices_match
+from shop.pricewatch.services.watches import standing_orders_expire
+
+
+@shared_task(name=MATCH_TASK, ignore_result=True, time_limit=120, soft_time_limit=100)
+def prices_match_task(at: str, first: int, last: int) -> int:
+    """Match one committed batch of prices (written at ``at``, ids ``first``..``last``) against
+    the open alerts and standing orders; how many fired or filled."""
+    matched = prices_match(at=datetime.fromisoformat(at), first=first, last=last)
+    return len(matched.alerts) + len(matched.filled)
+
+
+@shared_task(name="pricewatch.expire", ignore_result=True, time_limit=60, soft_time_limit=50)
+def standing_orders_expire_task() -> int:
+    """Beat's entry point: close the standing orders past their expires_at."""
+    return standing_orders_expire()
+
+
+@shared_task(name=ALERTS_EMAIL_SEND_TASK, **MAIL_TASK_OPTIONS)
+def alerts_email_send_task(user_id: int, alert_ids: list[int]) -> bool:
+    return alerts_email_send(user_id=user_id, alert_ids=alert_ids)

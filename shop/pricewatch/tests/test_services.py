@@ -1,0 +1,289 @@
+"""Alerts and standing orders, service by service, and the match of a committed batch (SPEC §15).
+Run on PostgreSQL and on SQLite (embedded mode): both stores hold the same rule."""
+
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from shop.accounts.models import User
+from shop.catalog.models import Goods
+from shop.catalog.services.prices import prices_record
+from shop.catalog.services.stock import goods_stock_set
+from shop.core.errors import Conflict, NotFound, ValidationError
+from shop.orders.models import Order
+from shop.orders.services.orders import order_create
+from shop.pricewatch.models import Alert, StandingOrder
+from shop.pricewatch.services.matching import prices_match
+from shop.pricewatch.services.watches import (
+    alert_create,
+    alert_delete,
+    standing_order_cancel,
+    standing_order_create,
+    standing_orders_expire,
+)
+from shop.tests.factories import CurrencyFactory, GoodsFactory, UserFactory
+from shop.tests.invariant import order_invariant_violations
+
+D = Decimal
+
+
+@pytest.fixture
+def eur(usd: Any) -> Any:
+    return CurrencyFactory(code="EUR", rate="0.5")
+
+
+@pytest.fixture
+def goods(eur: Any) -> Goods:
+    return GoodsFactory(name="Lamp", price="20.00")
+
+
+@pytest.fixture
+def user(db: None) -> User:
+    return UserFactory()
+
+
+def tick(goods: Goods, amount: str) -> Any:
+    """A committed price of ``goods``, matched as its batch would be."""
+    batch = prices_record(amounts={goods.id: D(amount)}, source="manual")
+    return batch, prices_match(at=batch.at, first=min(batch.ids), last=max(batch.ids))
+
+
+def alert(user: User, goods: Goods, direction: str, price: str, currency: str = "EUR") -> Alert:
+    return alert_create(
+        user=user, goods_id=goods.id, currency_code=currency, direction=direction, price=D(price)
+    )
+
+
+def standing(user: User, goods: Goods, limit: str, quantity: int = 1, currency: str = "EUR") -> StandingOrder:
+    return standing_order_create(
+        user=user,
+        goods_id=goods.id,
+        quantity=quantity,
+        currency_code=currency,
+        limit_price=D(limit),
+        expires_at=timezone.now() + timedelta(days=1),
+    )
+
+
+# --- alerts ----------------------------------------------------------------------------------
+
+
+def test_an_alert_fires_once_on_the_first_price_that_crosses_it(user: User, goods: Goods) -> None:
+    # given: an alert below 9.00 EUR (the goods is at 20.00 USD = 10.00 EUR)
+    below = alert(user, goods, "below", "9.00")
+    # when: a price that does not cross, one that does, and one that crosses again
+    _, first = tick(goods, "18.02")  # 9.01 EUR
+    crossing, second = tick(goods, "17.99")  # 8.995 -> 9.00 EUR, half up: at the threshold
+    _, third = tick(goods, "10.00")
+    # then
+    assert first.alerts == [] and third.alerts == []
+    assert [fired.id for fired in second.alerts] == [below.id]
+    below.refresh_from_db()
+    assert below.status == "triggered"
+    assert below.price_id == crossing.ids[0]
+    assert below.value == D("9.00")
+
+
+def test_an_alert_above_fires_at_or_above_its_price(user: User, goods: Goods) -> None:
+    above = alert(user, goods, "above", "12.50")
+    _, below_it = tick(goods, "24.98")  # 12.49
+    _, at_it = tick(goods, "24.99")  # 12.495 -> 12.50
+    assert below_it.alerts == []
+    assert [fired.id for fired in at_it.alerts] == [above.id]
+    assert at_it.alerts[0].value == D("12.50")
+
+
+def test_an_alert_in_the_base_currency_compares_the_amount_itself(user: User, goods: Goods) -> None:
+    usd_alert = alert(user, goods, "below", "15.00", currency="USD")
+    _, matched = tick(goods, "15.00")
+    assert [(fired.id, fired.value) for fired in matched.alerts] == [(usd_alert.id, D("15.00"))]
+
+
+def test_only_prices_after_the_alert_count(user: User, goods: Goods) -> None:
+    batch = prices_record(amounts={goods.id: D("5.00")}, source="manual")
+    created = alert(user, goods, "below", "9.00")  # after the price of 2.50 EUR
+    matched = prices_match(at=batch.at, first=min(batch.ids), last=max(batch.ids))
+    assert matched.alerts == []
+    created.refresh_from_db()
+    assert created.triggered_at is None
+
+
+def test_another_goods_price_does_not_fire_it(user: User, goods: Goods) -> None:
+    other = GoodsFactory(price="30.00")
+    alert(user, goods, "below", "9.00")
+    _, matched = tick(other, "1.00")
+    assert matched.alerts == []
+
+
+def test_alert_input_is_checked(user: User, goods: Goods) -> None:
+    with pytest.raises(ValidationError) as unknown_goods:
+        alert_create(user=user, goods_id=goods.id + 999, currency_code="EUR", direction="below", price=D("1"))
+    assert unknown_goods.value.code == "goods_unavailable"
+    with pytest.raises(ValidationError) as decimals:
+        alert(user, goods, "below", "9.001")
+    assert decimals.value.code == "price_decimals"
+    with pytest.raises(ValidationError) as currency:
+        alert(user, goods, "below", "9.00", currency="XYZ")
+    assert currency.value.status_code == 400
+    assert not Alert.objects.exists()
+
+
+def test_open_alerts_are_capped_per_shopper(user: User, goods: Goods, settings: Any) -> None:
+    settings.ALERTS_PER_USER = 2
+    first = alert(user, goods, "below", "1.00")
+    alert(user, goods, "below", "2.00")
+    with pytest.raises(Conflict) as capped:
+        alert(user, goods, "below", "3.00")
+    assert capped.value.code == "alerts_limit"
+    alert(UserFactory(), goods, "below", "3.00")  # another shopper's cap is their own
+    alert_delete(user=user, alert_id=first.id)
+    alert(user, goods, "below", "3.00")
+    assert Alert.objects.filter(user=user).count() == 2
+
+
+def test_another_shoppers_alert_cannot_be_deleted(user: User, goods: Goods) -> None:
+    theirs = alert(UserFactory(), goods, "below", "1.00")
+    with pytest.raises(NotFound):
+        alert_delete(user=user, alert_id=theirs.id)
+    assert Alert.objects.filter(id=theirs.id).exists()
+
+
+# --- standing orders -------------------------------------------------------------------------
+
+
+def test_a_standing_order_fills_once_through_the_normal_placement(user: User, goods: Goods) -> None:
+    # given: buy 2 at or below 9.00 EUR
+    wanted = standing(user, goods, "9.00", quantity=2)
+    # when: a price at 8.50 EUR
+    crossing, matched = tick(goods, "17.00")
+    same = order_create(user=UserFactory(), currency_code="EUR", items=[(goods.id, 2)]).order
+    _, again = tick(goods, "16.00")
+    # then: one order, priced as POST /api/orders/ would have priced it at that price and rate
+    ((filled, order),) = matched.filled
+    assert again.filled == []
+    wanted.refresh_from_db()
+    assert (wanted.status, wanted.order_id, wanted.closed_at) == ("filled", order.id, order.created_at)
+    (line,) = order.lines
+    assert (line.goods_id, line.quantity, line.price_id, line.unit_price) == (
+        goods.id,
+        2,
+        crossing.ids[0],
+        D("17.00"),
+    )
+    assert order.user_id == user.id and order.currency_id == "EUR"
+    assert order.order_sum == same.order_sum == D("27.15")  # (34 + 10.20 + 10.10) x 0.5
+    assert order_invariant_violations() == (0, 0)
+    assert Order.objects.filter(user=user).count() == 1
+
+
+def test_it_is_never_filled_above_its_limit(user: User, goods: Goods) -> None:
+    # given: a batch that crossed, and a newer price above the limit before the fill runs
+    wanted = standing(user, goods, "9.00")
+    crossing = prices_record(amounts={goods.id: D("17.00")}, source="manual")
+    prices_record(amounts={goods.id: D("19.00")}, source="manual")  # 9.50 EUR: current when placing
+    # when
+    matched = prices_match(at=crossing.at, first=crossing.ids[0], last=crossing.ids[0])
+    # then: the placement froze 19.00, above the limit: nothing placed, it stays open
+    assert matched.filled == []
+    wanted.refresh_from_db()
+    assert wanted.status == "open"
+    assert not Order.objects.exists()
+
+
+def test_short_of_stock_it_stays_open(user: User, goods: Goods) -> None:
+    goods_stock_set(goods=goods, stock=1)
+    wanted = standing(user, goods, "9.00", quantity=2)
+    _, matched = tick(goods, "17.00")
+    assert matched.filled == []
+    wanted.refresh_from_db()
+    assert wanted.status == "open"
+    goods_stock_set(goods=goods, stock=5)
+    _, matched = tick(goods, "17.00")
+    assert len(matched.filled) == 1
+    goods.refresh_from_db()
+    assert goods.stock == 3
+
+
+def test_stock_goes_to_the_standing_orders_in_turn(goods: Goods) -> None:
+    goods_stock_set(goods=goods, stock=3)
+    first, second = (
+        standing(UserFactory(), goods, "9.00", quantity=2),
+        standing(UserFactory(), goods, "9.00", quantity=2),
+    )
+    _, matched = tick(goods, "17.00")
+    assert [filled.id for filled, _ in matched.filled] == [first.id]
+    second.refresh_from_db()
+    assert second.status == "open"
+    goods.refresh_from_db()
+    assert goods.stock == 1
+
+
+def test_cancelled_and_expired_ones_never_fill(user: User, goods: Goods) -> None:
+    cancelled = standing(user, goods, "9.00")
+    standing_order_cancel(user=user, standing_order_id=cancelled.id)
+    expired = standing(user, goods, "9.00")
+    StandingOrder.objects.filter(id=expired.id).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert standing_orders_expire() == 1
+    _, matched = tick(goods, "10.00")
+    assert matched.filled == []
+    assert not Order.objects.exists()
+    expired.refresh_from_db()
+    assert expired.status == "expired" and expired.closed_at is not None
+
+
+def test_cancelling_a_filled_one_is_a_conflict(user: User, goods: Goods) -> None:
+    wanted = standing(user, goods, "9.00")
+    tick(goods, "10.00")
+    with pytest.raises(Conflict) as refused:
+        standing_order_cancel(user=user, standing_order_id=wanted.id)
+    assert (refused.value.code, refused.value.extra) == ("invalid_transition", {"status": "filled"})
+    with pytest.raises(NotFound):
+        standing_order_cancel(user=UserFactory(), standing_order_id=wanted.id)
+
+
+@pytest.mark.parametrize(
+    ("ahead", "accepted"),
+    [
+        (timedelta(seconds=-1), False),
+        (timedelta(days=7) - timedelta(minutes=1), True),
+        (timedelta(days=7, minutes=1), False),
+    ],
+)
+def test_expires_at_is_in_the_next_seven_days(
+    user: User, goods: Goods, ahead: timedelta, accepted: bool
+) -> None:
+    def create() -> StandingOrder:
+        return standing_order_create(
+            user=user, goods_id=goods.id, quantity=1, currency_code="EUR", limit_price=D("9"),
+            expires_at=timezone.now() + ahead,
+        )  # fmt: skip
+
+    if accepted:
+        assert create().status == "open"
+    else:
+        with pytest.raises(ValidationError) as refused:
+            create()
+        assert refused.value.code == "expires_at"
+
+
+def test_open_standing_orders_are_capped_per_shopper(user: User, goods: Goods, settings: Any) -> None:
+    settings.STANDING_ORDERS_PER_USER = 1
+    first = standing(user, goods, "9.00")
+    with pytest.raises(Conflict) as capped:
+        standing(user, goods, "9.00")
+    assert capped.value.code == "standing_orders_limit"
+    standing_order_cancel(user=user, standing_order_id=first.id)
+    standing(user, goods, "9.00")
+
+
+def test_alerts_e_mail_lists_the_shoppers_fired_alerts(user: User, goods: Goods, mailed: Any) -> None:
+    alert(user, goods, "below", "9.00")
+    alert(user, goods, "below", "9.50")
+    outbox = mailed(lambda: tick(goods, "10.00"))
+    (mail,) = outbox
+    assert mail.to == [user.email]
+    assert mail.subject == "tickshop: 2 price alert(s) fired"
+    assert "Lamp: 5.00 EUR" in mail.body
