@@ -18,17 +18,24 @@ from django.conf import settings
 from django.utils import timezone
 from redis.exceptions import RedisError
 
+from shop.accounts.selectors import user_id_of_access_token
 from shop.catalog.selectors import price_current_list, stock_level_list
 from shop.core.errors import ShopError
 from shop.currency.selectors import quote_get
 from shop.domain.money import Quote
+from shop.realtime.errors import FeedErrorCode
 from shop.realtime.feed import batch_time, dumps, price_entries, render_batch, render_stock
 from shop.realtime.limits import LimitedWebsocketConsumer
+from shop.realtime.notices import feed_loop_set, shopper_group
 from shop.realtime.publisher import FEED_GROUP, feed_seq_current, stock_seq_current
-from shop.realtime.subscription import SUBSCRIBE, FeedRequest, FeedRequestError, Subscription
+from shop.realtime.subscription import AUTH, SUBSCRIBE, FeedRequest, FeedRequestError, Subscription
 from shop.realtime.threads import feed_thread
 
 CLOSE_BAD_REQUEST = 4400
+
+# One answer to every token that authenticates nobody (bad, expired, a refresh token, an inactive
+# user, none): which of these it was is no business of whoever holds it.
+AUTH_FAILED = "Not a valid access token of an active account; the connection is anonymous."
 
 
 # Every connect and every subscribe "all" wants the whole snapshot, the same one until the next
@@ -119,6 +126,7 @@ class PriceFeedConsumer(LimitedWebsocketConsumer):
     heartbeat: asyncio.Task[None] | None = None
     pacer: asyncio.Task[None] | None = None  # answers the waiting requests when their turn comes
     waiting: tuple[FeedRequest, ...] = ()  # requests that wait for the pacer, in order
+    shopper: int | None = None  # the user the connection authenticated as (SPEC §15); None: anonymous
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels' own dispatch first closes stale database connections, a hop to asgiref's one
@@ -145,7 +153,7 @@ class PriceFeedConsumer(LimitedWebsocketConsumer):
         except ShopError as exc:  # the currency's
             await self.reject({"type": "error", "detail": exc.message, "code": exc.code})
             return
-        await self.join_feed()
+        await self.group_join(FEED_GROUP)
         await self.accept()
         await self.send_snapshot(self.subscription.only, request_id=None)
         self.heartbeat = asyncio.create_task(self.beat())
@@ -157,12 +165,12 @@ class PriceFeedConsumer(LimitedWebsocketConsumer):
         await self.send_event(event)
         await self.close(code=CLOSE_BAD_REQUEST)
 
-    async def join_feed(self) -> None:
+    async def group_join(self, group: str) -> None:
         # After a Redis restart the layer's first command finds its connection
         # dead and drops it; the second one reconnects.
         for attempt in range(5):
             try:
-                await self.channel_layer.group_add(FEED_GROUP, self.channel_name)
+                await self.channel_layer.group_add(group, self.channel_name)
                 return
             except (ConnectionError, OSError, RedisError):
                 if attempt == 4:
@@ -175,12 +183,16 @@ class PriceFeedConsumer(LimitedWebsocketConsumer):
                 task.cancel()
         with contextlib.suppress(ConnectionError, OSError, RedisError):
             await self.channel_layer.group_discard(FEED_GROUP, self.channel_name)
+        await self.shopper_leave()
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         try:
             request = FeedRequest.of_text(text_data, limit=settings.FEED_MAX_SUBSCRIPTION_GOODS)
         except FeedRequestError as exc:
             await self.send_event(exc.event)
+            return
+        if request.action == AUTH:  # changes no subscription: answered at once, whatever waits
+            await self.authenticate(request)
             return
         # At most one snapshot per interval: a subscribe that comes sooner waits its turn. It
         # supersedes the requests waiting before it (it sets the subscription anew, and only the
@@ -196,6 +208,28 @@ class PriceFeedConsumer(LimitedWebsocketConsumer):
             self.waiting = (*self.waiting, request)
             return
         await self.answer(request)
+
+    async def authenticate(self, request: FeedRequest) -> None:
+        """Join the group of the token's user (leaving another one's), or be anonymous again."""
+        user_id = await feed_thread(user_id_of_access_token)(request.token) if request.token else None
+        if user_id != self.shopper:
+            await self.shopper_leave()
+        if user_id is None:
+            await self.send_event(
+                {"type": "error", "detail": AUTH_FAILED, "code": FeedErrorCode.AUTH_FAILED, **request.echo}
+            )
+            return
+        if user_id != self.shopper:
+            feed_loop_set(asyncio.get_running_loop())
+            await self.group_join(shopper_group(user_id))
+            self.shopper = user_id
+        await self.send_event({"type": "auth", "user": user_id, **request.echo})
+
+    async def shopper_leave(self) -> None:
+        shopper, self.shopper = self.shopper, None
+        if shopper is not None:
+            with contextlib.suppress(ConnectionError, OSError, RedisError):
+                await self.channel_layer.group_discard(shopper_group(shopper), self.channel_name)
 
     async def answer_waiting(self, wait: float) -> None:
         await asyncio.sleep(wait)
@@ -231,6 +265,13 @@ class PriceFeedConsumer(LimitedWebsocketConsumer):
         """A committed stock change from shop.realtime.publisher."""
         self.stock_seq = max(self.stock_seq, message["stock_seq"])
         await self.send_text(render_stock(message, self.subscription.goods))
+
+    async def shopper_notice(self, message: dict[str, Any]) -> None:
+        """A notice for the connection's shopper from shop.realtime.notices, sent as it is. One that
+        was on its way when the connection left the shopper's group (another user authenticated on
+        it since) is not theirs: dropped."""
+        if message["user"] == self.shopper:
+            await self.send_text(message["text"])
 
     async def beat(self) -> None:
         while True:

@@ -10,3 +10,4 @@ class FeedErrorCode(StrEnum):
     TOO_MANY_GOODS = "too_many_goods"
     TOO_MANY_CONNECTIONS = "too_many_connections"
     MESSAGE_TOO_BIG = "message_too_big"
+    AUTH_FAILED = "auth_failed"

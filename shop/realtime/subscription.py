@@ -15,13 +15,14 @@ from shop.realtime.errors import FeedErrorCode
 from shop.realtime.limits import TOO_MANY_GOODS
 
 MALFORMED = "Messages must be JSON objects."
-UNKNOWN_ACTION = "Unknown action; use subscribe or unsubscribe."
+UNKNOWN_ACTION = "Unknown action; use subscribe, unsubscribe or auth."
 BAD_GOODS = 'goods must be a list of goods ids or "all".'
 UNKNOWN_GOODS = "Unknown goods (or goods without a price)."
 BAD_GOODS_QUERY = "goods in the address must be goods ids separated by commas."
 
 SUBSCRIBE = "subscribe"
 UNSUBSCRIBE = "unsubscribe"
+AUTH = "auth"  # SPEC §15: who the connection is; its answer is the consumer's (it needs the database)
 
 
 class FeedRequestError(ShopError):
@@ -43,11 +44,13 @@ class FeedRequestError(ShopError):
 
 @dataclass(frozen=True)
 class FeedRequest:
-    """A client message, checked: subscribe to or unsubscribe from ``goods`` (None: "all")."""
+    """A client message, checked: subscribe to or unsubscribe from ``goods`` (None: "all"), or
+    auth with ``token`` ("" when the message has no string there: a token that names nobody)."""
 
     action: str
     goods: frozenset[int] | None
     echo: dict[str, Any] = field(default_factory=dict)  # {"id": ...} when the client gave one
+    token: str = field(default="", repr=False)  # a credential: kept out of logs
 
     @property
     def id(self) -> Any:
@@ -55,8 +58,8 @@ class FeedRequest:
 
     @classmethod
     def of_text(cls, text: str | None, *, limit: int) -> "FeedRequest":
-        """Parse ``{"action": ..., "goods": [ids] | "all", "id": any}``; at most ``limit`` goods.
-        Raises FeedRequestError."""
+        """Parse ``{"action": ..., "goods": [ids] | "all", "id": any}`` (at most ``limit`` goods)
+        or ``{"action": "auth", "token": ..., "id": any}``. Raises FeedRequestError."""
         try:
             message = json.loads(text or "")
         except ValueError:
@@ -65,6 +68,9 @@ class FeedRequest:
             raise FeedRequestError(MALFORMED)
         echo = {"id": message["id"]} if "id" in message else {}
         action, goods = message.get("action"), message.get("goods")
+        if action == AUTH:
+            token = message.get("token")
+            return cls(action=AUTH, goods=None, echo=echo, token=token if isinstance(token, str) else "")
         if action not in (SUBSCRIBE, UNSUBSCRIBE):
             raise FeedRequestError(UNKNOWN_ACTION, echo=echo)
         if goods == "all" and action == SUBSCRIBE:

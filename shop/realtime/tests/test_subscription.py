@@ -37,6 +37,15 @@ def test_a_request_names_goods_or_all_and_keeps_its_id() -> None:
     assert request(action="unsubscribe", goods=[]).echo == {}
 
 
+def test_an_auth_request_carries_its_token_and_keeps_it_out_of_logs() -> None:
+    auth = request(action="auth", token="secret.jwt.value", id=3)
+    assert (auth.action, auth.goods, auth.echo, auth.token) == ("auth", None, {"id": 3}, "secret.jwt.value")
+    assert "secret" not in repr(auth)
+    # a missing or non-string token is one that names nobody; the consumer answers it
+    assert request(action="auth").token == ""
+    assert request(action="auth", token=["a"]).token == ""
+
+
 @pytest.mark.parametrize(
     ("text", "event"),
     [
