@@ -21,7 +21,7 @@ PYTEST := DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/p
 # twice (ORM and SQL, shop/*/…store.py) is tested on both databases.
 EMBEDDED_TESTS := shop/*/tests/test_services.py shop/*/tests/test_selectors.py shop/*/tests/test_store.py \
 	shop/catalog/tests/services shop/webhooks/tests/services shop/orders/tests/test_api.py shop/orders/tests/test_order_price.py \
-	shop/orders/tests/test_life_api.py
+	shop/orders/tests/test_life_api.py shop/pricewatch/tests/test_api.py
 EMBEDDED_PYTEST := DATABASE_URL=sqlite:///$(CURDIR)/var/test-embedded.sqlite3 REDIS_URL=$(TEST_REDIS_URL) \
 	$(BIN)/pytest -m "not postgres and not slow"
 

@@ -15,6 +15,7 @@ from shop.core.db_store import db_now
 from shop.core.errors import Conflict, NotFound, ValidationError
 from shop.currency.models import Currency
 from shop.currency.selectors import currency_active_get
+from shop.domain.money import quantize
 from shop.orders.services.orders import goods_unavailable, quantity_check
 from shop.pricewatch.errors import WatchErrorCode
 from shop.pricewatch.models import Alert, StandingOrder
@@ -34,7 +35,7 @@ def _currency_and_goods(*, currency_code: str, goods_id: int, amount: Decimal) -
     currency = currency_active_get(code=currency_code)
     if not Goods.objects.filter(id=goods_id, is_active=True).exists():
         raise goods_unavailable([goods_id])
-    if -amount.as_tuple().exponent > currency.decimals:  # type: ignore[operator]  # finite: validated
+    if quantize(amount, currency.decimals) != amount:
         raise ValidationError(
             PRICE_DECIMALS.format(code=currency.code, decimals=currency.decimals),
             code=WatchErrorCode.PRICE_DECIMALS,

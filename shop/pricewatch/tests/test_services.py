@@ -162,7 +162,7 @@ def test_a_standing_order_fills_once_through_the_normal_placement(user: User, go
     same = order_create(user=UserFactory(), currency_code="EUR", items=[(goods.id, 2)]).order
     _, again = tick(goods, "16.00")
     # then: one order, priced as POST /api/orders/ would have priced it at that price and rate
-    ((filled, order),) = matched.filled
+    ((_, order),) = matched.filled
     assert again.filled == []
     wanted.refresh_from_db()
     assert (wanted.status, wanted.order_id, wanted.closed_at) == ("filled", order.id, order.created_at)
