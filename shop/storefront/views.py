@@ -20,6 +20,21 @@ from shop.domain.money import Quote
 PAGE_SIZE = 50  # goods per board page (SPEC §8)
 SEARCH_MAX = 100  # characters of a search that count
 GOODS_ID_MAX = 2**63 - 1
+# The goods page's choices of a standing order's lifetime (seconds, words), up to the most the
+# shop allows (STANDING_ORDER_MAX_DAYS, SPEC §15); 24 hours unless the shopper chooses.
+STANDING_ORDER_EXPIRIES = [
+    (3600, "1 hour"),
+    (6 * 3600, "6 hours"),
+    (24 * 3600, "24 hours"),
+    (3 * 86400, "3 days"),
+]
+STANDING_ORDER_DEFAULT_SECONDS = 24 * 3600
+
+
+def standing_order_expiries() -> list[tuple[int, str]]:
+    days = settings.STANDING_ORDER_MAX_DAYS
+    shorter = [(seconds, words) for seconds, words in STANDING_ORDER_EXPIRIES if seconds < days * 86400]
+    return [*shorter, (days * 86400, "1 day" if days == 1 else f"{days} days")]
 
 
 def _quote(code: str | None) -> Quote:
@@ -132,6 +147,8 @@ def goods_detail(request: HttpRequest, goods_id: str) -> HttpResponse:
         "goods": goods,
         "price": quote.show(goods.price),
         "stock": stock_note(goods.available),
+        "expiries": standing_order_expiries(),
+        "default_expiry": STANDING_ORDER_DEFAULT_SECONDS,
         "config": _config(
             lowStockAt=settings.LOW_STOCK_AT,
             currency=quote.currency,
@@ -140,9 +157,17 @@ def goods_detail(request: HttpRequest, goods_id: str) -> HttpResponse:
             goods=[goods.id],
             goodsId=goods.id,
             goodsName=goods.name,
+            # A standing order's expiry is counted from the server's clock (serverNow), not the browser's.
+            serverNow=timezone.now(),
         ),
     }
     return _page(request, "storefront/goods.html", context)
+
+
+@require_safe
+def watch(request: HttpRequest) -> HttpResponse:
+    """The shopper's price alerts and standing orders (SPEC §15): the page's script lists them."""
+    return _page(request, "storefront/watch.html", {"config": _config()})
 
 
 def not_found(request: HttpRequest) -> HttpResponse:

@@ -162,7 +162,9 @@ AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 SCREENSHOTS = ROOT / "var" / "screenshots"
 CSP = "default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 # The shop's HTML pages (not its static files, the API or the feed).
-_PAGES = re.compile(r"^https?://[^/]+/(\?[^#]*)?$|/goods/[^/]*/?(\?[^#]*)?$|/(activate|password-reset)/")
+_PAGES = re.compile(
+    r"^https?://[^/]+/(\?[^#]*)?$|/goods/[^/]*/?(\?[^#]*)?$|/(activate|password-reset)/|/watch/(\?[^#]*)?$"
+)
 
 
 def enforce_csp(page: Page) -> None:

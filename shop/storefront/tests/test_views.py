@@ -81,7 +81,7 @@ def test_index_is_read_only(client: Client, shop: dict[str, Any]) -> None:
 def test_static_files_are_served(client: Client) -> None:
     for name in (
         "main.js", "api.js", "board.js", "cart.js", "feed.js", "activate.js", "reset.js", "goods.js", "chart.js",
-        "links.js",
+        "links.js", "notices.js", "watchlist.js", "watch.js",
     ):  # fmt: skip
         response = client.get(f"/static/storefront/{name}")
         assert response.status_code == 200, name
@@ -310,6 +310,7 @@ def test_pages_carry_no_inline_script_or_style(client: Client, shop: dict[str, A
         "/goods/0/",
         "/activate/MQ/abc",
         "/password-reset/MQ/abc",
+        "/watch/",
     ):
         html = client.get(path).content.decode()
         scripts = re.findall(r"<script\b[^>]*>", html)
@@ -348,3 +349,92 @@ def test_the_vendored_chart_library_is_the_locked_one(client: Client) -> None:
     response = client.get(f"/static/storefront/vendor/lightweight-charts/{module.name}")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/javascript")
+
+
+# --- Price alerts and standing orders (SPEC §15) ---------------------------------------------
+
+
+def test_the_goods_page_has_the_alert_and_standing_order_forms(client: Client, shop: dict[str, Any]) -> None:
+    # when: the goods page in euros
+    html = client.get(f"/goods/{shop['lamp'].id}/", {"currency": "EUR"}).content.decode()
+    # then: both forms, their amounts labelled in the page's currency, hidden until the script
+    # knows a shopper is logged in (a guest is told to log in instead)
+    forms = html[html.index('id="watch-forms"') :]
+    assert re.search(r'<div class="watch-forms" id="watch-forms" hidden>', html)
+    assert '<h3 id="alert-heading">Alert me</h3>' in forms
+    assert re.findall(r'<option value="(\w+)"[^>]*>(at or \w+)</option>', forms) == [
+        ("below", "at or below"),
+        ("above", "at or above"),
+    ]
+    assert re.search(
+        r'<label for="alert-price">Alert price \(<span class="watch-currency">EUR</span>\)', forms
+    )
+    assert ">Alert me</button>" in forms
+    assert '<h3 id="standing-heading">Buy at or below</h3>' in forms
+    assert re.search(
+        r'<label for="standing-limit">Limit price \(<span class="watch-currency">EUR</span>\)', forms
+    )
+    assert '<label for="standing-quantity">Quantity to buy</label>' in forms
+    assert ">Place standing order</button>" in forms
+    # the expiry: 24 hours unless chosen otherwise, a week at most
+    expiries = re.findall(r'<option value="(\d+)"( selected)?>([^<]+)</option>', forms)
+    assert expiries == [
+        ("3600", "", "1 hour"),
+        ("21600", "", "6 hours"),
+        ("86400", " selected", "24 hours"),
+        ("259200", "", "3 days"),
+        ("604800", "", "7 days"),
+    ]
+    assert 'href="/#account">Log in</a> to be told' in html
+    assert re.search(r'<a href="/watch/" id="watch-link" hidden>Alerts and standing orders</a>', html)
+    # each form's messages are read out; the chart says what its dotted lines are
+    assert 'id="alert-message" role="status" aria-live="polite"' in forms
+    assert 'id="standing-message" role="status" aria-live="polite"' in forms
+    assert "dotted lines: your open alerts and standing orders" in html
+    config = config_of(html)
+    assert config["currency"] == "EUR" and "serverNow" in config
+
+
+def test_the_watch_page_lists_alerts_and_standing_orders_for_its_script(client: Client, usd: Any) -> None:
+    # when
+    response = client.get("/watch/")
+    # then: the page's frame; its script fills both lists for the logged-in shopper
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<h1 id="watch-title" tabindex="-1">My alerts and standing orders</h1>' in html
+    assert re.search(r'<section class="panel" id="alerts" aria-labelledby="alerts-heading" hidden>', html)
+    assert re.search(
+        r'<section class="panel" id="standing-orders" aria-labelledby="standing-heading" hidden>', html
+    )
+    assert '<ul class="watch-list" id="alert-list"></ul>' in html
+    assert '<ul class="watch-list" id="standing-list"></ul>' in html
+    assert 'href="/#account">go to your account</a>' in html  # what a guest is shown
+    assert 'id="watch-message" role="status"' in html and "watch.js" in html
+    assert 'id="feed-status"' in html  # the page follows the feed, for the shopper's news
+    config = config_of(html)
+    assert config["feedPath"] == "/ws/price_updates/" and config["baseCurrency"] == "USD"
+    assert resolve("/watch/").url_name == "storefront-watch"
+    assert client.post("/watch/").status_code == 405
+
+
+def test_the_board_links_the_watch_page_for_logged_in_shoppers(client: Client, shop: dict[str, Any]) -> None:
+    html = client.get("/").content.decode()
+    nav = html[html.index('id="account-nav"') : html.index("</nav>")]
+    # inside the account navigation, which the script shows only to a logged-in shopper
+    assert '<nav class="account-nav" id="account-nav" aria-label="Account" hidden>' in html
+    assert '<a href="/watch/">Alerts and standing orders</a>' in nav
+
+
+def test_every_page_that_opens_the_feed_authenticates_it_and_shows_the_shoppers_news() -> None:
+    # (the browser tests see it done: test_browser_watch.py)
+    static = Path(__file__).parents[1] / "static" / "storefront"
+    for script in ("main.js", "goods.js", "watch.js"):
+        source = (static / script).read_text()
+        assert "new PriceFeed(" in source, script
+        assert "...shopperFeed(" in source and "followShopper(feed)" in source, script
+    feed = (static / "feed.js").read_text()
+    assert 'action: "auth", token' in feed
+    assert 'socket.addEventListener("open", () => this.socket === socket && this.authenticate())' in feed
+    notices = (static / "notices.js").read_text()
+    assert "onToken(() => feed.authenticate())" in notices  # after each token refresh, and log in
+    assert "?token=" not in feed  # never in the address (SPEC §15)

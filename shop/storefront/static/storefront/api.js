@@ -20,6 +20,7 @@ export function takeLink(path) {
 }
 
 const listeners = new Set();
+const tokenListeners = new Set(); // told of each new access token (log in, refresh)
 let timer = null;
 let refreshing = null;
 
@@ -33,6 +34,10 @@ const FIELD_NAMES = {
   goods: "Goods",
   currency: "Currency",
   max_order_sum: "Order sum",
+  price: "Price",
+  direction: "Direction",
+  limit_price: "Limit price",
+  expires_at: "Expires",
   uid: "Link",
   token: "Link",
 };
@@ -67,6 +72,7 @@ function store(access, refresh) {
   if (refresh) sessionStorage.setItem(REFRESH, refresh);
   sessionStorage.setItem(RENEW_AT, String(Date.now() + Math.max(lifetimeMs - EARLY_MS, lifetimeMs / 2)));
   schedule();
+  for (const listener of tokenListeners) listener(access);
 }
 
 function schedule() {
@@ -87,6 +93,15 @@ function notify(reason) {
 
 export const isLoggedIn = () => Boolean(sessionStorage.getItem(REFRESH));
 export const onAuthChange = (listener) => listeners.add(listener);
+/** ``listener(access)`` after each new access token: logging in, and every refresh. */
+export const onToken = (listener) => tokenListeners.add(listener);
+
+/** The access token to hand to the live feed (null when logged out), refreshed first when it is due. */
+export async function accessToken() {
+  if (!isLoggedIn()) return null;
+  if (Date.now() >= Number(sessionStorage.getItem(RENEW_AT) || 0)) await refresh().catch(() => {});
+  return sessionStorage.getItem(ACCESS);
+}
 
 async function request(path, { method = "GET", body, headers = {} } = {}) {
   const init = { method, headers: { Accept: "application/json", ...headers }, credentials: "omit" };

@@ -104,6 +104,8 @@ export class Cart {
     this.queue = Promise.resolve();
     this.queuedRefresh = null;
     this.active = false;
+    this.shownLink = null; // the #order-N the page last showed
+    window.addEventListener("hashchange", () => this.showLinkedOrder());
     this.el = {
       list: $("#cart-lines"),
       empty: $("#cart-empty"),
@@ -390,10 +392,27 @@ export class Cart {
     const orders = answer.data.results ?? answer.data;
     this.el.orderList.replaceChildren(...orders.map((order) => this.renderOrder(order)));
     this.el.ordersEmpty.hidden = orders.length > 0;
+    this.showLinkedOrder();
+  }
+
+  /** An address naming an order (/#order-77, from a filled standing order's toast or the alerts
+   * page) shows that order once the list has it. */
+  showLinkedOrder() {
+    const wanted = /^#order-\d+$/.test(location.hash) ? location.hash.slice(1) : null;
+    if (!wanted || this.shownLink === location.hash) return;
+    const article = document.getElementById(wanted);
+    if (!article) return;
+    this.shownLink = location.hash;
+    const title = $(".order-title", article);
+    title.tabIndex = -1;
+    title.focus();
+    article.scrollIntoView({ block: "start" });
   }
 
   renderOrder(order) {
-    return renderOrder(order, { onCancel: (...args) => this.cancelOrder(...args) });
+    const article = renderOrder(order, { onCancel: (...args) => this.cancelOrder(...args) });
+    article.id = `order-${order.id}`; // the list's copy is the one an address (#order-77) names
+    return article;
   }
 
   /** Cancel a placed order (SPEC §13: its units go back to stock), and show it as the server has it now. */

@@ -5,7 +5,8 @@
 // Amounts stay the API's strings for everything a shopper reads in the page's text; numbers only
 // place the shapes. The chart's state is mirrored in data attributes of its box, for tests and
 // for anyone inspecting the page: data-state, data-interval, data-candles, data-last-close,
-// data-bounds ("none" or "min max", as drawn), data-range (the bars in view, "from to"), and
+// data-bounds ("none" or "min max", as drawn), data-marks ("none" or "kind price,…": the shopper's
+// open alerts and standing orders, as drawn in the chart's currency), data-range (the bars in view, "from to"), and
 // data-pointer (the time of the candle under the pointer).
 
 import {
@@ -45,6 +46,8 @@ function palette(element) {
     down: get("--down", "#b42318"),
     accent: get("--accent", "#1d4ed8"),
     bound: get("--chart-bound", "#8a4b00"),
+    alert: get("--chart-alert", "#6d28d9"),
+    standing: get("--chart-standing", "#0a7a36"),
   };
 }
 
@@ -61,6 +64,8 @@ export class PriceChart {
     this.loading = true;
     this.bounds = null; // {min, max} in the chart's currency, as strings; null: no running sale
     this.boundLines = [];
+    this.marks = []; // [{kind: "alert"|"standing", price, title}] in the chart's currency
+    this.markLines = [];
     const colors = palette(box);
     this.colors = colors;
     this.chart = createChart(box, {
@@ -109,6 +114,7 @@ export class PriceChart {
       if (range) box.dataset.range = `${range.from.toFixed(1)} ${range.to.toFixed(1)}`;
     });
     box.dataset.bounds = "none";
+    box.dataset.marks = "none";
   }
 
   /** A new interval or currency is on its way: live prices from now on are replayed over it. */
@@ -119,7 +125,11 @@ export class PriceChart {
     this.decimals = decimals;
     this.loading = true;
     this.buffer = [];
-    if (changed) this.setBounds(null); // bounds in the old currency no longer fit
+    if (changed) {
+      // bounds and marks in the old currency no longer fit
+      this.setBounds(null);
+      this.setMarks([]);
+    }
     this.series.applyOptions({
       priceFormat: { type: "price", precision: decimals, minMove: 10 ** -decimals },
     });
@@ -186,6 +196,25 @@ export class PriceChart {
     if (!this.loading) this.described();
   }
 
+  /** The shopper's open alerts and standing orders of this goods as dotted lines: ``marks`` are
+   * {kind: "alert"|"standing", price (a decimal string in the chart's currency), title}. */
+  setMarks(marks) {
+    for (const line of this.markLines) this.series.removePriceLine(line);
+    this.marks = marks;
+    this.box.dataset.marks = marks.length ? marks.map((m) => `${m.kind} ${m.price}`).join(",") : "none";
+    this.markLines = marks.map((m) =>
+      this.series.createPriceLine({
+        price: Number(m.price),
+        title: m.title,
+        color: m.kind === "alert" ? this.colors.alert : this.colors.standing,
+        lineWidth: 1,
+        lineStyle: LineStyle.Dotted,
+        axisLabelVisible: true,
+      }),
+    );
+    if (!this.loading) this.described();
+  }
+
   merge(t, price) {
     const size = INTERVAL_MS[this.interval];
     const start = t - (t % size); // aligned to the epoch, as the server's candles are
@@ -211,13 +240,18 @@ export class PriceChart {
     };
   }
 
+  /** The price axis covers the sale's bounds and the shopper's lines as well as the candles. */
   withBounds(range) {
-    if (!range || !this.bounds) return range;
+    const levels = [
+      ...(this.bounds ? [Number(this.bounds.min), Number(this.bounds.max)] : []),
+      ...this.marks.map((m) => Number(m.price)),
+    ];
+    if (!range || levels.length === 0) return range;
     return {
       ...range,
       priceRange: {
-        minValue: Math.min(range.priceRange.minValue, Number(this.bounds.min)),
-        maxValue: Math.max(range.priceRange.maxValue, Number(this.bounds.max)),
+        minValue: Math.min(range.priceRange.minValue, ...levels),
+        maxValue: Math.max(range.priceRange.maxValue, ...levels),
       },
     };
   }
@@ -264,9 +298,12 @@ export class PriceChart {
     const bounds = this.bounds
       ? ` The running sale keeps the price between ${this.bounds.min} and ${this.bounds.max} ${this.currency}.`
       : "";
+    const marks = this.marks.length
+      ? ` Dotted lines: your open ${this.marks.map((m) => `${m.title} (${m.price} ${this.currency})`).join(", ")}.`
+      : "";
     this.summary.textContent =
       `${candles.length} ${INTERVAL_WORDS[this.interval]} candle${candles.length === 1 ? "" : "s"} ` +
       `from ${when.format(candles[0].t)} to ${when.format(newest.t)}: ` +
-      `low ${lowText}, high ${highText}, latest ${newest.close} ${this.currency}.${bounds}`;
+      `low ${lowText}, high ${highText}, latest ${newest.close} ${this.currency}.${bounds}${marks}`;
   }
 }

@@ -1,17 +1,38 @@
 // The live price feed (SPEC §7): reconnects with backoff, resynchronises on a gap in seq (prices)
 // or stock_seq (stock levels, SPEC §13).
 // A page that shows some goods only asks for those (``goods``), from the first message on.
+// A page of a logged-in shopper authenticates its connection (SPEC §15) by a first message
+// {"action": "auth", "token": …} (``auth`` gives the token), again after each reconnection and
+// whenever the page has a new token (``authenticate``); the shopper's own messages (a price alert
+// that fired, a standing order filled) go to ``onPersonal``.
 
 const MAX_DELAY_MS = 30_000;
 
 export class PriceFeed {
-  constructor({ path, goods = null, onSnapshot, onPrices, onStock = () => {}, onStatus }) {
+  constructor({
+    path,
+    goods = null,
+    onSnapshot,
+    onPrices,
+    onStock = () => {},
+    onStatus,
+    auth = null,
+    onAuth = () => {},
+    onAuthFailed = () => {},
+    onPersonal = () => {},
+  }) {
     this.path = path;
     this.goods = goods; // ids, or null for every goods
     this.onSnapshot = onSnapshot;
     this.onPrices = onPrices;
     this.onStock = onStock;
     this.onStatus = onStatus;
+    this.auth = auth; // async () => access token or null
+    this.onAuth = onAuth; // (user id, or null when the connection is anonymous)
+    this.onAuthFailed = onAuthFailed;
+    this.onPersonal = onPersonal;
+    this.authSent = 0;
+    this.authRetried = false;
     this.socket = null;
     this.timer = null;
     this.attempt = 0;
@@ -38,7 +59,10 @@ export class PriceFeed {
     this.socket = socket;
     this.seq = null;
     this.stockSeq = null;
+    this.authRetried = false;
+    this.onAuth(null);
     this.onStatus(this.attempt ? "reconnecting" : "connecting");
+    socket.addEventListener("open", () => this.socket === socket && this.authenticate());
     socket.addEventListener("message", (event) => this.socket === socket && this.receive(event.data));
     socket.addEventListener("close", (event) => {
       if (this.socket !== socket) return; // replaced on purpose
@@ -106,7 +130,24 @@ export class PriceFeed {
           this.resync();
         }
         break;
+      case "auth":
+        this.onAuth(message.user ?? null);
+        break;
+      case "alert":
+      case "standing_order.filled":
+        this.onPersonal(message);
+        break;
       case "error":
+        if (typeof message.id === "string" && message.id.startsWith("auth-")) {
+          // Refused token (expired while the tab slept, say): the page may get a new one, once
+          // per connection; a refusal without a code (a server without auth) is left alone.
+          this.onAuth(null);
+          if (message.code && !this.authRetried) {
+            this.authRetried = true;
+            this.onAuthFailed(message);
+          }
+          break;
+        }
         // A goods of ours left the shop since the page was drawn: start over with a new connection,
         // which takes any ids (the subscribe action refuses unknown ones).
         if (typeof message.id === "string" && message.id.startsWith("feed-")) this.open();
@@ -114,6 +155,15 @@ export class PriceFeed {
       default:
         break; // types we do not know
     }
+  }
+
+  /** Tell the server who is listening (no-op without a token or an open connection). */
+  async authenticate() {
+    if (!this.auth) return;
+    const socket = this.socket;
+    const token = await this.auth();
+    if (!token || socket !== this.socket || socket.readyState !== WebSocket.OPEN) return;
+    socket.send(JSON.stringify({ action: "auth", token, id: `auth-${++this.authSent}` }));
   }
 
   /** Follow these goods from now on (null: every goods); answered by a snapshot of them. */

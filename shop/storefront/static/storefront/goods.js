@@ -1,11 +1,23 @@
 // /goods/{id}/: one goods with its live price, its price-history chart and its newest prices.
 
-import { api, config, errorText, isLoggedIn } from "./api.js";
+import { api, config, errorText, isLoggedIn, onAuthChange } from "./api.js";
 import { compareAmounts } from "./board.js";
 import { INTERVAL_MS, PriceChart } from "./chart.js";
 import { PriceFeed } from "./feed.js";
 import { keepCurrency } from "./links.js";
+import { followShopper, shopperFeed } from "./notices.js";
 import { shortages, StockLevel } from "./stock.js";
+import {
+  alertWhat,
+  cancelStandingOrder,
+  createAlert,
+  createStandingOrder,
+  deleteAlert,
+  loadList,
+  renderAlert,
+  renderStandingOrder,
+  standingWhat,
+} from "./watchlist.js";
 
 const $ = (selector, root = document) => root.querySelector(selector);
 const CURRENCY_KEY = "tickshop.currency";
@@ -21,6 +33,7 @@ const SOURCES = { tick: "Tick", on_demand: "On demand", manual: "Manual", live: 
 const select = $("#currency");
 const status = $("#feed-status");
 const decimalsOf = (code) => config.currencies.find((c) => c.code === code)?.decimals ?? 2;
+const rateOf = (code) => Number(config.currencies.find((c) => c.code === code)?.rate);
 const buyButton = $("#buy-form button[type=submit]");
 const level = new StockLevel($("#stock"));
 
@@ -222,7 +235,7 @@ async function loadBounds() {
     chart.setBounds({ min, max });
     return;
   }
-  const rate = Number(config.currencies.find((c) => c.code === currency)?.rate);
+  const rate = rateOf(currency);
   const decimals = decimalsOf(currency);
   const show = (amount) => (Number(amount) * rate).toFixed(decimals);
   if (rate > 0) chart.setBounds({ min: show(min), max: show(max) });
@@ -261,6 +274,11 @@ function received(message, { flash }) {
 const feed = new PriceFeed({
   path: config.feedPath,
   goods: [GOODS], // this goods only
+  // The shopper's news (any goods) as toasts; news of this goods redraws its lines and list.
+  ...shopperFeed({
+    known: (id) => (id === GOODS ? config.goodsName : null),
+    onPersonal: (news) => news.goods === GOODS && mine.load(),
+  }),
   onSnapshot: (message) => received(message, { flash: true }),
   onPrices: (message) => received(message, { flash: true }),
   onStock: (message) => {
@@ -294,9 +312,10 @@ function followTableIn(code) {
 }
 
 function useCurrency(code, { chosen = true } = {}) {
-  for (const el of document.querySelectorAll(".chart-currency")) el.textContent = code;
+  for (const el of document.querySelectorAll(".chart-currency, .watch-currency")) el.textContent = code;
   loadChart();
   loadBounds();
+  mine.draw();
   feed.connect(code);
   followTableIn(code);
   keepCurrency(code);
@@ -349,9 +368,207 @@ buyForm.addEventListener("submit", async (event) => {
   }
 });
 
+// --- Price alerts and standing orders (SPEC §15) ---------------------------------------------
+
+/** ``amount`` of ``from`` in the chart's currency, for drawing only (at the page's rates); null
+ * when a rate is missing (a currency no longer offered). */
+function inChart(amount, from) {
+  const to = chart.currency;
+  if (from === to) return amount;
+  const [rateFrom, rateTo] = [rateOf(from), rateOf(to)];
+  if (!(rateFrom > 0 && rateTo > 0)) return null;
+  return ((Number(amount) / rateFrom) * rateTo).toFixed(decimalsOf(to));
+}
+
+const SIGNS = { below: "≤", above: "≥" };
+
+/** The shopper's open alerts and standing orders of this goods: listed, and drawn on the chart. */
+class Mine {
+  constructor() {
+    this.alerts = [];
+    this.orders = [];
+    this.loads = 0;
+    this.box = $("#watch-mine");
+    this.list = $("#mine-list");
+    this.empty = $("#mine-empty");
+    this.message = $("#mine-message");
+  }
+
+  async load() {
+    if (!isLoggedIn()) return;
+    const ticket = ++this.loads; // the last load wins
+    const [alerts, orders] = await Promise.all([
+      loadList(`/api/alerts/?goods=${GOODS}&status=open`),
+      loadList(`/api/standing-orders/?goods=${GOODS}&status=open`),
+    ]);
+    if (ticket !== this.loads || !isLoggedIn()) return;
+    if (!alerts.ok || !orders.ok) {
+      this.message.textContent = (alerts.ok ? orders : alerts).error;
+      return;
+    }
+    this.alerts = alerts.items;
+    this.orders = orders.items;
+    this.show();
+  }
+
+  clear() {
+    this.loads += 1;
+    this.alerts = [];
+    this.orders = [];
+    this.message.textContent = "";
+    this.show();
+  }
+
+  show() {
+    const focused = this.list.contains(document.activeElement);
+    this.list.replaceChildren(
+      ...this.alerts.map((a) => renderAlert(a, { withGoods: false, onDelete: (...args) => this.remove(...args) })),
+      ...this.orders.map((o) =>
+        renderStandingOrder(o, { withGoods: false, onCancel: (...args) => this.cancel(...args) }),
+      ),
+    );
+    this.empty.hidden = this.list.children.length > 0;
+    this.box.hidden = !isLoggedIn();
+    if (focused) $("#mine-heading").focus();
+    this.draw();
+  }
+
+  /** The lines on the chart, in its currency. */
+  draw() {
+    const marks = [];
+    for (const a of this.alerts) {
+      const price = inChart(a.price, a.currency);
+      if (price !== null) marks.push({ kind: "alert", price, title: `Alert ${SIGNS[a.direction]} ${a.price} ${a.currency}` });
+    }
+    for (const o of this.orders) {
+      const price = inChart(o.limit_price, o.currency);
+      if (price !== null) marks.push({ kind: "standing", price, title: `Buy ${o.quantity} ≤ ${o.limit_price} ${o.currency}` });
+    }
+    chart.setMarks(marks);
+  }
+
+  async remove(alert, li, button) {
+    button.disabled = true;
+    const answer = await deleteAlert(alert.id);
+    if (!answer.ok && answer.status !== 404) {
+      button.disabled = false;
+      this.message.textContent = errorText(answer.data, "The alert could not be deleted.");
+      return;
+    }
+    this.message.textContent = `Deleted: ${alertWhat(alert)}.`;
+    this.alerts = this.alerts.filter((a) => a.id !== alert.id);
+    this.show();
+  }
+
+  async cancel(order, li, button) {
+    button.disabled = true;
+    const answer = await cancelStandingOrder(order.id);
+    if (answer.ok) this.message.textContent = `Cancelled: ${standingWhat(order)}.`;
+    else this.message.textContent = errorText(answer.data, "The standing order could not be cancelled.");
+    await this.load(); // as the server has them now (filled or expired meanwhile: gone from here)
+  }
+}
+
+const mine = new Mine();
+
+/** An amount as the API takes it: digits, and at most the currency's decimals after a point. */
+function amountIn(text, currency) {
+  const value = text.trim().replace(",", ".");
+  const decimals = decimalsOf(currency);
+  const pattern = decimals ? new RegExp(`^\\d{1,12}(\\.\\d{1,${decimals}})?$`) : /^\d{1,12}$/;
+  return pattern.test(value) && Number(value) > 0 ? value : null;
+}
+
+function amountHint(currency) {
+  const decimals = decimalsOf(currency);
+  return decimals ? `an amount above 0 like ${(80).toFixed(decimals)}, at most ${decimals} decimals` : "a whole amount above 0";
+}
+
+/** A form's submit: ``build()`` gives the body or a sentence of what is wrong; ``done(data)`` says
+ * what was made. Errors the API answers (400 with field errors, 409 with a code) are shown as they are. */
+function watchForm(form, { message, build, send, done }) {
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const built = build();
+    if (typeof built === "string") {
+      message.textContent = built;
+      return;
+    }
+    const button = $("button[type=submit]", form);
+    button.disabled = true;
+    message.textContent = "";
+    try {
+      const answer = await send(built);
+      if (answer.ok) {
+        message.textContent = done(answer.data);
+        await mine.load();
+      } else {
+        message.textContent = errorText(answer.data, `Refused (${answer.status}); please try again.`);
+      }
+    } finally {
+      button.disabled = false;
+    }
+  });
+}
+
+// Timed by the server's clock: the browser's may be off.
+const skewMs = config.serverNow ? Date.parse(config.serverNow) - Date.now() : 0;
+
+watchForm($("#alert-form"), {
+  message: $("#alert-message"),
+  build: () => {
+    const currency = select.value;
+    const price = amountIn($("#alert-price").value, currency);
+    if (price === null) {
+      $("#alert-price").focus();
+      return `Alert price: enter ${amountHint(currency)}.`;
+    }
+    return { goods: GOODS, currency, direction: $("#alert-direction").value, price };
+  },
+  send: createAlert,
+  done: (alert) => `Alert set: we tell you when ${config.goodsName} is ${alertWhat(alert).replace(/^Alert /, "")}.`,
+});
+
+watchForm($("#standing-form"), {
+  message: $("#standing-message"),
+  build: () => {
+    const currency = select.value;
+    const quantity = Number($("#standing-quantity").value);
+    if (!Number.isInteger(quantity) || quantity < 1 || quantity > 1000) {
+      $("#standing-quantity").focus();
+      return "Quantity to buy: enter a whole number from 1 to 1000.";
+    }
+    const limit = amountIn($("#standing-limit").value, currency);
+    if (limit === null) {
+      $("#standing-limit").focus();
+      return `Limit price: enter ${amountHint(currency)}.`;
+    }
+    // A minute short of the choice: the request takes a moment, and the server counts from its arrival.
+    const seconds = Number($("#standing-expires").value);
+    const expires = new Date(Date.now() + skewMs + seconds * 1000 - 60_000);
+    return { goods: GOODS, quantity, currency, limit_price: limit, expires_at: expires.toISOString() };
+  },
+  send: createStandingOrder,
+  done: (order) =>
+    `Standing order placed: ${standingWhat(order).replace(/^Buy/, "we buy")} until ${new Date(order.expires_at).toLocaleString()}.`,
+});
+
+function showShopper() {
+  const loggedIn = isLoggedIn();
+  $("#watch-guest").hidden = loggedIn;
+  $("#watch-forms").hidden = !loggedIn;
+  $("#watch-link").hidden = !loggedIn;
+  if (loggedIn) mine.load();
+  else mine.clear();
+}
+
+followShopper(feed);
+onAuthChange(() => showShopper());
+
 // --- Start -----------------------------------------------------------------------------------
 
 const wanted = new URL(location.href).searchParams.get("currency") || localStorage.getItem(CURRENCY_KEY);
 if (wanted && wanted !== select.value && config.currencies.some((c) => c.code === wanted)) select.value = wanted;
 useCurrency(select.value, { chosen: false });
 table.first();
+showShopper();

@@ -5,6 +5,7 @@ import { Board } from "./board.js";
 import { Cart } from "./cart.js";
 import { PriceFeed } from "./feed.js";
 import { keepCurrency } from "./links.js";
+import { followShopper, shopperFeed } from "./notices.js";
 
 const $ = (selector) => document.querySelector(selector);
 const CURRENCY_KEY = "tickshop.currency";
@@ -55,7 +56,13 @@ const feed = new PriceFeed({
     $(".feed-text", status).textContent =
       state === "waiting" ? `Connection lost; retrying in ${Math.ceil(delay / 1000)} s` : STATUS_TEXT[state];
   },
+  // The shopper's news as toasts; a filled standing order is a new order in the list.
+  ...shopperFeed({
+    known: (id) => (board.rows.has(id) ? board.name(id) : null),
+    onPersonal: (news) => news.type === "standing_order.filled" && cart.loadOrders(),
+  }),
 });
+followShopper(feed);
 
 const cart = new Cart({ board, getCurrency: () => select.value });
 
