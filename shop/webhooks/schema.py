@@ -17,7 +17,8 @@ after the change is committed, at least once.
 `order.created`, `order.paid` and `order.completed` an `Order`, `order.cancelled` a \
 `WebhookOrderCancelled` (the order and its `reason`: shopper, staff or expired), `prices.batch` a `WebhookPricesBatch` (the feed's batch: same `seq`, \
 `at` and prices, in the base currency), `sale.started` / `sale.ended` a `Sale` (`{id, deleted}` \
-for a deleted one), `rate.changed` a `WebhookRate`).
+for a deleted one), `rate.changed` a `WebhookRate`, `price.alert` a `WebhookPriceAlert`: the shopper's alert that a \
+committed price fired).
 * `Tickshop-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>" with the secret>`; \
 `Tickshop-Event-Id` repeats `id` (de-duplicate on it: delivery is at least once).
 * A complete 2xx answer within 10 s (`WEBHOOK_ATTEMPT_SECONDS`, wall-clock, however the answer \
@@ -86,6 +87,23 @@ def document_webhook_events(
             },
         ]
     }
+    money = {"type": "string", "format": "decimal", "example": "79.51"}
+    schemas["WebhookPriceAlert"] = {
+        "type": "object",
+        "description": "An alert that fired (SPEC §15): the feed's alert message, and whose alert it is.",
+        "properties": {
+            "alert": {"type": "integer"},
+            "user": {"type": "integer"},
+            "goods": {"type": "integer"},
+            "currency": {"type": "string", "example": "EUR"},
+            "direction": {"type": "string", "enum": ["below", "above"]},
+            "price": money,
+            "value": {**money, "description": "The price that fired it, in the alert's currency."},
+            "price_id": {"type": "integer"},
+            "triggered_at": {"type": "string", "format": "date-time"},
+        },
+        "required": ["alert", "user", "goods", "currency", "direction", "price", "value", "price_id", "triggered_at"],
+    }
     schemas["WebhookEvent"] = {
         "type": "object",
         "description": "The body of every webhook delivery; see the `webhooks` tag.",
@@ -100,6 +118,7 @@ def document_webhook_events(
                     _ref("WebhookPricesBatch"),
                     _ref("Sale"),
                     _ref("WebhookRate"),
+                    _ref("WebhookPriceAlert"),
                 ],
             },
         },
