@@ -102,7 +102,17 @@ def document_webhook_events(
             "price_id": {"type": "integer"},
             "triggered_at": {"type": "string", "format": "date-time"},
         },
-        "required": ["alert", "user", "goods", "currency", "direction", "price", "value", "price_id", "triggered_at"],
+        "required": [
+            "alert",
+            "user",
+            "goods",
+            "currency",
+            "direction",
+            "price",
+            "value",
+            "price_id",
+            "triggered_at",
+        ],
     }
     schemas["WebhookEvent"] = {
         "type": "object",

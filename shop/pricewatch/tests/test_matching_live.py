@@ -37,7 +37,7 @@ WAIT = 20.0  # seconds, a deadline for each feed message on a loaded machine
 
 
 @contextmanager
-def workers(count: int, tmp_path: Path) -> Iterator[list[Path]]:
+def workers(count: int, tmp_path: Path) -> Iterator[None]:
     """``count`` Celery worker processes (two pool processes each) on this test's database; their
     e-mails go to files in ``tmp_path / "mail"``."""
     logs = [tmp_path / f"worker{n}.log" for n in range(count)]
@@ -45,7 +45,7 @@ def workers(count: int, tmp_path: Path) -> Iterator[list[Path]]:
     with ExitStack() as stack:
         for log in logs:
             stack.enter_context(celery("worker", env, log))
-        yield logs
+        yield
 
 
 def mails(tmp_path: Path, subject: str) -> int:
@@ -79,7 +79,7 @@ def test_two_workers_matching_the_same_batch_fill_each_standing_order_once(usd: 
         for g in [*untracked, tracked]
         for _ in range(5)
     ]
-    with workers(2, tmp_path) as logs:
+    with workers(2, tmp_path):
         # when: one batch crosses them all, and its match is sent eight more times: both workers,
         # four pool processes, match it at once
         batch = prices_record(amounts={g.id: D("14.00") for g in [*untracked, tracked]}, source="manual")

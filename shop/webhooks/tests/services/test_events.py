@@ -75,3 +75,30 @@ def test_webhook_log_prune_keeps_what_waits_to_be_sent(eur: Any) -> None:
     assert webhook_log_prune(days=30, force=True) == 1
     assert list(WebhookEvent.objects.values_list("id", flat=True)) == [waiting.id]
     assert webhook_log_prune(days=30) == 0  # at most once an hour
+
+
+def test_a_fired_alert_is_recorded_as_price_alert(eur: Any) -> None:
+    # given: an endpoint that wants price alerts, and a shopper's alert below 9.00 EUR
+    from shop.catalog.services.prices import prices_record
+    from shop.pricewatch.services.matching import prices_match
+    from shop.pricewatch.services.watches import alert_create
+    from shop.tests.factories import UserFactory
+
+    rate_create(currency_code="EUR", rate=Decimal("0.5"), source="manual")
+    endpoint_create(url=PUBLIC_URL, events=["price.alert"])
+    goods = GoodsFactory(price="20.00")
+    shopper = UserFactory()
+    alert = alert_create(
+        user=shopper, goods_id=goods.id, currency_code="EUR", direction="below", price=Decimal("9")
+    )
+    # when: a price of 8.50 EUR is committed and matched
+    batch = prices_record(amounts={goods.id: Decimal("17.00")}, source="manual")
+    prices_match(at=batch.at, first=batch.ids[0], last=batch.ids[0])
+    # then: one price.alert event, recorded with the alert, carrying what fired it
+    event = WebhookEvent.objects.get(type="price.alert")
+    data = json.loads(event.body)["data"]
+    assert data == {
+        "alert": alert.id, "user": shopper.id, "goods": goods.id, "currency": "EUR", "direction": "below",
+        "price": "9.00", "value": "8.50", "price_id": batch.ids[0], "triggered_at": data["triggered_at"],
+    }  # fmt: skip
+    assert WebhookDelivery.objects.filter(event=event).count() == 1
