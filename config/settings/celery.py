@@ -1,5 +1,7 @@
 """Celery: the broker is Redis (stack mode); beat's schedules live in the database."""
 
+from kombu import Queue
+
 from config.settings.base import REDIS_URL, TIME_ZONE
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
@@ -12,6 +14,23 @@ CELERY_TASK_TIME_LIMIT = 60
 CELERY_TASK_SOFT_TIME_LIMIT = 50
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-# Webhook deliveries wait on other people's servers: they have a worker of their own
-# (Procfile's "webhooks"), so a slow endpoint never holds up a tick.
-CELERY_TASK_ROUTES = {"webhooks.*": {"queue": "webhooks"}}
+# Ticks never wait behind other work. Webhook deliveries wait on other people's servers: they have
+# a worker of their own (Procfile's "webhooks"), so a slow endpoint never holds up a tick. The
+# matching of price batches (SPEC §15) and e-mails come in bursts (a tick that crosses thousands of
+# alerts): they have queues of their own too, which Procfile's "matching" worker serves while
+# "worker" serves the default queue (-Q celery). A worker started without -Q serves the default
+# queue, "matching" and "mail" (one small worker, the tests), never "webhooks".
+CELERY_TASK_QUEUES = (Queue("celery"), Queue("matching"), Queue("mail"))
+CELERY_TASK_ROUTES = {
+    "webhooks.*": {"queue": "webhooks"},
+    "pricewatch.match": {"queue": "matching"},
+    **{
+        name: {"queue": "mail"}
+        for name in (
+            "accounts.account_email_send",
+            "orders.order_email_send",
+            "orders.order_emails_send",
+            "pricewatch.alerts_email_send",
+        )
+    },
+}

@@ -72,6 +72,15 @@ class ShopperNotice:
     message: dict[str, Any]  # JSON-ready, sent as it is: {"type": "alert", ...}
 
 
+@dataclass(frozen=True)
+class Each:
+    """Subjects of one kind announced together (the alerts one batch of prices fired, the orders
+    one fill placed): as if each were emitted alone, but a listener may handle them at once (the
+    webhooks outbox looks its endpoints up once, not once per subject)."""
+
+    subjects: tuple[Any, ...]
+
+
 Kind = TypeVar("Kind", EventType, PriceEvent, StockEvent, ShopperEvent)
 _listeners: dict[EventType | PriceEvent | StockEvent | ShopperEvent, list[Callable[[Any, Any], object]]] = {}
 

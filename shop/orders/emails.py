@@ -11,8 +11,9 @@ from django.conf import settings
 
 from shop.core.enqueue import enqueue_after_commit
 
-# shop.orders.tasks.order_email_send_task, named as the broker names it.
+# shop.orders.tasks.order_email_send_task and order_emails_send_task, named as the broker names them.
 ORDER_EMAIL_SEND_TASK = "orders.order_email_send"
+ORDER_EMAILS_SEND_TASK = "orders.order_emails_send"
 
 
 class OrderEmail(StrEnum):
@@ -23,3 +24,10 @@ class OrderEmail(StrEnum):
 def order_email_schedule(*, kind: OrderEmail, order_id: int) -> None:
     """Send the shopper the e-mail ``kind`` about this order once the current transaction commits."""
     enqueue_after_commit(ORDER_EMAIL_SEND_TASK, str(kind), order_id, via=settings.EMAIL_DELIVERY)
+
+
+def order_emails_schedule(*, kind: OrderEmail, order_ids: list[int]) -> None:
+    """The same e-mail about each of many orders placed together (standing orders' fills): one
+    task for all of them, not one each."""
+    if order_ids:
+        enqueue_after_commit(ORDER_EMAILS_SEND_TASK, str(kind), order_ids, via=settings.EMAIL_DELIVERY)

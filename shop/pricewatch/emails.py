@@ -1,6 +1,8 @@
-"""The e-mail a shopper gets when alerts fire: one per shopper and batch, listing them all (a
-tick that crosses twenty of one shopper's alerts sends one e-mail, not twenty). A filled standing
-order is mailed as the order it placed is (shop.orders.emails)."""
+"""The e-mail a shopper gets when alerts fire: one per shopper for the alerts a tick fired, however
+many batches of that tick fired them. Each batch's match schedules the mail of its shoppers a
+tick later (PRICE_TICK_SECONDS); whichever task comes first mails every alert of that shopper
+fired and not yet mailed, and the others find nothing left. A filled standing order is mailed
+as the order it placed is (shop.orders.emails)."""
 
 from django.conf import settings
 
@@ -10,5 +12,8 @@ from shop.core.enqueue import enqueue_after_commit
 ALERTS_EMAIL_SEND_TASK = "pricewatch.alerts_email_send"
 
 
-def alerts_email_schedule(*, user_id: int, alert_ids: list[int]) -> None:
-    enqueue_after_commit(ALERTS_EMAIL_SEND_TASK, user_id, alert_ids, via=settings.EMAIL_DELIVERY)
+def alerts_email_schedule(*, user_ids: list[int]) -> None:
+    """Mail these shoppers their fired alerts, one tick from now: one task for all of them."""
+    enqueue_after_commit(
+        ALERTS_EMAIL_SEND_TASK, user_ids, via=settings.EMAIL_DELIVERY, countdown=settings.PRICE_TICK_SECONDS
+    )

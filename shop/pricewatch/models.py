@@ -30,6 +30,8 @@ class Alert(models.Model):
     triggered_at = models.DateTimeField(null=True, blank=True)
     price_id = models.BigIntegerField(null=True, blank=True)
     value = models.DecimalField(max_digits=24, decimal_places=4, null=True, blank=True)
+    # When its shopper was mailed about it: the alerts fired in one tick go in one e-mail.
+    emailed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ("-created_at", "-id")

@@ -1,12 +1,15 @@
-"""Rendering and sending the alerts e-mail (shop.pricewatch.emails schedules it)."""
+"""Rendering and sending the alerts e-mails (shop.pricewatch.emails schedules them)."""
 
 import logging
+from itertools import groupby
+from smtplib import SMTPException
 
 from django.conf import settings
 from django.core.mail import send_mail
+from django.db import transaction
 from django.template.loader import render_to_string
 
-from shop.accounts.models import User
+from shop.core.db_store import db_now
 from shop.domain.money import format_amount
 from shop.pricewatch.models import Alert
 
@@ -15,28 +18,45 @@ logger = logging.getLogger(__name__)
 SUBJECT = "tickshop: {count} price alert(s) fired"
 
 
-def alerts_email_send(*, user_id: int, alert_ids: list[int]) -> bool:
-    """Mail the shopper the alerts of ``alert_ids`` that fired and still exist; False when none
-    does or the shopper has no address."""
-    user = User.objects.filter(pk=user_id).first()
-    alerts = list(
-        Alert.objects.filter(user_id=user_id, id__in=alert_ids, triggered_at__isnull=False)
-        .select_related("goods", "currency")
-        .order_by("id")
-    )
-    if user is None or not user.email or not alerts:
-        logger.info("alerts e-mail to user %s: nothing to send", user_id)
-        return False
+def alerts_email_send(*, user_ids: list[int]) -> int:
+    """Mail each of these shoppers, in one e-mail, their alerts fired and not mailed yet; how many
+    e-mails went. The alerts are locked while they are mailed and then marked (a concurrent task
+    skips them: never mailed twice). A shopper whose mail failed keeps them unmarked, and the
+    task fails after marking the others, so its retry mails only those."""
+    with transaction.atomic():
+        alerts = list(
+            Alert.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(user_id__in=user_ids, triggered_at__isnull=False, emailed_at__isnull=True)
+            .select_related("user", "goods", "currency")
+            .order_by("user_id", "id")
+        )
+        mailed, failed = [], 0
+        for _, group in groupby(alerts, key=lambda alert: alert.user_id):
+            fired = list(group)
+            try:
+                if fired[0].user.email:
+                    _send(fired)
+            except (SMTPException, OSError):
+                logger.warning("alerts e-mail to user %s failed; it is tried again", fired[0].user_id)
+                failed += 1
+                continue
+            mailed += fired
+        Alert.objects.filter(id__in=[alert.id for alert in mailed]).update(emailed_at=db_now())
+    if failed:
+        raise SMTPException(f"{failed} alerts e-mails failed")
+    return len({alert.user_id for alert in mailed})
+
+
+def _send(fired: list[Alert]) -> None:
     rows = [
         {
             "alert": alert,
             "price": format_amount(alert.price, alert.currency.decimals),
             "value": format_amount(alert.value, alert.currency.decimals),  # type: ignore[arg-type]  # fired
         }
-        for alert in alerts
+        for alert in fired
     ]
     body = render_to_string(
         "pricewatch/email/alerts.txt", {"rows": rows, "site_url": settings.SITE_URL.rstrip("/")}
     )
-    send_mail(SUBJECT.format(count=len(alerts)), body, None, [user.email])
-    return True
+    send_mail(SUBJECT.format(count=len(fired)), body, None, [fired[0].user.email])

@@ -8,6 +8,7 @@ one statement each, SQLite (embedded mode) through the ORM. The rule is the same
 - only alerts and standing orders created before the price count, and only active currencies.
 """
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import NamedTuple, Protocol
@@ -48,6 +49,9 @@ class WatchStore(Protocol):
         """(id, currency) of the open, unexpired standing orders whose limit the batch reaches, in
         id order. Nothing is locked: the fill claims them."""
 
+    def standing_filled(self, filled: Sequence[tuple[int, int, datetime]]) -> None:
+        """Mark these standing orders (id, order id, placed at) filled, in one statement."""
+
 
 # --- PostgreSQL ----------------------------------------------------------------------------
 
@@ -80,6 +84,11 @@ FROM hit WHERE a.id = hit.id AND a.triggered_at IS NULL
 RETURNING a.id, a.user_id, a.goods_id, a.currency_id, hit.decimals, a.direction, a.price, a.value,
           a.price_id, a.triggered_at
 """  # noqa: S608 - constants only
+FILLED_SQL = """
+UPDATE pricewatch_standingorder AS s SET status = 'filled', order_id = v.order_id, closed_at = v.at
+FROM unnest(%(ids)s::bigint[], %(orders)s::bigint[], %(ats)s::timestamptz[]) AS v (id, order_id, at)
+WHERE s.id = v.id
+"""
 STANDING_CROSSED_SQL = f"""
 WITH {_BATCH_AND_RATES}
 SELECT s.id, s.currency_id
@@ -102,6 +111,12 @@ class _PostgresWatchStore:
         with connection.cursor() as cursor:
             cursor.execute(STANDING_CROSSED_SQL, {"at": at, "first": first, "last": last})
             return [(sid, currency) for sid, currency in cursor.fetchall()]
+
+    def standing_filled(self, filled: Sequence[tuple[int, int, datetime]]) -> None:
+        if filled:
+            ids, orders, ats = (list(column) for column in zip(*filled, strict=True))
+            with connection.cursor() as cursor:
+                cursor.execute(FILLED_SQL, {"ids": ids, "orders": orders, "ats": ats})
 
 
 # --- SQLite (embedded mode) ----------------------------------------------------------------
@@ -183,6 +198,12 @@ class _OrmWatchStore:
             )
             <= order.limit_price
         ]
+
+    def standing_filled(self, filled: Sequence[tuple[int, int, datetime]]) -> None:
+        for standing_id, order_id, at in filled:
+            StandingOrder.objects.filter(id=standing_id).update(
+                status=StandingOrder.Status.FILLED, order_id=order_id, closed_at=at
+            )
 
 
 _POSTGRES, _ORM = _PostgresWatchStore(), _OrmWatchStore()

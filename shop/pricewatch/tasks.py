@@ -24,5 +24,6 @@ def standing_orders_expire_task() -> int:
 
 
 @shared_task(name=ALERTS_EMAIL_SEND_TASK, **MAIL_TASK_OPTIONS)
-def alerts_email_send_task(user_id: int, alert_ids: list[int]) -> bool:
-    return alerts_email_send(user_id=user_id, alert_ids=alert_ids)
+def alerts_email_send_task(user_ids: list[int]) -> int:
+    """Each of these shoppers gets one e-mail of their alerts fired and not yet mailed."""
+    return alerts_email_send(user_ids=user_ids)

@@ -252,3 +252,41 @@ def test_stack_mode_logs_json_lines_with_the_request_id(tmp_path: Path, usd: Any
     assert access[generated]["status"] == 200
     assert access["activate"]["path"] == "/activate/MTI/[redacted]"
     assert access["password-reset"]["path"] == "/password-reset/MTI/[redacted]"
+
+
+def _queues_served(command: list[str]) -> set[str]:
+    """The queues a ``celery worker`` command line serves (-Q; without it, every queue the settings
+    declare)."""
+    from django.conf import settings
+
+    if "-Q" in command:
+        return set(command[command.index("-Q") + 1].split(","))
+    return {queue.name for queue in settings.CELERY_TASK_QUEUES}
+
+
+def test_every_queue_a_task_is_routed_to_has_a_worker_in_the_procfile_and_the_compose_file() -> None:
+    from django.conf import settings
+
+    from shop.accounts.emails import ACCOUNT_EMAIL_SEND_TASK
+    from shop.orders.emails import ORDER_EMAIL_SEND_TASK, ORDER_EMAILS_SEND_TASK
+    from shop.pricewatch.emails import ALERTS_EMAIL_SEND_TASK
+    from shop.pricewatch.services.matching import MATCH_TASK
+
+    routes = settings.CELERY_TASK_ROUTES
+    # e-mails and matching wait in queues of their own, never before a tick (the default queue)
+    mail = (ACCOUNT_EMAIL_SEND_TASK, ORDER_EMAIL_SEND_TASK, ORDER_EMAILS_SEND_TASK, ALERTS_EMAIL_SEND_TASK)
+    assert {routes[name]["queue"] for name in mail} == {"mail"}
+    assert routes[MATCH_TASK]["queue"] == "matching"
+    routed = {"celery", "webhooks", *(route["queue"] for route in routes.values())}
+    procfile = [
+        line.split(": ", 1)[1].split()
+        for line in (ROOT / "Procfile").read_text().splitlines()
+        if " worker" in line
+    ]
+    compose = [
+        service["command"]
+        for service in compose_file()["services"].values()
+        if service.get("command", [])[:4] == ["celery", "-A", "config", "worker"]
+    ]
+    for workers in (procfile, compose):
+        assert set().union(*(_queues_served(command) for command in workers)) == routed

@@ -11,13 +11,13 @@ from shop.accounts.models import User
 from shop.catalog.services.stock import insufficient_stock, stock_announce
 from shop.catalog.stock_store import stock_store
 from shop.core.errors import Conflict, ValidationError
-from shop.core.events import EventType, event_emit
+from shop.core.events import Each, EventType, event_emit
 from shop.currency.models import Currency
 from shop.currency.selectors import currency_active_get, currency_code_clean
 from shop.domain.money import convert, format_amount
 from shop.domain.orders import MAX_ORDER_LINES, MAX_QUANTITY, quantity_allowed
 from shop.domain.stock import stock_available, stock_shortfalls
-from shop.orders.emails import OrderEmail, order_email_schedule
+from shop.orders.emails import OrderEmail, order_email_schedule, order_emails_schedule
 from shop.orders.errors import OrderErrorCode
 from shop.orders.models import Cart, Order, OrderLine
 from shop.orders.order_price import OrderPrice, order_price
@@ -125,7 +125,10 @@ def order_place(
     order = _order_of(user_id=user.pk, currency=currency, clocked=(at, rate_id, rate), priced=priced)
     order.user = user
     order, order.lines = store.insert(order, order.lines)
-    return _placed(order)
+    order.history = []  # a new order has moved nowhere yet
+    event_emit(kind=EventType.ORDER_CREATED, subject=order)
+    order_email_schedule(kind=OrderEmail.PLACED, order_id=order.pk)
+    return order
 
 
 def _order_of(
@@ -159,15 +162,6 @@ def _order_of(
         )
         for line in priced.lines
     ]
-    return order
-
-
-def _placed(order: Order) -> Order:
-    """A new order written: announced (webhooks' order.created, in this transaction) and mailed
-    to its shopper after commit."""
-    order.history = []  # a new order has moved nowhere yet
-    event_emit(kind=EventType.ORDER_CREATED, subject=order)
-    order_email_schedule(kind=OrderEmail.PLACED, order_id=order.pk)
     return order
 
 
@@ -237,9 +231,14 @@ def orders_place_limited(*, currency_code: str, wanted: Sequence[LimitOrder]) ->
         )
         for order in accepted
     ]
-    return {
-        order.key: _placed(placed) for order, placed in zip(accepted, store.insert_many(orders), strict=True)
-    }
+    placed = store.insert_many(orders)
+    for order in placed:
+        order.history = []  # new orders have moved nowhere yet
+    # Announced and mailed as any order is, all at once: one look-up of the webhook endpoints,
+    # one e-mail task.
+    event_emit(kind=EventType.ORDER_CREATED, subject=Each(tuple(placed)))
+    order_emails_schedule(kind=OrderEmail.PLACED, order_ids=[order.pk for order in placed])
+    return {order.key: new for order, new in zip(accepted, placed, strict=True)}
 
 
 def order_create(

@@ -25,7 +25,7 @@ from django.db.models.functions import Now
 
 from shop.core.enqueue import enqueue_after_commit
 from shop.core.errors import ShopError
-from shop.core.events import EventType, ShopperEvent, ShopperNotice, event_emit
+from shop.core.events import Each, EventType, ShopperEvent, ShopperNotice, event_emit
 from shop.core.metrics import ALERTS_FIRED, STANDING_ORDERS_FILLED
 from shop.domain.price_batch import PriceBatch
 from shop.orders.models import Order
@@ -70,23 +70,19 @@ def prices_match(*, at: datetime, first: int, last: int) -> Matched:
 def alerts_fire(*, at: datetime, first: int, last: int) -> list[Fired]:
     """Fire the open alerts the batch crosses: recorded in one statement, told to webhooks
     (``price.alert``, recorded with them), and after commit to the shoppers' feed connections
-    and by e-mail (one per shopper)."""
+    and by e-mail (one per shopper and tick: shop.pricewatch.emails)."""
     fired = watch_store().alerts_fire(at=at, first=first, last=last)
-    for alert in fired:
-        event_emit(kind=EventType.PRICE_ALERT, subject=alert)
     if fired:
+        event_emit(kind=EventType.PRICE_ALERT, subject=Each(tuple(fired)))
         transaction.on_commit(partial(_alerts_announce, fired))
     return fired
 
 
 def _alerts_announce(fired: list[Fired]) -> None:
     ALERTS_FIRED.inc(len(fired))
-    ids_of = defaultdict(list)
     for alert in fired:
         event_emit(kind=ShopperEvent.NOTICE, subject=ShopperNotice(alert.user_id, alert_message(alert)))
-        ids_of[alert.user_id].append(alert.id)
-    for user_id, ids in ids_of.items():
-        alerts_email_schedule(user_id=user_id, alert_ids=ids)
+    alerts_email_schedule(user_ids=sorted({alert.user_id for alert in fired}))
 
 
 def standing_orders_fill(*, at: datetime, first: int, last: int) -> list[tuple[StandingOrder, Order]]:
@@ -138,7 +134,7 @@ def _fill(*, currency_code: str, ids: Sequence[int]) -> list[tuple[StandingOrder
                 order.created_at,
             )
             filled.append((standing, order))
-    StandingOrder.objects.bulk_update([standing for standing, _ in filled], ("status", "order", "closed_at"))
+    watch_store().standing_filled([(standing.id, order.id, order.created_at) for standing, order in filled])
     if filled:
         transaction.on_commit(partial(_fills_announce, filled))
     return filled

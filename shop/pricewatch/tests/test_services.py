@@ -3,9 +3,11 @@ Run on PostgreSQL and on SQLite (embedded mode): both stores hold the same rule.
 
 from datetime import timedelta
 from decimal import Decimal
+from smtplib import SMTPException
 from typing import Any
 
 import pytest
+from django.core.mail.backends.base import BaseEmailBackend
 from django.utils import timezone
 
 from shop.accounts.models import User
@@ -16,6 +18,7 @@ from shop.core.errors import Conflict, NotFound, ValidationError
 from shop.orders.models import Order
 from shop.orders.services.orders import order_create
 from shop.pricewatch.models import Alert, StandingOrder
+from shop.pricewatch.notices import alerts_email_send
 from shop.pricewatch.services.matching import prices_match
 from shop.pricewatch.services.watches import (
     alert_create,
@@ -279,7 +282,9 @@ def test_open_standing_orders_are_capped_per_shopper(user: User, goods: Goods, s
     standing(user, goods, "9.00")
 
 
-def test_alerts_e_mail_lists_the_shoppers_fired_alerts(user: User, goods: Goods, mailed: Any) -> None:
+def test_alerts_e_mail_lists_the_shoppers_fired_alerts_a_tick_later(
+    user: User, goods: Goods, mailed: Any
+) -> None:
     alert(user, goods, "below", "9.00")
     alert(user, goods, "below", "9.50")
     outbox = mailed(lambda: tick(goods, "10.00"))
@@ -287,3 +292,42 @@ def test_alerts_e_mail_lists_the_shoppers_fired_alerts(user: User, goods: Goods,
     assert mail.to == [user.email]
     assert mail.subject == "tickshop: 2 price alert(s) fired"
     assert "Lamp: 5.00 EUR" in mail.body
+
+
+def test_one_e_mail_per_shopper_for_the_alerts_of_several_batches(
+    user: User, goods: Goods, mailoutbox: list[Any]
+) -> None:
+    # given: two alerts of one shopper fired by two batches (two chunks of one tick), one of another
+    alert(user, goods, "below", "9.00")
+    other_goods = GoodsFactory(name="Desk", price="20.00")
+    alert(user, other_goods, "below", "9.00")
+    someone = UserFactory()
+    alert(someone, goods, "below", "9.00")
+    tick(goods, "10.00")
+    tick(other_goods, "10.00")
+    # when: each batch's task runs, a tick later (the second finds nothing left to mail)
+    first = alerts_email_send(user_ids=[user.id, someone.id])
+    second = alerts_email_send(user_ids=[user.id])
+    # then
+    assert (first, second) == (2, 0)
+    mine = next(mail for mail in mailoutbox if mail.to == [user.email])
+    assert mine.subject == "tickshop: 2 price alert(s) fired"
+    assert "Lamp: 5.00 EUR" in mine.body and "Desk: 5.00 EUR" in mine.body
+    assert len(mailoutbox) == 2
+    assert not Alert.objects.filter(emailed_at__isnull=True).exists()
+
+
+class RefusingBackend(BaseEmailBackend):
+    def send_messages(self, email_messages: Any) -> int:
+        raise SMTPException("mail server down")
+
+
+def test_alerts_whose_e_mail_failed_are_mailed_by_the_retry(user: User, goods: Goods, settings: Any) -> None:
+    alert(user, goods, "below", "9.00")
+    tick(goods, "10.00")
+    settings.EMAIL_BACKEND = f"{__name__}.RefusingBackend"
+    with pytest.raises(SMTPException):
+        alerts_email_send(user_ids=[user.id])
+    assert Alert.objects.get().emailed_at is None
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert alerts_email_send(user_ids=[user.id]) == 1

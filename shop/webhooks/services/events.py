@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from shop.catalog.models import Sale
 from shop.catalog.selectors import sale_running_list
-from shop.core.events import EventType
+from shop.core.events import Each, EventType
 from shop.core.metrics import WEBHOOK_BATCHES_DROPPED
 from shop.webhooks.models import WebhookDelivery, WebhookEvent, WebhookSaleState
 from shop.webhooks.payloads import SaleEnded, payload_of
@@ -49,12 +49,20 @@ def event_record(kind: EventType, subject: Any) -> WebhookEvent | None:
     """Record ``kind`` for every active endpoint that wants it; None when none does.
 
     One event row holds the body, however many endpoints want it; each endpoint
-    gets a small delivery row that refers to it. A ``prices.batch`` also drops
+    gets a small delivery row that refers to it. ``Each`` subjects are one event each (the
+    last one comes back). A ``prices.batch`` also drops
     the endpoints' oldest pending batches beyond WEBHOOK_MAX_PENDING_BATCHES.
     """
     endpoint_ids = endpoint_ids_for(kind=kind)
     if not endpoint_ids:
         return None
+    if isinstance(subject, Each):  # several at once: the endpoints were looked up once for all
+        recorded = [_recorded(kind, one, endpoint_ids) for one in subject.subjects]
+        return recorded[-1] if recorded else None
+    return _recorded(kind, subject, endpoint_ids)
+
+
+def _recorded(kind: EventType, subject: Any, endpoint_ids: list[int]) -> WebhookEvent:
     data = payload_of(kind, subject)
     now = timezone.now()
     event_id = uuid.uuid4()

@@ -102,3 +102,14 @@ def test_a_fired_alert_is_recorded_as_price_alert(eur: Any) -> None:
         "price": "9.00", "value": "8.50", "price_id": batch.ids[0], "triggered_at": data["triggered_at"],
     }  # fmt: skip
     assert WebhookDelivery.objects.filter(event=event).count() == 1
+
+
+def test_subjects_announced_together_are_one_event_each(eur: Any) -> None:
+    from shop.core.events import Each, event_emit
+
+    endpoint_create(url=PUBLIC_URL, events=["rate.changed"])
+    rates = [ExchangeRate.objects.create(currency=eur, rate=Decimal(r)) for r in ("0.9", "0.8")]
+    event_emit(kind=EventType.RATE_CHANGED, subject=Each(tuple(rates)))
+    bodies = [json.loads(e.body)["data"]["rate"] for e in WebhookEvent.objects.order_by("created_at")]
+    assert sorted(bodies) == ["0.8", "0.9"]
+    assert WebhookDelivery.objects.count() == 2
