@@ -29,6 +29,7 @@ QUICK = [
     ["catalog.py", "--goods", "10000"],
     ["scale.py", "--goods", "1000", "--seconds", "15"],
     ["webhooks.py", "--goods", "10000", "--ticks", "10", "--interval", "2"],
+    ["watch.py", "--goods", "10000", "--alerts", "10000", "--standing", "1000", "--ticks", "6"],
 ]
 FULL = [
     ["tick.py", "--goods", "1000,10000,100000", "--ticks", "20"],
@@ -43,6 +44,7 @@ FULL = [
     ["catalog.py", "--goods", "10000"],
     ["scale.py", "--goods", "10000", "--seconds", "30"],
     ["webhooks.py", "--goods", "100000", "--ticks", "20", "--interval", "5"],
+    ["watch.py", "--goods", "100000", "--alerts", "100000", "--standing", "10000", "--ticks", "12"],
 ]
 
 

@@ -232,13 +232,13 @@ def orders_place_limited(*, currency_code: str, wanted: Sequence[LimitOrder]) ->
         for order in accepted
     ]
     placed = store.insert_many(orders)
-    for order in placed:
-        order.history = []  # new orders have moved nowhere yet
+    for new in placed:
+        new.history = []  # new orders have moved nowhere yet
     # Announced and mailed as any order is, all at once: one look-up of the webhook endpoints,
     # one e-mail task.
     event_emit(kind=EventType.ORDER_CREATED, subject=Each(tuple(placed)))
-    order_emails_schedule(kind=OrderEmail.PLACED, order_ids=[order.pk for order in placed])
-    return {order.key: new for order, new in zip(accepted, placed, strict=True)}
+    order_emails_schedule(kind=OrderEmail.PLACED, order_ids=[new.pk for new in placed])
+    return {wanted_order.key: new for wanted_order, new in zip(accepted, placed, strict=True)}
 
 
 def order_create(
