@@ -110,30 +110,38 @@ class StandingOrderFilter(_ListFilter):
     status = serializers.ChoiceField(choices=StandingOrder.Status.choices, required=False)
 
 
-def _filtered(request: Request, filter_class: type[_ListFilter]) -> dict[str, Any]:
-    data = filter_class(data=request.query_params)
-    data.is_valid(raise_exception=True)
-    return {"goods_id": data.validated_data.get("goods"), "status": data.validated_data.get("status")}
+class _OwnViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[Any]):
+    """The shopper's own rows (another user's are 404); a list is filtered by ``list_filter``."""
+
+    permission_classes = (IsAuthenticated,)
+    filter_backends = ()
+    list_filter: type[_ListFilter]
+
+    def rows(self, *, user: User, goods_id: int | None = None, status: str | None = None) -> Any:
+        raise NotImplementedError
+
+    def get_queryset(self) -> Any:
+        if getattr(self, "swagger_fake_view", False):
+            return self.queryset
+        filters: dict[str, Any] = {}
+        if self.action == "list":
+            data = self.list_filter(data=self.request.query_params)
+            data.is_valid(raise_exception=True)
+            filters = {
+                "goods_id": data.validated_data.get("goods"),
+                "status": data.validated_data.get("status"),
+            }
+        return self.rows(user=cast(User, self.request.user), **filters)
 
 
-class AlertViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet[Alert]
-):
+class AlertViewSet(mixins.DestroyModelMixin, _OwnViewSet):
     """The shopper's price alerts: each fires once, on the first committed price at or below
     (``below``) / at or above (``above``) its price in its currency."""
 
     queryset = Alert.objects.none()  # for the schema; requests use get_queryset
     serializer_class = AlertSerializer
-    permission_classes = (IsAuthenticated,)
-    filter_backends = ()
-
-    def get_queryset(self) -> Any:
-        if getattr(self, "swagger_fake_view", False):
-            return self.queryset
-        user = cast(User, self.request.user)
-        if self.action == "list":
-            return selectors.alert_list(user=user, **_filtered(self.request, AlertFilter))
-        return selectors.alert_list(user=user)
+    list_filter = AlertFilter
+    rows = staticmethod(selectors.alert_list)
 
     @extend_schema(parameters=[AlertFilter])
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -162,24 +170,14 @@ class AlertViewSet(
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class StandingOrderViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[StandingOrder]
-):
+class StandingOrderViewSet(_OwnViewSet):
     """The shopper's standing orders ("buy at or below"): the first committed price at which one
     unit costs at most ``limit_price`` places the order, through the normal placement."""
 
     queryset = StandingOrder.objects.none()
     serializer_class = StandingOrderSerializer
-    permission_classes = (IsAuthenticated,)
-    filter_backends = ()
-
-    def get_queryset(self) -> Any:
-        if getattr(self, "swagger_fake_view", False):
-            return self.queryset
-        user = cast(User, self.request.user)
-        if self.action == "list":
-            return selectors.standing_order_list(user=user, **_filtered(self.request, StandingOrderFilter))
-        return selectors.standing_order_list(user=user)
+    list_filter = StandingOrderFilter
+    rows = staticmethod(selectors.standing_order_list)
 
     @extend_schema(parameters=[StandingOrderFilter])
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
