@@ -39,7 +39,7 @@ LOW = (Decimal("10.00"), Decimal("39.99"))
 CROSSING_USD = Decimal("45.00")  # above LOW's max, below HIGH's min
 NEVER_USD = Decimal("5.00")  # below LOW's min
 EUR_EVERY = 5  # one watch in five is in EUR
-PROCFILE_WORKERS = ["celery", "matching,mail"]  # the queues of the Procfile's two workers
+PROCFILE_WORKERS = ["celery", "matching", "mail"]  # the queues of the Procfile's workers
 
 
 def thresholds() -> dict[str, tuple[Decimal, Decimal]]:
@@ -169,8 +169,8 @@ def main() -> None:
         "--drain", type=float, default=180.0, help="seconds to wait for late matches at the end"
     )
     parser.add_argument("--worker", action="append", metavar="QUEUES",
-                        help="a worker (--concurrency=2) consuming these queues (comma-separated); repeat for more "
-                             "workers (default: the Procfile's: one on celery, one on matching,mail)")  # fmt: skip
+                        help="a worker (--concurrency=2; 1 for mail alone, as the Procfile's) consuming these queues (comma-separated); repeat for more "
+                             "workers (default: the Procfile's: celery, matching, mail)")  # fmt: skip
     args = parser.parse_args()
     setup()
     from django.conf import settings
@@ -194,7 +194,7 @@ def main() -> None:
     celery = str(Path(sys.executable).with_name("celery"))
     (ROOT / "var").mkdir(exist_ok=True)
     workers = [
-        [celery, "-A", "config", "worker", "--concurrency=2", "--loglevel=WARNING", *(["-Q", queues, "-n", f"w{n}@%h"] if queues else [])]
+        [celery, "-A", "config", "worker", f"--concurrency={1 if queues == 'mail' else 2}", "--loglevel=WARNING", *(["-Q", queues, "-n", f"w{n}@%h"] if queues else [])]
         for n, queues in enumerate(args.worker or PROCFILE_WORKERS)
     ]  # fmt: skip
     with ExitStack() as stack:

@@ -17,8 +17,8 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Ticks never wait behind other work. Webhook deliveries wait on other people's servers: they have
 # a worker of their own (Procfile's "webhooks"), so a slow endpoint never holds up a tick. The
 # matching of price batches (SPEC §15) and e-mails come in bursts (a tick that crosses thousands of
-# alerts): they have queues of their own too, which Procfile's "matching" worker serves while
-# "worker" serves the default queue (-Q celery). A worker started without -Q serves the default
+# alerts): they have queues of their own too, served by Procfile's "matching" and "mail" workers
+# while "worker" serves the default queue (-Q celery). A worker started without -Q serves the default
 # queue, "matching" and "mail" (one small worker, the tests), never "webhooks".
 CELERY_TASK_QUEUES = (Queue("celery"), Queue("matching"), Queue("mail"))
 CELERY_TASK_ROUTES = {
