@@ -264,6 +264,12 @@ def _queues_served(command: list[str]) -> set[str]:
     return {queue.name for queue in settings.CELERY_TASK_QUEUES}
 
 
+def _celery_worker(command: list[str]) -> bool:
+    """A ``celery worker`` command line, run as it is or through ``nice``."""
+    start = command.index("celery") if "celery" in command else -1
+    return start >= 0 and command[start : start + 4] == ["celery", "-A", "config", "worker"]
+
+
 def test_every_queue_a_task_is_routed_to_has_a_worker_in_the_procfile_and_the_compose_file() -> None:
     from django.conf import settings
 
@@ -278,15 +284,13 @@ def test_every_queue_a_task_is_routed_to_has_a_worker_in_the_procfile_and_the_co
     assert {routes[name]["queue"] for name in mail} == {"mail"}
     assert routes[MATCH_TASK]["queue"] == "matching"
     routed = {"celery", "webhooks", *(route["queue"] for route in routes.values())}
-    procfile = [
-        line.split(": ", 1)[1].split()
-        for line in (ROOT / "Procfile").read_text().splitlines()
-        if " worker" in line
-    ]
+    commands = [line.split(": ", 1)[1].split() for line in (ROOT / "Procfile").read_text().splitlines()]
+    procfile = [command for command in commands if _celery_worker(command)]
     compose = [
         service["command"]
         for service in compose_file()["services"].values()
-        if service.get("command", [])[:4] == ["celery", "-A", "config", "worker"]
+        if _celery_worker(service.get("command", []))
     ]
+    assert len(procfile) == len(compose) == 4
     for workers in (procfile, compose):
         assert set().union(*(_queues_served(command) for command in workers)) == routed
