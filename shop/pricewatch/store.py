@@ -9,7 +9,7 @@ one statement each, SQLite (embedded mode) through the ORM. The rule is the same
 """
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import NamedTuple, Protocol
 
@@ -65,10 +65,26 @@ batch AS MATERIALIZED (
     WHERE c.is_active
 )"""  # noqa: S608 - constants only
 # Locked in id order and skipping what another matcher holds: two processes matching the same
-# batch neither wait for nor deadlock on each other, and each alert fires once.
+# batch neither wait for nor deadlock on each other, and each alert fires once. An alert the batch
+# crosses fires on the first price of its goods that crossed it since it was created: matches of
+# batches a moment apart may run side by side or out of order (two matching processes), and the
+# later one must not take the earlier price's place. Only WINDOW back is looked at: every batch is
+# matched within seconds, so an earlier crossing not yet matched is that recent.
+WINDOW_SECONDS = 30
+# A price's rate: the batch's own (``rate``) unless the currency's rate changed within the window,
+# which is rare; then the one active at that price's created_at, looked up for it alone.
+_PRICE_RATE = (
+    "CASE WHEN NOT hit.changed THEN hit.rate "
+    f"ELSE ({active_rate_sql(columns='rate', currency='hit.currency_id', at='p.created_at')}) END"
+)
 ALERTS_FIRE_SQL = f"""
 WITH {_BATCH_AND_RATES}, hit AS (
-    SELECT a.id, b.id AS price_id, round(b.amount * r.rate, r.decimals) AS value, r.decimals
+    SELECT a.id, a.goods_id, a.currency_id, a.direction, a.price, a.created_at, r.decimals, r.rate,
+           EXISTS (
+               SELECT FROM currency_exchangerate x
+               WHERE x.currency_id = a.currency_id
+                 AND x.valid_from > %(at)s - interval '{WINDOW_SECONDS} seconds' AND x.valid_from <= %(at)s
+           ) AS changed
     FROM batch b
     JOIN pricewatch_alert a ON a.goods_id = b.goods_id AND a.triggered_at IS NULL
     JOIN rates r ON r.code = a.currency_id
@@ -79,8 +95,19 @@ WITH {_BATCH_AND_RATES}, hit AS (
     FOR UPDATE OF a SKIP LOCKED
 )
 UPDATE pricewatch_alert AS a
-SET triggered_at = clock_timestamp(), price_id = hit.price_id, value = hit.value
-FROM hit WHERE a.id = hit.id AND a.triggered_at IS NULL
+SET triggered_at = clock_timestamp(), price_id = first.id, value = first.value
+FROM hit JOIN LATERAL (
+    SELECT p.id, round(p.amount * ({_PRICE_RATE}), hit.decimals) AS value
+    FROM catalog_price p
+    WHERE p.goods_id = hit.goods_id
+      AND p.created_at >= greatest(hit.created_at, %(at)s - interval '{WINDOW_SECONDS} seconds')
+      AND p.created_at <= %(at)s
+      AND CASE WHEN hit.direction = 'below' THEN round(p.amount * ({_PRICE_RATE}), hit.decimals) <= hit.price
+               ELSE round(p.amount * ({_PRICE_RATE}), hit.decimals) >= hit.price END
+    ORDER BY p.created_at, p.id
+    LIMIT 1
+) AS first ON true
+WHERE a.id = hit.id AND a.triggered_at IS NULL
 RETURNING a.id, a.user_id, a.goods_id, a.currency_id, hit.decimals, a.direction, a.price, a.value,
           a.price_id, a.triggered_at
 """  # noqa: S608 - constants only
@@ -133,6 +160,27 @@ def _values_at(at: datetime, currencies: set[str]) -> dict[str, tuple[Decimal, i
     return found
 
 
+def _crosses(alert: Alert, value: Decimal) -> bool:
+    return value <= alert.price if alert.direction == Alert.Direction.BELOW else value >= alert.price
+
+
+def _first_crossing(alert: Alert, *, at: datetime, decimals: int) -> tuple[int, Decimal]:
+    """(id, value) of the first price of the alert's goods that crossed it, since it was created
+    and at most WINDOW_SECONDS before ``at`` (ALERTS_FIRE_SQL's rule): the batch's own price when
+    no earlier one did."""
+    since = max(alert.created_at, at - timedelta(seconds=WINDOW_SECONDS))
+    prices = Price.objects.filter(goods_id=alert.goods_id, created_at__gte=since, created_at__lte=at)
+    for price in prices.order_by("created_at", "id"):
+        try:
+            rate = rate_active(currency_code=alert.currency_id, at=price.created_at).rate
+        except ValidationError:  # no rate yet at that instant (as the SQL's lateral finds none)
+            continue
+        value = convert(price.amount, rate=rate, decimals=decimals)
+        if _crosses(alert, value):
+            return price.id, value
+    raise AssertionError("the batch's own price crosses the alert")
+
+
 class _OrmWatchStore:
     """SQLite serialises writers: a plain read, then the updates, in one transaction."""
 
@@ -159,9 +207,9 @@ class _OrmWatchStore:
                 rate, decimals = rates[alert.currency_id]
                 price_id, amount = batch[alert.goods_id]
                 value = convert(amount, rate=rate, decimals=decimals)
-                crossed = (
-                    value <= alert.price if alert.direction == Alert.Direction.BELOW else value >= alert.price
-                )
+                crossed = _crosses(alert, value)
+                if crossed:
+                    price_id, value = _first_crossing(alert, at=at, decimals=decimals)
                 if crossed and Alert.objects.filter(id=alert.id, triggered_at__isnull=True).update(
                     triggered_at=now, price_id=price_id, value=value
                 ):

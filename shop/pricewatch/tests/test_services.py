@@ -15,6 +15,7 @@ from shop.catalog.models import Goods
 from shop.catalog.services.prices import prices_record
 from shop.catalog.services.stock import goods_stock_set
 from shop.core.errors import Conflict, NotFound, ValidationError
+from shop.currency.services import rate_create
 from shop.orders.models import Order
 from shop.orders.services.orders import order_create
 from shop.pricewatch.models import Alert, StandingOrder
@@ -88,6 +89,25 @@ def test_an_alert_fires_once_on_the_first_price_that_crosses_it(user: User, good
     assert below.status == "triggered"
     assert below.price_id == crossing.ids[0]
     assert below.value == D("9.00")
+
+
+@pytest.mark.parametrize("rate_moves", [False, True])
+def test_batches_matched_out_of_order_fire_on_the_first_crossing_price(
+    user: User, goods: Goods, rate_moves: bool
+) -> None:
+    # given: two batches that both cross, whose matches run in the wrong order (two processes);
+    # the rate may change between them: the earlier price keeps the rate of its own instant
+    below = alert(user, goods, "below", "9.00")
+    earlier = prices_record(amounts={goods.id: D("17.00")}, source="manual")  # 8.50 EUR at 0.5
+    if rate_moves:
+        rate_create(currency_code="EUR", rate=D("0.4"), source="manual")
+    later = prices_record(amounts={goods.id: D("16.00")}, source="manual")  # 8.00 EUR, or 6.40
+    # when
+    second = prices_match(at=later.at, first=later.ids[0], last=later.ids[0])
+    first = prices_match(at=earlier.at, first=earlier.ids[0], last=earlier.ids[0])
+    # then: it fired once, on the earlier price, with that price's value
+    assert [fired.id for fired in second.alerts] == [below.id] and first.alerts == []
+    assert (second.alerts[0].price_id, second.alerts[0].value) == (earlier.ids[0], D("8.50"))
 
 
 def test_an_alert_above_fires_at_or_above_its_price(user: User, goods: Goods) -> None:
