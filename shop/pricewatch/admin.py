@@ -18,6 +18,9 @@ class _ReadOnly(admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # a shopper deletes an alert, cancels a standing order (the services' rules)
+
 
 class TriggeredFilter(admin.SimpleListFilter):
     title = "status"

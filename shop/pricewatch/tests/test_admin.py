@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from shop.catalog.services.prices import prices_record
 from shop.core.metrics import metrics_text
+from shop.pricewatch.models import StandingOrder
 from shop.pricewatch.services.matching import prices_match
 from shop.pricewatch.services.watches import alert_create, standing_order_create
 from shop.tests.factories import GoodsFactory, UserFactory
@@ -58,3 +59,5 @@ def test_the_admin_lists_them_with_counts_by_state(crossed: dict[str, float], su
     assert "Open (2)" in standing.text and "Filled (1)" in standing.text
     assert superuser.get("/admin/pricewatch/standingorder/?status=filled").text.count('class="field-id"') == 1
     assert superuser.get("/admin/pricewatch/alert/add/").status_code == 403
+    standing_id = StandingOrder.objects.filter(status="open").values_list("id", flat=True).first()
+    assert superuser.get(f"/admin/pricewatch/standingorder/{standing_id}/delete/").status_code == 403

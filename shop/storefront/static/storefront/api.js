@@ -7,6 +7,9 @@ const EARLY_MS = 60_000; // refresh a minute before the access token expires
 
 // The page's configuration, in a data attribute: the Content-Security-Policy allows no inline script.
 export const config = JSON.parse(document.body.dataset.config);
+// The server's clock less the browser's (ms), measured when the page came: windows the server
+// times (a cancel window, a standing order's expiry) are counted by its clock, not the browser's.
+export const skewMs = config.serverNow ? Date.parse(config.serverNow) - Date.now() : 0;
 
 /**
  * The uid and token of an e-mailed link (/activate/{uid}/{token}, /password-reset/{uid}/{token}),

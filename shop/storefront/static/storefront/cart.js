@@ -2,7 +2,7 @@
 // (their status, its history, and Cancel while the shopper may: SPEC §13).
 // No sum is computed here: every number comes from the API (SPEC §4).
 
-import { api, config, errorText, newKey } from "./api.js";
+import { api, config, errorText, newKey, skewMs } from "./api.js";
 import { shortages } from "./stock.js";
 
 const $ = (selector, root = document) => root.querySelector(selector);
@@ -12,9 +12,6 @@ function fill(root, values) {
   for (const [selector, text] of Object.entries(values)) $(selector, root).textContent = text;
 }
 
-// The server's clock less the browser's (ms), measured when the page came: the cancel window is
-// the server's (ORDER_CANCEL_SECONDS after the order's created_at).
-const skewMs = config.serverNow ? Date.parse(config.serverNow) - Date.now() : 0;
 const BY = { shopper: "by you", staff: "by staff", system: "by the shop" };
 const REASONS = { expired: "not paid in time" };
 

@@ -1,6 +1,6 @@
 // /goods/{id}/: one goods with its live price, its price-history chart and its newest prices.
 
-import { api, config, errorText, isLoggedIn, onAuthChange } from "./api.js";
+import { api, config, errorText, isLoggedIn, onAuthChange, skewMs } from "./api.js";
 import { compareAmounts } from "./board.js";
 import { INTERVAL_MS, PriceChart } from "./chart.js";
 import { PriceFeed } from "./feed.js";
@@ -510,9 +510,6 @@ function watchForm(form, { message, build, send, done }) {
     }
   });
 }
-
-// Timed by the server's clock: the browser's may be off.
-const skewMs = config.serverNow ? Date.parse(config.serverNow) - Date.now() : 0;
 
 watchForm($("#alert-form"), {
   message: $("#alert-message"),
