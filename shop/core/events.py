@@ -60,8 +60,9 @@ class StockEvent(StrEnum):
 
 class ShopperEvent(StrEnum):
     """Announced after commit when something happened that one shopper should hear of at once (an
-    alert fired, a standing order filled; SPEC §15), with a :class:`ShopperNotice`; the live feed
-    sends its message on every open connection of that shopper."""
+    alert fired, a standing order filled; SPEC §15), with a :class:`ShopperNotice` (or ``Each`` of
+    the notices one batch of prices caused); the live feed sends each message on every open
+    connection of its shopper."""
 
     NOTICE = "shopper.notice"
 

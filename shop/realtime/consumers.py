@@ -26,7 +26,7 @@ from shop.domain.money import Quote
 from shop.realtime.errors import FeedErrorCode
 from shop.realtime.feed import batch_time, dumps, price_entries, render_batch, render_stock
 from shop.realtime.limits import LimitedWebsocketConsumer
-from shop.realtime.notices import feed_loop_set, shopper_group
+from shop.realtime.notices import NOTICES_GROUP, feed_loop_set
 from shop.realtime.publisher import FEED_GROUP, feed_seq_current, stock_seq_current
 from shop.realtime.subscription import AUTH, SUBSCRIBE, FeedRequest, FeedRequestError, Subscription
 from shop.realtime.threads import feed_thread
@@ -210,26 +210,26 @@ class PriceFeedConsumer(LimitedWebsocketConsumer):
         await self.answer(request)
 
     async def authenticate(self, request: FeedRequest) -> None:
-        """Join the group of the token's user (leaving another one's), or be anonymous again."""
+        """Be the token's user from now on (another one's notices are no longer relayed), or be
+        anonymous again."""
         user_id = await feed_thread(user_id_of_access_token)(request.token) if request.token else None
-        if user_id != self.shopper:
-            await self.shopper_leave()
         if user_id is None:
+            await self.shopper_leave()
             await self.send_event(
                 {"type": "error", "detail": AUTH_FAILED, "code": FeedErrorCode.AUTH_FAILED, **request.echo}
             )
             return
-        if user_id != self.shopper:
+        if self.shopper is None:
             feed_loop_set(asyncio.get_running_loop())
-            await self.group_join(shopper_group(user_id))
-            self.shopper = user_id
+            await self.group_join(NOTICES_GROUP)
+        self.shopper = user_id
         await self.send_event({"type": "auth", "user": user_id, **request.echo})
 
     async def shopper_leave(self) -> None:
         shopper, self.shopper = self.shopper, None
         if shopper is not None:
             with contextlib.suppress(ConnectionError, OSError, RedisError):
-                await self.channel_layer.group_discard(shopper_group(shopper), self.channel_name)
+                await self.channel_layer.group_discard(NOTICES_GROUP, self.channel_name)
 
     async def answer_waiting(self, wait: float) -> None:
         await asyncio.sleep(wait)
@@ -267,11 +267,11 @@ class PriceFeedConsumer(LimitedWebsocketConsumer):
         await self.send_text(render_stock(message, self.subscription.goods))
 
     async def shopper_notice(self, message: dict[str, Any]) -> None:
-        """A notice for the connection's shopper from shop.realtime.notices, sent as it is. One that
-        was on its way when the connection left the shopper's group (another user authenticated on
-        it since) is not theirs: dropped."""
-        if message["user"] == self.shopper:
-            await self.send_text(message["text"])
+        """Notices from shop.realtime.notices, by shopper: those of the connection's shopper, as
+        they are, in order; any other's are not relayed."""
+        if self.shopper is not None:
+            for text in message["notices"].get(str(self.shopper), ()):
+                await self.send_text(text)
 
     async def beat(self) -> None:
         while True:

@@ -80,8 +80,8 @@ def alerts_fire(*, at: datetime, first: int, last: int) -> list[Fired]:
 
 def _alerts_announce(fired: list[Fired]) -> None:
     ALERTS_FIRED.inc(len(fired))
-    for alert in fired:
-        event_emit(kind=ShopperEvent.NOTICE, subject=ShopperNotice(alert.user_id, alert_message(alert)))
+    notices = tuple(ShopperNotice(alert.user_id, alert_message(alert)) for alert in fired)
+    event_emit(kind=ShopperEvent.NOTICE, subject=Each(notices))
     alerts_email_schedule(user_ids=sorted({alert.user_id for alert in fired}))
 
 
@@ -142,7 +142,7 @@ def _fill(*, currency_code: str, ids: Sequence[int]) -> list[tuple[StandingOrder
 
 def _fills_announce(filled: list[tuple[StandingOrder, Order]]) -> None:
     STANDING_ORDERS_FILLED.inc(len(filled))
-    for standing, order in filled:
-        event_emit(
-            kind=ShopperEvent.NOTICE, subject=ShopperNotice(standing.user_id, filled_message(standing, order))
-        )
+    notices = tuple(
+        ShopperNotice(standing.user_id, filled_message(standing, order)) for standing, order in filled
+    )
+    event_emit(kind=ShopperEvent.NOTICE, subject=Each(notices))

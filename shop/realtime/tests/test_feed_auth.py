@@ -18,10 +18,10 @@ from pytest_django.fixtures import Settings
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from shop.accounts.models import User
-from shop.core.events import ShopperEvent, ShopperNotice, event_emit
+from shop.core.events import Each, ShopperEvent, ShopperNotice, event_emit
 from shop.realtime.consumers import AUTH_FAILED, PriceFeedConsumer
 from shop.realtime.limits import TOO_MANY_MESSAGES
-from shop.realtime.notices import notice_listener, shopper_group
+from shop.realtime.notices import notice_listener
 from shop.realtime.publisher import FEED_GROUP
 from shop.tests.factories import UserFactory
 from shop.tests.live import run_async, wait_until
@@ -234,21 +234,26 @@ def test_a_failed_auth_makes_the_connection_anonymous_again(users: tuple[User, U
     run_async(scenario())
 
 
-def test_a_notice_on_its_way_when_the_connection_changed_hands_is_dropped(users: tuple[User, User]) -> None:
+def test_a_burst_of_many_shoppers_notices_reaches_each_connection_as_its_own_shoppers_only(
+    users: tuple[User, User],
+) -> None:
     first, second = users
+    mine = [{**ALERT, "alert": n} for n in (1, 2, 3)]
+    theirs = {**ALERT, "alert": 4}
 
     async def scenario() -> None:
         async with connected() as ws:
+            assert (await auth(ws, access(first)))["user"] == first.pk  # then it changes hands
             assert (await auth(ws, access(second)))["user"] == second.pk
-            # a notice for the first shopper that reaches the second's group (it was queued for the
-            # connection before it changed hands) is not relayed
-            layer = get_channel_layer()
-            text = json.dumps(ALERT)
-            await layer.group_send(
-                shopper_group(second.pk), {"type": "shopper.notice", "user": first.pk, "text": text}
-            )
+            # when: one batch's notices, for both shoppers, interleaved, go out together
+            notices = [ShopperNotice(second.pk, mine[0]), ShopperNotice(first.pk, theirs)]
+            notices += [ShopperNotice(second.pk, message) for message in mine[1:]]
+            event_emit(kind=ShopperEvent.NOTICE, subject=Each(tuple(notices)))
+            # then: the connection relays its shopper's, in order, and not the first shopper's (they
+            # travel as one group message: what was not received before the fence never comes)
+            assert await ws.receive_json_from(timeout=WAIT) == mine[0]
             await fence()
-            assert await until_fence(ws) == []
+            assert await until_fence(ws) == mine[1:]
 
     run_async(scenario())
 
@@ -305,4 +310,4 @@ def test_the_listener_never_raises(users: tuple[User, User], settings: Settings,
         }
     }
     notice_listener(ShopperEvent.NOTICE, ShopperNotice(user_id=shopper.pk, message=ALERT))
-    wait_until(lambda: f"notice for user {shopper.pk} not sent" in caplog.text, timeout=WAIT)
+    wait_until(lambda: f"notices for users [{shopper.pk}] not sent" in caplog.text, timeout=WAIT)
