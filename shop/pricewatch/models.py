@@ -19,9 +19,14 @@ class Alert(models.Model):
         BELOW = "below"
         ABOVE = "above"
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # No index of their own for the user and the currency: a firing or a fill rewrites the row and
+    # every index with it, and ("user", "-created_at") below serves the user's look-ups (a
+    # currency is deleted, at most, once in a long while).
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     goods = models.ForeignKey(Goods, on_delete=models.CASCADE, related_name="+")
-    currency = models.ForeignKey(Currency, on_delete=models.PROTECT, related_name="+")
+    currency = models.ForeignKey(Currency, on_delete=models.PROTECT, related_name="+", db_index=False)
     direction = models.CharField(max_length=8, choices=Direction.choices)
     price = models.DecimalField(max_digits=24, decimal_places=4)  # in the alert's currency
     created_at = models.DateTimeField()
@@ -63,10 +68,12 @@ class StandingOrder(models.Model):
         EXPIRED = "expired"
         CANCELLED = "cancelled"
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(  # not indexed alone: as Alert's
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     goods = models.ForeignKey(Goods, on_delete=models.CASCADE, related_name="+")
     quantity = models.PositiveIntegerField()
-    currency = models.ForeignKey(Currency, on_delete=models.PROTECT, related_name="+")
+    currency = models.ForeignKey(Currency, on_delete=models.PROTECT, related_name="+", db_index=False)
     limit_price = models.DecimalField(max_digits=24, decimal_places=4)  # unit price, order currency
     expires_at = models.DateTimeField()
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)

@@ -55,15 +55,6 @@ class WatchStore(Protocol):
 
 # --- PostgreSQL ----------------------------------------------------------------------------
 
-_BATCH_AND_RATES = f"""
-batch AS MATERIALIZED (
-    SELECT id, goods_id, amount FROM catalog_price
-    WHERE created_at = %(at)s AND id BETWEEN %(first)s AND %(last)s
-), rates AS MATERIALIZED (
-    SELECT c.code, c.decimals, r.rate FROM currency_currency c
-    JOIN LATERAL ({active_rate_sql(columns="rate", currency="c.code", at="%(at)s")}) AS r ON true
-    WHERE c.is_active
-)"""  # noqa: S608 - constants only
 # Locked in id order and skipping what another matcher holds: two processes matching the same
 # batch neither wait for nor deadlock on each other, and each alert fires once. An alert the batch
 # crosses fires on the first price of its goods that crossed it since it was created: matches of
@@ -71,6 +62,21 @@ batch AS MATERIALIZED (
 # later one must not take the earlier price's place. Only WINDOW back is looked at: every batch is
 # matched within seconds, so an earlier crossing not yet matched is that recent.
 WINDOW_SECONDS = 30
+
+_BATCH_AND_RATES = f"""
+batch AS MATERIALIZED (
+    SELECT id, goods_id, amount FROM catalog_price
+    WHERE created_at = %(at)s AND id BETWEEN %(first)s AND %(last)s
+), rates AS MATERIALIZED (
+    SELECT c.code, c.decimals, r.rate, EXISTS (
+               SELECT FROM currency_exchangerate x
+               WHERE x.currency_id = c.code
+                 AND x.valid_from > %(at)s - interval '{WINDOW_SECONDS} seconds' AND x.valid_from <= %(at)s
+           ) AS changed  -- within the window (ALERTS_FIRE_SQL's look-back)
+    FROM currency_currency c
+    JOIN LATERAL ({active_rate_sql(columns="rate", currency="c.code", at="%(at)s")}) AS r ON true
+    WHERE c.is_active
+)"""  # noqa: S608 - constants only
 # A price's rate: the batch's own (``rate``) unless the currency's rate changed within the window,
 # which is rare; then the one active at that price's created_at, looked up for it alone.
 _PRICE_RATE = (
@@ -79,12 +85,7 @@ _PRICE_RATE = (
 )
 ALERTS_FIRE_SQL = f"""
 WITH {_BATCH_AND_RATES}, hit AS (
-    SELECT a.id, a.goods_id, a.currency_id, a.direction, a.price, a.created_at, r.decimals, r.rate,
-           EXISTS (
-               SELECT FROM currency_exchangerate x
-               WHERE x.currency_id = a.currency_id
-                 AND x.valid_from > %(at)s - interval '{WINDOW_SECONDS} seconds' AND x.valid_from <= %(at)s
-           ) AS changed
+    SELECT a.id, a.goods_id, a.currency_id, a.direction, a.price, a.created_at, r.decimals, r.rate, r.changed
     FROM batch b
     JOIN pricewatch_alert a ON a.goods_id = b.goods_id AND a.triggered_at IS NULL
     JOIN rates r ON r.code = a.currency_id
