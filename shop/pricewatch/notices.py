@@ -5,7 +5,7 @@ from itertools import groupby
 from smtplib import SMTPException
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.template.loader import render_to_string
 
@@ -31,23 +31,24 @@ def alerts_email_send(*, user_ids: list[int]) -> int:
             .order_by("user_id", "id")
         )
         mailed, failed = [], 0
-        for _, group in groupby(alerts, key=lambda alert: alert.user_id):
-            fired = list(group)
-            try:
-                if fired[0].user.email:
-                    _send(fired)
-            except (SMTPException, OSError):
-                logger.warning("alerts e-mail to user %s failed; it is tried again", fired[0].user_id)
-                failed += 1
-                continue
-            mailed += fired
+        with get_connection() as connection:  # one connection to the mail server for them all
+            for _, group in groupby(alerts, key=lambda alert: alert.user_id):
+                fired = list(group)
+                try:
+                    if fired[0].user.email:
+                        connection.send_messages([_message(fired)])
+                except (SMTPException, OSError):
+                    logger.warning("alerts e-mail to user %s failed; it is tried again", fired[0].user_id)
+                    failed += 1
+                    continue
+                mailed += fired
         Alert.objects.filter(id__in=[alert.id for alert in mailed]).update(emailed_at=db_now())
     if failed:
         raise SMTPException(f"{failed} alerts e-mails failed")
     return len({alert.user_id for alert in mailed})
 
 
-def _send(fired: list[Alert]) -> None:
+def _message(fired: list[Alert]) -> EmailMessage:
     rows = [
         {
             "alert": alert,
@@ -59,4 +60,4 @@ def _send(fired: list[Alert]) -> None:
     body = render_to_string(
         "pricewatch/email/alerts.txt", {"rows": rows, "site_url": settings.SITE_URL.rstrip("/")}
     )
-    send_mail(SUBJECT.format(count=len(fired)), body, None, [fired[0].user.email])
+    return EmailMessage(SUBJECT.format(count=len(fired)), body, None, [fired[0].user.email])
