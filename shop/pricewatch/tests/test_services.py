@@ -1,12 +1,13 @@
 """Alerts and standing orders, service by service, and the match of a committed batch (SPEC §15).
 Run on PostgreSQL and on SQLite (embedded mode): both stores hold the same rule."""
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 from decimal import Decimal
 from smtplib import SMTPException
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.core.mail.backends.base import BaseEmailBackend
 from django.utils import timezone
 
@@ -311,7 +312,16 @@ def test_alerts_e_mail_lists_the_shoppers_fired_alerts_a_tick_later(
     (mail,) = outbox
     assert mail.to == [user.email]
     assert mail.subject == "tickshop: 2 price alert(s) fired"
-    assert "Lamp: 5.00 EUR" in mail.body
+    first, second = (
+        f"{a.triggered_at.astimezone(UTC):%Y-%m-%d %H:%M:%S}" for a in Alert.objects.order_by("id")
+    )
+    site = settings.SITE_URL.rstrip("/")
+    assert mail.body == (
+        "Your price alerts fired:\n\n"
+        f"- Lamp: 5.00 EUR at {first} UTC (below 9.00 EUR) — {site}/goods/{goods.id}/\n"
+        f"- Lamp: 5.00 EUR at {second} UTC (below 9.50 EUR) — {site}/goods/{goods.id}/\n\n"
+        f"Your alerts: {site}/watch/\n\n"
+    )
 
 
 def test_one_e_mail_per_shopper_for_the_alerts_of_several_batches(
