@@ -74,22 +74,6 @@ class OrderStore(Protocol):
         claim of the same key waits for this transaction, as any INSERT on a unique index."""
 
 
-def _insert_many(orders: Sequence[Order]) -> list[Order]:
-    """Many orders in two statements (orders, then all their lines): both databases return the
-    new ids of a bulk INSERT."""
-    lines_of = [order.lines for order in orders]
-    saved = Order.objects.bulk_create(orders)
-    for order, lines in zip(saved, lines_of, strict=True):
-        for line in lines:
-            line.order = order
-    written = OrderLine.objects.bulk_create([line for lines in lines_of for line in lines])
-    start = 0
-    for order, lines in zip(saved, lines_of, strict=True):
-        order.lines = written[start : start + len(lines)]
-        start += len(lines)
-    return saved
-
-
 # --- PostgreSQL ----------------------------------------------------------------------------
 
 # The goods (in id order) and then the currency FOR SHARE, returning what the order needs of them
@@ -198,6 +182,51 @@ SELECT (SELECT id FROM new_order), array(SELECT id FROM new_lines ORDER BY goods
 """  # noqa: S608 - the models' own names
 
 
+# The key of a line's JSON object that holds its order's position (1-based, as ORDINALITY's).
+_ORDER_KEY = "_order_n"
+
+
+def _next_id(model: type[models.Model]) -> str:
+    """The next value of ``model``'s key sequence (the sequence looked up once a statement)."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    return f"nextval((SELECT pg_get_serial_sequence('{table}', '{model._meta.pk.column}')::regclass))"
+
+
+@functools.cache
+def _insert_many_sql() -> str:
+    """Many orders and all their lines in one statement, from the models' fields. Orders and lines
+    each travel as one JSON text (see _insert_sql); a line names its order by the order's
+    position. The ids are drawn in the CTEs, each row with its position, so they map back to the
+    input by construction; drawn after the sort, they ascend in input order (lines: in goods order
+    within their order, as _insert_sql's)."""
+    order_fields, line_fields = _written(Order), _written(OrderLine, skip="order_id")
+    order_columns = ", ".join(f.column for f in order_fields)
+    order_types = ", ".join(f"{f.column} {f.db_type(connection)}" for f in order_fields)
+    line_columns = ", ".join(f.column for f in line_fields)
+    line_types = ", ".join(f"{f.column} {f.db_type(connection)}" for f in line_fields)
+    return f"""
+WITH new_order AS MATERIALIZED (
+    SELECT {_next_id(Order)} AS id, o._n, {", ".join(f"o.{f.column}" for f in order_fields)}
+    FROM ROWS FROM (jsonb_to_recordset(%(orders)s::jsonb) AS ({order_types}))
+        WITH ORDINALITY AS o({order_columns}, _n)
+    ORDER BY o._n
+), new_line AS MATERIALIZED (
+    SELECT {_next_id(OrderLine)} AS id, new_order.id AS order_id, line._n,
+           {", ".join(f"line.{f.column}" for f in line_fields)}
+    FROM ROWS FROM (jsonb_to_recordset(%(lines)s::jsonb) AS ({line_types}, {_ORDER_KEY} bigint))
+        WITH ORDINALITY AS line({line_columns}, {_ORDER_KEY}, _n)
+    JOIN new_order ON new_order._n = line.{_ORDER_KEY}
+    ORDER BY line.{_ORDER_KEY}, line.goods_id, line._n
+), orders_written AS (
+    INSERT INTO {Order._meta.db_table} (id, {order_columns}) SELECT id, {order_columns} FROM new_order
+), lines_written AS (
+    INSERT INTO {OrderLine._meta.db_table} (id, order_id, {line_columns})
+    SELECT id, order_id, {line_columns} FROM new_line
+)
+SELECT array(SELECT id FROM new_order ORDER BY _n), array(SELECT id FROM new_line ORDER BY _n)
+"""  # noqa: S608 - the models' own names
+
+
 def _values(instance: models.Model, fields: "list[models.Field[Any, Any]]") -> dict[str, Any]:
     return {f.attname: f.get_db_prep_save(getattr(instance, f.attname), connection) for f in fields}
 
@@ -210,6 +239,13 @@ def _loaded(model: type[models.Model], values: dict[str, Any], *, like: models.M
         if like is not None and isinstance(field, models.ForeignKey) and field.is_cached(like):
             setattr(instance, field.name, getattr(like, field.name))
     return instance
+
+
+def _saved(instance: models.Model, pk: int) -> None:
+    """``instance``, just inserted with the key ``pk``, marked as saved in this database."""
+    instance.pk = pk
+    instance._state.adding = False
+    instance._state.db = connection.alias
 
 
 class _PostgresOrderStore:
@@ -273,7 +309,36 @@ class _PostgresOrderStore:
         return saved, saved_lines
 
     def insert_many(self, orders: Sequence[Order]) -> list[Order]:
-        return _insert_many(orders)
+        if not orders:
+            return []
+        order_fields, line_fields = _written(Order), _written(OrderLine, skip="order_id")
+        # Column names as jsonb_to_recordset reads them; Decimals and datetimes as exact strings
+        # (str() of an aware datetime keeps its microseconds and its offset).
+        params = {
+            "orders": json.dumps(
+                [{f.column: getattr(order, f.attname) for f in order_fields} for order in orders], default=str
+            ),
+            "lines": json.dumps(
+                [
+                    {_ORDER_KEY: n, **{f.column: getattr(line, f.attname) for f in line_fields}}
+                    for n, order in enumerate(orders, start=1)
+                    for line in order.lines
+                ],
+                default=str,
+            ),
+        }
+        with connection.cursor() as cursor:
+            cursor.execute(_insert_many_sql(), params)
+            order_ids, line_ids = cursor.fetchone()
+        # The instances given become the saved ones, as bulk_create makes them: building each anew
+        # (_loaded) would cost more than the statement.
+        line_id = iter(line_ids)
+        for order, order_id in zip(orders, order_ids, strict=True):
+            _saved(order, order_id)
+            for line in order.lines:
+                _saved(line, next(line_id))
+                line.order = order
+        return list(orders)
 
     def key_claim(self, *, user: User, key: str, fingerprint: str, window: timedelta) -> bool:
         with connection.cursor() as cursor:
@@ -308,7 +373,18 @@ class _OrmOrderStore:
         return order, OrderLine.objects.bulk_create(lines)
 
     def insert_many(self, orders: Sequence[Order]) -> list[Order]:
-        return _insert_many(orders)
+        # Two statements (orders, then all their lines): SQLite returns the new ids of a bulk INSERT.
+        lines_of = [order.lines for order in orders]
+        saved = Order.objects.bulk_create(orders)
+        for order, lines in zip(saved, lines_of, strict=True):
+            for line in lines:
+                line.order = order
+        written = OrderLine.objects.bulk_create([line for lines in lines_of for line in lines])
+        start = 0
+        for order, lines in zip(saved, lines_of, strict=True):
+            order.lines = written[start : start + len(lines)]
+            start += len(lines)
+        return saved
 
     def key_claim(self, *, user: User, key: str, fingerprint: str, window: timedelta) -> bool:
         IdempotencyKey.objects.filter(user=user, key=key, created_at__lt=db_now() - window).delete()
