@@ -19,13 +19,14 @@ class Alert(models.Model):
         BELOW = "below"
         ABOVE = "above"
 
-    # No index of their own for the user and the currency: a firing or a fill rewrites the row and
-    # every index with it, and ("user", "-created_at") below serves the user's look-ups (a
-    # currency is deleted, at most, once in a long while).
+    # No index of their own for the user, the goods and the currency: a firing or a fill rewrites
+    # the row and every index with it (a tick that crosses 50,000 alerts rewrites 50,000), while
+    # ("user", "-created_at") below serves the user's look-ups, the open rows' index the matching,
+    # and a goods or currency is deleted rarely (never once ordered: its lines protect it).
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
     )
-    goods = models.ForeignKey(Goods, on_delete=models.CASCADE, related_name="+")
+    goods = models.ForeignKey(Goods, on_delete=models.CASCADE, related_name="+", db_index=False)
     currency = models.ForeignKey(Currency, on_delete=models.PROTECT, related_name="+", db_index=False)
     direction = models.CharField(max_length=8, choices=Direction.choices)
     price = models.DecimalField(max_digits=24, decimal_places=4)  # in the alert's currency
@@ -71,7 +72,7 @@ class StandingOrder(models.Model):
     user = models.ForeignKey(  # not indexed alone: as Alert's
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
     )
-    goods = models.ForeignKey(Goods, on_delete=models.CASCADE, related_name="+")
+    goods = models.ForeignKey(Goods, on_delete=models.CASCADE, related_name="+", db_index=False)
     quantity = models.PositiveIntegerField()
     currency = models.ForeignKey(Currency, on_delete=models.PROTECT, related_name="+", db_index=False)
     limit_price = models.DecimalField(max_digits=24, decimal_places=4)  # unit price, order currency
@@ -79,7 +80,10 @@ class StandingOrder(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
     created_at = models.DateTimeField()
     closed_at = models.DateTimeField(null=True, blank=True)  # filled, expired or cancelled at
-    order = models.ForeignKey(Order, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # Not indexed either: an order is deleted only with its shopper, whose standing orders go too.
+    order = models.ForeignKey(
+        Order, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
+    )
 
     class Meta:
         ordering = ("-created_at", "-id")
