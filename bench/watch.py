@@ -39,7 +39,20 @@ LOW = (Decimal("10.00"), Decimal("39.99"))
 CROSSING_USD = Decimal("45.00")  # above LOW's max, below HIGH's min
 NEVER_USD = Decimal("5.00")  # below LOW's min
 EUR_EVERY = 5  # one watch in five is in EUR
-PROCFILE_WORKERS = ["celery", "matching", "mail"]  # the queues of the Procfile's workers
+PROCFILE = ROOT / "Procfile"
+
+
+def procfile_workers(celery: str) -> dict[str, list[str]]:
+    """The Procfile's Celery workers but webhooks' (no endpoint here), by name, each its command
+    as the Procfile has it (its queues, concurrency, CPU priority), with this venv's celery."""
+    workers = {}
+    for line in PROCFILE.read_text().splitlines():
+        name, _, command = line.partition(":")
+        argv = command.split()
+        if "worker" in argv and name != "webhooks":
+            program = argv.index("celery")  # the program (a queue may be named celery too)
+            workers[name] = [*argv[:program], celery, *argv[program + 1 :]]
+    return workers
 
 
 def thresholds() -> dict[str, tuple[Decimal, Decimal]]:
@@ -169,8 +182,8 @@ def main() -> None:
         "--drain", type=float, default=180.0, help="seconds to wait for late matches at the end"
     )
     parser.add_argument("--worker", action="append", metavar="QUEUES",
-                        help="a worker (--concurrency=2; 1 for mail alone, as the Procfile's) consuming these queues (comma-separated); repeat for more "
-                             "workers (default: the Procfile's: celery, matching, mail)")  # fmt: skip
+                        help="a worker (--concurrency=2; 1 for mail alone) consuming these queues (comma-separated); repeat for more "
+                             "workers (default: the Procfile's worker, matching and mail, as it runs them)")  # fmt: skip
     args = parser.parse_args()
     setup()
     from django.conf import settings
@@ -193,12 +206,15 @@ def main() -> None:
     env = {**os.environ, "DATABASE_URL": DATABASE_URL, "LOG_LEVEL": "WARNING", "PRICE_MATCHING": "celery"}
     celery = str(Path(sys.executable).with_name("celery"))
     (ROOT / "var").mkdir(exist_ok=True)
-    workers = [
-        [celery, "-A", "config", "worker", f"--concurrency={1 if queues == 'mail' else 2}", "--loglevel=WARNING", *(["-Q", queues, "-n", f"w{n}@%h"] if queues else [])]
-        for n, queues in enumerate(args.worker or PROCFILE_WORKERS)
-    ]  # fmt: skip
+    if args.worker:
+        workers = {
+            queues or "default": [celery, "-A", "config", "worker", f"--concurrency={1 if queues == 'mail' else 2}", "--loglevel=WARNING", *(["-Q", queues, "-n", f"w{n}@%h"] if queues else [])]
+            for n, queues in enumerate(args.worker)
+        }  # fmt: skip
+    else:
+        workers = procfile_workers(celery)
     with ExitStack() as stack:
-        for n, argv in enumerate(workers):
+        for n, argv in enumerate(workers.values()):
             stack.enter_context(started(argv, env, f"watch-worker{n}.log"))
         stack.enter_context(
             started([celery, "-A", "config", "beat", "--loglevel=WARNING"], env, "watch-beat.log")
@@ -236,7 +252,7 @@ def main() -> None:
     report(
         "watch_ticks",
         phase="reference",
-        workers="+".join(q or "default" for q in args.worker or PROCFILE_WORKERS),
+        workers="+".join(workers),
         goods=args.goods,
         alerts=0,
         standing=0,
