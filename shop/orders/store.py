@@ -157,16 +157,23 @@ def _written(model: type[models.Model], *, skip: str = "") -> "list[models.Field
     return [f for f in model._meta.concrete_fields if not f.primary_key and f.attname != skip]
 
 
+def _columns(fields: "list[models.Field[Any, Any]]") -> str:
+    return ", ".join(f.column for f in fields)
+
+
+def _record(fields: "list[models.Field[Any, Any]]") -> str:
+    """The columns with their types, as jsonb_to_recordset reads a row of them."""
+    return ", ".join(f"{f.column} {f.db_type(connection)}" for f in fields)
+
+
 @functools.cache
 def _insert_sql() -> str:
     """The order and its lines in one statement, from the models' fields; lines come in goods
     order, so their ids do too. Lines travel as one JSON text: psycopg spends more on adapting a
     list, element by element, than the database spends on the whole statement."""
     order_fields, line_fields = _written(Order), _written(OrderLine, skip="order_id")
-    order_columns = ", ".join(f.column for f in order_fields)
-    order_values = ", ".join(f"%({f.attname})s" for f in order_fields)
-    line_columns = ", ".join(f.column for f in line_fields)
-    line_types = ", ".join(f"{f.column} {f.db_type(connection)}" for f in line_fields)
+    order_columns, order_values = _columns(order_fields), ", ".join(f"%({f.attname})s" for f in order_fields)
+    line_columns, line_types = _columns(line_fields), _record(line_fields)
     return f"""
 WITH new_order AS (
     INSERT INTO {Order._meta.db_table} ({order_columns}) VALUES ({order_values})
@@ -200,10 +207,8 @@ def _insert_many_sql() -> str:
     input by construction; drawn after the sort, they ascend in input order (lines: in goods order
     within their order, as _insert_sql's)."""
     order_fields, line_fields = _written(Order), _written(OrderLine, skip="order_id")
-    order_columns = ", ".join(f.column for f in order_fields)
-    order_types = ", ".join(f"{f.column} {f.db_type(connection)}" for f in order_fields)
-    line_columns = ", ".join(f.column for f in line_fields)
-    line_types = ", ".join(f"{f.column} {f.db_type(connection)}" for f in line_fields)
+    order_columns, order_types = _columns(order_fields), _record(order_fields)
+    line_columns, line_types = _columns(line_fields), _record(line_fields)
     return f"""
 WITH new_order AS MATERIALIZED (
     SELECT {_next_id(Order)} AS id, o._n, {", ".join(f"o.{f.column}" for f in order_fields)}
