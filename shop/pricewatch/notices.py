@@ -52,6 +52,8 @@ def alerts_email_send(*, user_ids: list[int]) -> int:
             .values_list(*_COLUMNS)
         )
         alerts = [_Fired(*row) for row in rows]
+        if not alerts:  # an earlier task of the tick mailed them: no connection to the mail server
+            return 0
         mailed, failed = [], 0
         with get_connection() as connection:  # one connection to the mail server for them all
             for _, group in groupby(alerts, key=lambda alert: alert.user_id):

@@ -72,6 +72,8 @@ def order_emails_send(*, kind: OrderEmail | str, order_ids: list[int]) -> tuple[
     base = base_currency_code()
     sent, failed = 0, []
     orders = list(_orders(order_ids))
+    if not orders:
+        return 0, []
     connection = get_connection()
     try:
         connection.open()

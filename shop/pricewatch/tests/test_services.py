@@ -325,7 +325,7 @@ def test_alerts_e_mail_lists_the_shoppers_fired_alerts_a_tick_later(
 
 
 def test_one_e_mail_per_shopper_for_the_alerts_of_several_batches(
-    user: User, goods: Goods, mailoutbox: list[Any]
+    user: User, goods: Goods, mailoutbox: list[Any], settings: Any
 ) -> None:
     # given: two alerts of one shopper fired by two batches (two chunks of one tick), one of another
     alert(user, goods, "below", "9.00")
@@ -340,11 +340,19 @@ def test_one_e_mail_per_shopper_for_the_alerts_of_several_batches(
     second = alerts_email_send(user_ids=[user.id])
     # then
     assert (first, second) == (2, 0)
+    # and the task that found nothing left opened no connection to the mail server
+    settings.EMAIL_BACKEND = f"{__name__}.UnreachableBackend"
+    assert alerts_email_send(user_ids=[user.id]) == 0
     mine = next(mail for mail in mailoutbox if mail.to == [user.email])
     assert mine.subject == "tickshop: 2 price alert(s) fired"
     assert "Lamp: 5.00 EUR" in mine.body and "Desk: 5.00 EUR" in mine.body
     assert len(mailoutbox) == 2
     assert not Alert.objects.filter(emailed_at__isnull=True).exists()
+
+
+class UnreachableBackend(BaseEmailBackend):
+    def open(self) -> bool:
+        raise SMTPException("mail server unreachable")
 
 
 class RefusingBackend(BaseEmailBackend):
