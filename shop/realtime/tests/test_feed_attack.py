@@ -131,6 +131,7 @@ def test_snapshot_floods_neither_stall_the_server_nor_grow_it(
         outcome: list[tuple[int, int | None]] = []  # (snapshots, close code) of each attacker
         timings: list[float] = []
         statuses: list[int] = []
+        attack: list[float] = []  # when it started, when it ended
 
         async def scenario() -> list[float]:
             stop_ticks, stop_reader = asyncio.Event(), asyncio.Event()
@@ -139,6 +140,7 @@ def test_snapshot_floods_neither_stall_the_server_nor_grow_it(
             await asyncio.sleep(5)  # warm up: the first snapshots and batches, the caches filled
             memory = [rss_mb(server.pid)]
             # when: the attack
+            attack[:] = [time.time()]
             attackers = await asyncio.create_subprocess_exec(
                 PYTHON, "-c", ATTACKERS_SCRIPT, url, str(ATTACKERS), str(ATTACK_SECONDS),
                 stdout=asyncio.subprocess.PIPE,
@@ -147,6 +149,7 @@ def test_snapshot_floods_neither_stall_the_server_nor_grow_it(
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(attackers.wait(), 1)
                 memory.append(rss_mb(server.pid))
+            attack.append(time.time())
             outcome.extend(json.loads(await attackers.stdout.read()))  # type: ignore[union-attr]
             stop_ticks.set()
             await ticker
@@ -184,7 +187,10 @@ def test_snapshot_floods_neither_stall_the_server_nor_grow_it(
     # beside other tests on two cores, only bounds them.
     limits = TARGETS if os.environ.get("FEED_ATTACK_TARGETS") else BOUNDS
     assert set(statuses) == {200}, statuses
-    assert len(committed) >= ATTACK_SECONDS, committed
+    # the catalog kept being repriced under attack (a tick of 10,000 goods may take longer than
+    # its second on a loaded machine: at least one batch every 3 s)
+    during = [seq for seq, at in committed.items() if attack[0] <= at <= attack[1]]
+    assert len(during) >= ATTACK_SECONDS // 3, (attack, committed)
     assert set(committed) <= set(received) and seqs == list(range(seqs[0], seqs[-1] + 1)), "a batch was lost"
     assert max(snapshots) <= ATTACK_SECONDS + 3, snapshots
     assert p99 < limits["healthz_p99"], timings[-10:]
