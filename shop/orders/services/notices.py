@@ -9,6 +9,7 @@ from django.core.mail import EmailMessage, get_connection
 from django.db.models import QuerySet
 from django.template.loader import render_to_string
 
+from shop.core.pace import Pace
 from shop.currency.selectors import base_currency_code
 from shop.domain.money import format_amount
 from shop.orders.emails import OrderEmail
@@ -65,9 +66,9 @@ def order_email_send(*, kind: OrderEmail | str, order_id: int) -> bool:
 
 def order_emails_send(*, kind: OrderEmail | str, order_ids: list[int]) -> tuple[int, list[int]]:
     """The e-mail ``kind`` about each of many orders (a standing orders' fill), read together and
-    sent over one connection to the mail server: (how many went, the ids of the orders whose
-    e-mail failed, for the caller to try again one by one). Gone orders and shoppers with no
-    address are skipped."""
+    sent over one connection to the mail server, at most EMAIL_PER_SECOND: (how many went, the
+    ids of the orders whose e-mail failed, for the caller to try again one by one). Gone orders
+    and shoppers with no address are skipped."""
     kind = OrderEmail(kind)
     base = base_currency_code()
     sent, failed = 0, []
@@ -80,12 +81,14 @@ def order_emails_send(*, kind: OrderEmail | str, order_ids: list[int]) -> tuple[
     except (SMTPException, OSError):
         logger.warning("order e-mails %s: the mail server cannot be reached", kind)
         return 0, [order.pk for order in orders]
+    pace = Pace(settings.EMAIL_PER_SECOND)
     try:
         for order in orders:
             message = _message(kind, order, base=base)
             if message is None:
                 continue
             try:
+                pace.wait()
                 connection.send_messages([message])
             except (SMTPException, OSError):
                 failed.append(order.pk)

@@ -1,6 +1,7 @@
 """The order e-mails of many orders at once (a standing orders' fill, SPEC §15): read together,
 sent over one connection to the mail server, a failed one tried again on its own."""
 
+import time
 from smtplib import SMTPException
 from typing import Any, ClassVar
 
@@ -70,6 +71,17 @@ def test_the_e_mails_of_many_orders_are_read_together_and_sent_over_one_connecti
         assert message.subject == f"Your tickshop order #{order.pk}"
         assert f"Order sum: {order.order_sum} USD" in message.body
         assert f"{order.lines[0].quantity} × " in message.body
+
+
+def test_the_e_mails_of_many_orders_go_no_faster_than_email_per_second(
+    backend: type[CountingBackend], orders: list[Order], settings: Any
+) -> None:
+    settings.EMAIL_PER_SECOND = 20
+    started = time.monotonic()
+    assert order_emails_send(kind=OrderEmail.PLACED, order_ids=[o.pk for o in orders]) == (4, [])
+    # four e-mails at 20 a second: three intervals of 50 ms at least (a floor: load only adds to it)
+    assert time.monotonic() - started >= 0.15
+    assert (backend.opened, len(mail.outbox)) == (1, 4)
 
 
 def test_an_order_e_mail_that_fails_is_tried_again_on_its_own_and_the_others_are_not_sent_twice(

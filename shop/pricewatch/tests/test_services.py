@@ -1,6 +1,7 @@
 """Alerts and standing orders, service by service, and the match of a committed batch (SPEC §15).
 Run on PostgreSQL and on SQLite (embedded mode): both stores hold the same rule."""
 
+import time
 from datetime import UTC, timedelta
 from decimal import Decimal
 from smtplib import SMTPException
@@ -19,6 +20,7 @@ from shop.core.errors import Conflict, NotFound, ValidationError
 from shop.currency.services import rate_create
 from shop.orders.models import Order
 from shop.orders.services.orders import order_create
+from shop.pricewatch import notices
 from shop.pricewatch.models import Alert, StandingOrder
 from shop.pricewatch.notices import alerts_email_send
 from shop.pricewatch.services.matching import prices_match
@@ -348,6 +350,29 @@ def test_one_e_mail_per_shopper_for_the_alerts_of_several_batches(
     assert "Lamp: 5.00 EUR" in mine.body and "Desk: 5.00 EUR" in mine.body
     assert len(mailoutbox) == 2
     assert not Alert.objects.filter(emailed_at__isnull=True).exists()
+
+
+def test_shoppers_of_several_transactions_are_mailed_once_each_no_faster_than_email_per_second(
+    goods: Goods, mailoutbox: list[Any], settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given: five shoppers with a fired alert each, mailed two shoppers a transaction, 20 e-mails a second
+    monkeypatch.setattr(notices, "USERS_A_TRANSACTION", 2)
+    settings.EMAIL_PER_SECOND = 20
+    shoppers = [UserFactory() for _ in range(5)]
+    for shopper in shoppers:
+        alert(shopper, goods, "below", "9.00")
+    tick(goods, "10.00")
+    # when
+    started = time.monotonic()
+    sent = alerts_email_send(user_ids=[shopper.id for shopper in shoppers])
+    elapsed = time.monotonic() - started
+    # then: each shopper mailed once, every alert marked, and four intervals of 50 ms at least
+    # between the five e-mails (a floor: load only adds to it)
+    assert sent == 5
+    assert sorted(mail.to[0] for mail in mailoutbox) == sorted(shopper.email for shopper in shoppers)
+    assert not Alert.objects.filter(emailed_at__isnull=True).exists()
+    assert elapsed >= 0.2
+    assert alerts_email_send(user_ids=[shopper.id for shopper in shoppers]) == 0
 
 
 class UnreachableBackend(BaseEmailBackend):
