@@ -11,9 +11,11 @@ no price of either bounds ever reaches them. Once the watches are open and ticke
 two ticks (the slot's tick done) the sale's bounds become LOW [10.00, 39.99]: the next tick's
 every price crosses the first halves and none the second. One watch in five is in EUR.
 
-Phases, each ``--ticks`` slots, all on the same worker and beat: ``reference`` (no watches),
+Phases, each ``--ticks`` slots, all on the same workers and beat: ``reference`` (no watches),
 ``open`` (every watch open, nothing crosses), ``crossing`` (its first slot is the crossing
-tick; the rest tick with the uncrossed half still open). Tick durations are ``Tick.duration_ms``
+tick; the rest tick with the uncrossed half still open), and ``reference`` again once every
+e-mail is out and the watches are gone: ticks slow down as the price history grows, so the
+reference (2 x ``--ticks`` ticks, as many as the phases with watches) is taken on both sides. Tick durations are ``Tick.duration_ms``
 (the worker's own figure, as bench/slots.py reports). Then: each crossing alert's
 ``triggered_at`` and each crossing standing order's ``closed_at`` (its order's created_at)
 against the crossing slot's start (slot * PRICE_TICK_SECONDS), the order invariant (SPEC §4)
@@ -179,11 +181,14 @@ def main() -> None:
     parser.add_argument("--users", type=int, help="shoppers the watches belong to (default: alerts / 20)")
     parser.add_argument("--ticks", type=int, default=8, help="slots per phase")
     parser.add_argument(
-        "--drain", type=float, default=180.0, help="seconds to wait for late matches at the end"
+        "--drain",
+        type=float,
+        default=300.0,
+        help="seconds to wait for late matches, then for the e-mails, at the end",
     )
     parser.add_argument("--worker", action="append", metavar="QUEUES",
                         help="a worker (--concurrency=2; 1 for mail alone) consuming these queues (comma-separated); repeat for more "
-                             "workers (default: the Procfile's worker, matching and mail, as it runs them)")  # fmt: skip
+                             "workers (default: the Procfile's worker, matching, mail and bulk_mail, as it runs them)")  # fmt: skip
     args = parser.parse_args()
     setup()
     from django.conf import settings
@@ -242,9 +247,19 @@ def main() -> None:
         wait_slot(cross + args.ticks, seconds)
         cross_last = cross + args.ticks - 1
         matched = wait_matched(deadline=time.monotonic() + args.drain)
+        start = datetime.fromtimestamp(cross * seconds, tz=UTC)
+        crossings = crossing_figures(start=start, seconds=seconds)
+        # Reference again, once every e-mail is out and no watch is left: the ticks slow down as the
+        # history grows, so the reference is taken on both sides of the watches' phases.
+        mailed = wait_mailed(deadline=time.monotonic() + args.drain)
+        with connection.cursor() as cursor:
+            cursor.execute("TRUNCATE pricewatch_alert, pricewatch_standingorder")
+        ref2_first = slot_now(seconds) + 1
+        wait_slot(ref2_first + args.ticks, seconds)
+        ref2_last = ref2_first + args.ticks - 1
     # Done ticking: the figures.
     ref, opened, after = (
-        durations(ref_first, ref_last),
+        durations(ref_first, ref_last) + durations(ref2_first, ref2_last),
         durations(open_first, open_last),
         durations(cross + 1, cross_last),
     )
@@ -256,6 +271,8 @@ def main() -> None:
         goods=args.goods,
         alerts=0,
         standing=0,
+        before_median_ms=float(percentile(durations(ref_first, ref_last), 50)),
+        after_median_ms=float(percentile(durations(ref2_first, ref2_last), 50)),
         **tick_figures(ref),
     )
     report("watch_ticks", phase="open", goods=args.goods, alerts=args.alerts, standing=args.standing,
@@ -269,16 +286,16 @@ def main() -> None:
     report("watch_tick_p99", ours_ms=float(watch_p99), reference_ms=float(ref_p99),
            ratio=f"{watch_p99 / ref_p99:.2f}" if ref_p99 else "nan", ticks=len(with_watches),
            reference_ticks=len(ref))  # fmt: skip
-    start = datetime.fromtimestamp(cross * seconds, tz=UTC)
-    for name, figures in crossing_figures(start=start, seconds=seconds):
+    for name, figures in crossings:
         report(name, **figures)
     lines, orders = order_invariant_violations()
     report("watch_invariant", line_violations=lines, rate_violations=orders,
            orders=_scalar("SELECT count(*) FROM orders_order"))  # fmt: skip
-    slots = {t.slot: t for t in Tick.objects.filter(slot__gte=ref_first, slot__lte=cross_last)}
-    expected = cross_last - ref_first + 1
+    slots = {t.slot: t for t in Tick.objects.filter(slot__gte=ref_first, slot__lte=ref2_last)}
+    expected = ref2_last - ref_first + 1
     report("watch_slots", slots=expected, ticked=len(slots), skipped=expected - len(slots),
-           incomplete=sum(t.goods_count != args.goods for t in slots.values()), drained=matched)  # fmt: skip
+           incomplete=sum(t.goods_count != args.goods for t in slots.values()), drained=matched,
+           mailed=mailed)  # fmt: skip
 
 
 def wait_matched(*, deadline: float) -> bool:
@@ -287,6 +304,21 @@ def wait_matched(*, deadline: float) -> bool:
         if not _scalar(
             "SELECT (SELECT count(*) FROM pricewatch_alert WHERE triggered_at IS NULL AND price > 20)"
             " + (SELECT count(*) FROM pricewatch_standingorder WHERE status = 'open' AND limit_price > 20)"
+        ):
+            return True
+        time.sleep(0.5)
+    return False
+
+
+def wait_mailed(*, deadline: float) -> bool:
+    """Wait (up to ``deadline``) until every fired alert is mailed and no bulk e-mail waits in
+    the broker (the fills' order e-mails went first: they were queued a tick before)."""
+    import redis
+
+    broker = redis.Redis.from_url(os.environ["REDIS_URL"])
+    while time.monotonic() < deadline:
+        if not broker.llen("mail_bulk") and not _scalar(
+            "SELECT count(*) FROM pricewatch_alert WHERE triggered_at IS NOT NULL AND emailed_at IS NULL"
         ):
             return True
         time.sleep(0.5)

@@ -18,19 +18,16 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # a worker of their own (Procfile's "webhooks"), so a slow endpoint never holds up a tick. The
 # matching of price batches (SPEC §15) and e-mails come in bursts (a tick that crosses thousands of
 # alerts): they have queues of their own too, served by Procfile's "matching" and "mail" workers
-# while "worker" serves the default queue (-Q celery). A worker started without -Q serves the default
-# queue, "matching" and "mail" (one small worker, the tests), never "webhooks".
-CELERY_TASK_QUEUES = (Queue("celery"), Queue("matching"), Queue("mail"))
+# while "worker" serves the default queue (-Q celery). The bulk e-mails of such a burst (a tick's
+# alerts, a fill's orders) go out at EMAIL_PER_SECOND from "mail_bulk", served by "bulk_mail", so
+# that an account e-mail never waits behind them. A worker started without -Q serves the default
+# queue, "matching", "mail" and "mail_bulk" (one small worker, the tests), never "webhooks".
+CELERY_TASK_QUEUES = (Queue("celery"), Queue("matching"), Queue("mail"), Queue("mail_bulk"))
 CELERY_TASK_ROUTES = {
     "webhooks.*": {"queue": "webhooks"},
     "pricewatch.match": {"queue": "matching"},
-    **{
-        name: {"queue": "mail"}
-        for name in (
-            "accounts.account_email_send",
-            "orders.order_email_send",
-            "orders.order_emails_send",
-            "pricewatch.alerts_email_send",
-        )
-    },
+    "accounts.account_email_send": {"queue": "mail"},
+    "orders.order_email_send": {"queue": "mail"},
+    "orders.order_emails_send": {"queue": "mail_bulk"},
+    "pricewatch.alerts_email_send": {"queue": "mail_bulk"},
 }

@@ -14,7 +14,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from shop.core.db_store import db_now
-from shop.core.pace import Pace
+from shop.core.pace import email_pace
 from shop.domain.money import format_amount
 from shop.pricewatch.models import Alert
 
@@ -40,44 +40,31 @@ class _Fired(NamedTuple):
     triggered_at: datetime
 
 
-# Shoppers mailed in one transaction: their alerts stay locked while their e-mails go.
-USERS_A_TRANSACTION = 100
-
-
 def alerts_email_send(*, user_ids: list[int]) -> int:
     """Mail each of these shoppers, in one e-mail, their alerts fired and not mailed yet; how many
     e-mails went, at most EMAIL_PER_SECOND. The alerts are locked while they are mailed and then
-    marked (a concurrent task skips them: never mailed twice), USERS_A_TRANSACTION shoppers at a
-    time. A shopper whose mail failed keeps them unmarked, and the task fails after marking the
-    others, so its retry mails only those."""
-    pace, connection = Pace(settings.EMAIL_PER_SECOND), None
-    sent, failed = 0, 0
-    try:
-        for start in range(0, len(user_ids), USERS_A_TRANSACTION):
-            with transaction.atomic():
-                alerts = _unmailed(user_ids[start : start + USERS_A_TRANSACTION])
-                if not alerts:  # an earlier task of the tick mailed them
+    marked (a concurrent task skips them: never mailed twice). A shopper whose mail failed keeps
+    them unmarked, and the task fails after marking the others, so its retry mails only those."""
+    pace, sent, failed = email_pace(), 0, 0
+    with transaction.atomic():
+        alerts = _unmailed(user_ids)
+        if not alerts:  # an earlier task of the tick mailed them: no connection to the mail server
+            return 0
+        mailed = []
+        with get_connection() as connection:  # one connection to the mail server for them all
+            for _, group in groupby(alerts, key=lambda alert: alert.user_id):
+                fired = list(group)
+                try:
+                    if fired[0].email:
+                        pace.wait()
+                        connection.send_messages([_message(fired)])
+                except (SMTPException, OSError):
+                    logger.warning("alerts e-mail to user %s failed; it is tried again", fired[0].user_id)
+                    failed += 1
                     continue
-                if connection is None:  # opened for the first e-mail, then one for them all
-                    connection = get_connection()
-                    connection.open()
-                mailed = []
-                for _, group in groupby(alerts, key=lambda alert: alert.user_id):
-                    fired = list(group)
-                    try:
-                        if fired[0].email:
-                            pace.wait()
-                            connection.send_messages([_message(fired)])
-                    except (SMTPException, OSError):
-                        logger.warning("alerts e-mail to user %s failed; it is tried again", fired[0].user_id)
-                        failed += 1
-                        continue
-                    mailed += fired
-                    sent += 1
-                Alert.objects.filter(id__in=[alert.id for alert in mailed]).update(emailed_at=db_now())
-    finally:
-        if connection is not None:
-            connection.close()
+                mailed += fired
+                sent += 1
+        Alert.objects.filter(id__in=[alert.id for alert in mailed]).update(emailed_at=db_now())
     if failed:
         raise SMTPException(f"{failed} alerts e-mails failed")
     return sent

@@ -3,11 +3,14 @@
 import os
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from shop.core.pace import Pace
+from shop.core.pace import Pace, email_pace
 from shop.tests.live import ROOT
 
 
@@ -66,13 +69,42 @@ def rate_read(tmp_path: Path, value: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.parametrize(("value", "read"), [("0", "0.0"), ("12.5", "12.5")])
+def test_threads_share_one_pace() -> None:
+    # six acts from two threads at 20 a second: five intervals of 50 ms at least between them (a
+    # floor, which load only adds to)
+    pace = Pace(20)
+
+    def act() -> None:
+        for _ in range(3):
+            pace.wait()
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=act) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert time.monotonic() - started >= 0.25
+
+
+def test_the_bulk_e_mails_of_a_process_share_its_pace(settings: Any) -> None:
+    settings.EMAIL_PER_SECOND = 20
+    first = email_pace()
+    assert email_pace() is first
+    settings.EMAIL_PER_SECOND = 40  # a changed setting (tests change it) gets a pace of its own
+    assert email_pace() is not first
+
+
+@pytest.mark.parametrize(("value", "read"), [("0", "0.0"), ("5", "5.0"), ("12.5", "12.5")])
 def test_the_e_mail_rate_is_read_from_the_environment(tmp_path: Path, value: str, read: str) -> None:
     result = rate_read(tmp_path, value)
     assert (result.returncode, result.stdout.strip()) == (0, read), result.stderr
 
 
-def test_a_negative_e_mail_rate_is_refused_at_start(tmp_path: Path) -> None:
-    result = rate_read(tmp_path, "-1")
+@pytest.mark.parametrize("value", ["-1", "2"])
+def test_a_rate_that_is_negative_or_too_slow_for_a_task_is_refused_at_start(
+    tmp_path: Path, value: str
+) -> None:
+    result = rate_read(tmp_path, value)
     assert result.returncode != 0
-    assert "EMAIL_PER_SECOND must be 0 or more, not -1.0" in result.stderr
+    assert f"EMAIL_PER_SECOND must be 0 (no cap) or at least 5, not {float(value)}" in result.stderr

@@ -9,7 +9,7 @@ from django.core.mail import EmailMessage, get_connection
 from django.db.models import QuerySet
 from django.template.loader import render_to_string
 
-from shop.core.pace import Pace
+from shop.core.pace import email_pace
 from shop.currency.selectors import base_currency_code
 from shop.domain.money import format_amount
 from shop.orders.emails import OrderEmail
@@ -81,7 +81,7 @@ def order_emails_send(*, kind: OrderEmail | str, order_ids: list[int]) -> tuple[
     except (SMTPException, OSError):
         logger.warning("order e-mails %s: the mail server cannot be reached", kind)
         return 0, [order.pk for order in orders]
-    pace = Pace(settings.EMAIL_PER_SECOND)
+    pace = email_pace()
     try:
         for order in orders:
             message = _message(kind, order, base=base)
