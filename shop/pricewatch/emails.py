@@ -2,8 +2,8 @@
 many batches of that tick fired them. Each batch's match schedules the mail of its shoppers a
 tick later (PRICE_TICK_SECONDS); whichever task comes first mails every alert of that shopper
 fired and not yet mailed, and the others find nothing left. A task mails USERS_A_TASK shoppers
-and hands the rest on, so that each is short at EMAIL_PER_SECOND. A filled standing order is mailed
-as the order it placed is (shop.orders.emails)."""
+and hands the rest on, so that each is short at EMAIL_PER_SECOND. A filled standing order is
+mailed as the order it placed is (shop.orders.emails)."""
 
 from django.conf import settings
 

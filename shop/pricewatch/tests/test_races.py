@@ -1,16 +1,18 @@
 """Races the standing orders' row locks settle (SPEC §15), on real PostgreSQL connections: a cancel
 that comes while a fill of the same standing order is under way waits for it and is refused; the
-open-count cap holds when one shopper creates many at once."""
+open-count cap holds when one shopper's clients create many at once through a real server."""
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 from django.db import connection, transaction
 from django.utils import timezone
+from rest_framework_simplejwt.tokens import RefreshToken
 
 from shop.catalog.models import Goods
 from shop.catalog.services.prices import prices_record
@@ -20,7 +22,7 @@ from shop.pricewatch.models import StandingOrder
 from shop.pricewatch.services.matching import standing_orders_fill
 from shop.pricewatch.services.watches import standing_order_cancel, standing_order_create
 from shop.tests.factories import GoodsFactory, UserFactory
-from shop.tests.live import closing, wait_until
+from shop.tests.live import asgi_server, call, closing, service_env, wait_until
 
 pytestmark = [
     pytest.mark.postgres,
@@ -29,6 +31,8 @@ pytestmark = [
 ]
 
 WAIT = 30.0  # seconds, a deadline on a loaded machine
+LIMIT = Decimal("15.00")
+CLIENTS = 8
 
 
 def waiting_on_a_lock(statement: str) -> int:
@@ -52,7 +56,7 @@ def test_a_cancel_during_a_fill_waits_for_it_and_is_refused(usd: Any) -> None:
         goods_id=goods.id,
         quantity=1,
         currency_code="USD",
-        limit_price=Decimal("15.00"),
+        limit_price=LIMIT,
         expires_at=timezone.now() + timedelta(days=1),
     )
     batch = prices_record(amounts={goods.id: Decimal("10.00")}, source="manual")
@@ -95,27 +99,33 @@ def test_a_cancel_during_a_fill_waits_for_it_and_is_refused(usd: Any) -> None:
     assert (standing.status, standing.order_id) == (StandingOrder.Status.FILLED, order.id)
 
 
-def test_the_open_count_cap_holds_when_one_shopper_creates_many_at_once(usd: Any, settings: Any) -> None:
-    settings.STANDING_ORDERS_PER_USER = 3
+@pytest.mark.slow
+def test_the_open_count_cap_holds_when_one_shoppers_clients_create_many_at_once(
+    usd: Any, tmp_path: Path
+) -> None:
+    # given: a shop of two web processes that lets a shopper keep 3 standing orders open
     shopper = UserFactory()
     goods = GoodsFactory(price="20.00")
+    access = str(RefreshToken.for_user(shopper).access_token)
+    body = {
+        "goods": goods.id,
+        "quantity": 1,
+        "currency": "USD",
+        "limit_price": str(LIMIT),
+        "expires_at": (timezone.now() + timedelta(days=1)).isoformat(),
+    }
+    env = service_env(WEB_CONCURRENCY="2", PRICE_TICKER="off", STANDING_ORDERS_PER_USER="3")
+    with asgi_server(env, tmp_path / "server.log") as base:
+        start = threading.Barrier(CLIENTS)
 
-    @closing
-    def create(_: int) -> str:
-        try:
-            standing_order_create(
-                user=shopper,
-                goods_id=goods.id,
-                quantity=1,
-                currency_code="USD",
-                limit_price=Decimal("15.00"),
-                expires_at=timezone.now() + timedelta(days=1),
-            )
-        except Conflict as refused:
-            return refused.code
-        return "created"
+        def create(_: int) -> tuple[int, str]:
+            start.wait(WAIT)
+            status, answer = call(f"{base}/api/standing-orders/", "POST", access, body)
+            return status, answer.get("code", "created")
 
-    with ThreadPoolExecutor(8) as pool:
-        answers = sorted(pool.map(create, range(8)))
-    assert answers == ["created"] * 3 + ["standing_orders_limit"] * 5
+        # when: eight of the shopper's clients create one each at the same moment
+        with ThreadPoolExecutor(CLIENTS) as pool:
+            answers = sorted(pool.map(create, range(CLIENTS)))
+    # then: exactly three are created, the other five refused, and three are open
+    assert answers == [(201, "created")] * 3 + [(409, "standing_orders_limit")] * 5
     assert StandingOrder.objects.filter(user=shopper, status="open").count() == 3
